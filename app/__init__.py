@@ -1,0 +1,1 @@
+"""GraphQL gateway over export jobs for timestamped record streams."""

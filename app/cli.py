@@ -1,0 +1,157 @@
+"""Command line: serve, worker, migrate, ingest, create-key, demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from app.config import Settings, get_settings
+
+console = Console(stderr=True)
+DEMO_WORKSPACE = "demo"
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> None:
+    from app.db.migrate import upgrade
+
+    upgrade(settings)
+    console.print("[green]database is up to date[/]")
+
+
+def _demo_key(settings: Settings) -> str:
+    """The demo workspace's key, created once and kept (0600) in data_dir so that every
+    `make run` can print it again; real keys are only ever shown at creation."""
+    from app.db.engine import sync_sessions
+    from app.domain.auth import create_api_key, create_workspace, find_workspace
+
+    path = settings.data_dir / "demo-api-key"
+    if path.exists():
+        return path.read_text().strip()
+    with sync_sessions()() as session:
+        workspace = find_workspace(session, DEMO_WORKSPACE) or create_workspace(session, DEMO_WORKSPACE)
+        _key, token = create_api_key(session, workspace.id, "demo")
+        session.commit()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(token)
+    path.chmod(0o600)
+    return token
+
+
+def cmd_demo(settings: Settings, _args: argparse.Namespace) -> None:
+    from workers.demo import load_demo_data, store_is_empty
+
+    if not store_is_empty():
+        console.print("record store is not empty: demo data not loaded")
+        return
+    with console.status("generating demo data (Binance and Bybit trades, 3 hours each)…"):
+        results = load_demo_data(settings)
+    for result in results:
+        console.print(f"datastream {result.datastream_id}: {result.rows:,} records")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from app.main import create_app
+
+    if not args.no_migrate:
+        cmd_migrate(settings, args)
+    if args.demo or settings.demo_data:
+        cmd_demo(settings, args)
+        key = _demo_key(settings)
+        console.print(f"demo API key: [bold]{key}[/]  (send it as the X-Api-Key header)")
+    host, port = args.host or settings.host, args.port or settings.port
+    console.print(f"GraphQL (and GraphiQL): [bold]http://{host}:{port}/graphql[/]")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level,
+                ws="websockets-sansio")
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    if settings.embedded_broker:
+        console.print("[red]BROKER_URL is `embedded`: the gateway runs its own workers. "
+                      "Set BROKER_URL=redis://... or amqp://... to run separate workers.[/]")
+        sys.exit(2)
+    processes = args.processes or settings.worker_processes
+    threads = args.threads or settings.worker_threads
+    os.execvp(sys.executable, [sys.executable, "-m", "dramatiq", "workers.actors",
+                               "--processes", str(processes), "--threads", str(threads)])
+
+
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
+    from app.domain.catalog import DatastreamSpec
+    from workers.engine.ingest import IngestError
+    from workers.ingest import ingest_file
+
+    spec = None
+    if args.exchange:
+        spec = DatastreamSpec(args.datastream, args.exchange, args.exchange_name or args.exchange.title(),
+                              args.symbol, args.base or "", args.quote or "", args.instrument_type,
+                              args.stream_type, args.wire_format or f"{args.exchange}.{args.stream_type}")
+    try:
+        with console.status(f"ingesting {args.file}…"):
+            result = ingest_file(settings, args.datastream, Path(args.file), spec)
+    except IngestError as exc:
+        console.print(f"[red]ingest failed, nothing was stored: {exc}[/]")
+        sys.exit(1)
+    except Exception as exc:  # e.g. an unknown datastream (foreign key)
+        console.print(f"[red]ingest failed, nothing was stored: {exc}[/]")
+        sys.exit(1)
+    console.print(f"datastream {result.datastream_id}: {result.rows:,} records in {result.segments} segment(s)")
+
+
+def cmd_create_key(settings: Settings, args: argparse.Namespace) -> None:
+    from app.db.engine import sync_sessions
+    from app.domain.auth import create_api_key, create_workspace, find_workspace
+
+    with sync_sessions()() as session:
+        workspace = find_workspace(session, args.workspace) or create_workspace(session, args.workspace)
+        key, token = create_api_key(session, workspace.id, args.name)
+        session.commit()
+    console.print(f"workspace {workspace.name} ({workspace.id}), key {key.id}")
+    print(token)  # stdout: the only output, for scripts
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="export-gateway", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the gateway (and embedded workers)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--demo", action="store_true", help="load demo data if the store is empty")
+    serve.add_argument("--no-migrate", action="store_true")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="run worker processes (distributed mode)")
+    worker.add_argument("--processes", type=int)
+    worker.add_argument("--threads", type=int)
+    worker.set_defaults(func=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="load demo data if the store is empty").set_defaults(func=cmd_demo)
+    ingest = sub.add_parser("ingest", help="load a CSV / JSON lines / Parquet file of records")
+    ingest.add_argument("file")
+    ingest.add_argument("--datastream", type=int, required=True, help="int64 datastream id")
+    ingest.add_argument("--exchange", help="create the datastream if missing: exchange code")
+    ingest.add_argument("--exchange-name")
+    ingest.add_argument("--symbol", default="")
+    ingest.add_argument("--base")
+    ingest.add_argument("--quote")
+    ingest.add_argument("--instrument-type", default="spot")
+    ingest.add_argument("--stream-type", default="trades")
+    ingest.add_argument("--wire-format")
+    ingest.set_defaults(func=cmd_ingest)
+    key = sub.add_parser("create-key", help="create an API key (and its workspace) and print it")
+    key.add_argument("--workspace", default="default")
+    key.add_argument("--name", default="cli")
+    key.set_defaults(func=cmd_create_key)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    args.func(get_settings(), args)

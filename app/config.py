@@ -1,0 +1,125 @@
+"""Settings from the environment (and an optional `.env` file).
+
+The three URLs that decide embedded versus distributed mode keep their plain
+names (`DATABASE_URL`, `BROKER_URL`, `STORAGE_URL`); everything else is
+prefixed with `GATEWAY_`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _alias(name: str) -> AliasChoices:
+    return AliasChoices(name, f"GATEWAY_{name}")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(default=Path(".data"), description="Local state: DB, files, secrets.")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=_alias("DATABASE_URL"),
+        description="SQLAlchemy async URL; default: SQLite file in data_dir.",
+    )
+    broker_url: str = Field(
+        default="embedded",
+        validation_alias=_alias("BROKER_URL"),
+        description="`embedded` (worker threads in the gateway), redis://... or amqp://...",
+    )
+    storage_url: str | None = Field(
+        default=None,
+        validation_alias=_alias("STORAGE_URL"),
+        description="Directory for segments and artifacts; default: data_dir/storage.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = Field(
+        default=None, description="Base URL put in download links; default: the request's."
+    )
+    signing_secret: str | None = Field(
+        default=None, description="HMAC key for download URLs; default: generated in data_dir."
+    )
+    download_ttl_seconds: int = Field(default=24 * 3600, ge=1)
+    worker_threads: int = Field(default=2, ge=1)
+    worker_processes: int = Field(default=1, ge=1)
+    progress_interval_seconds: float = Field(default=0.5, gt=0)
+    heartbeat_stale_seconds: float = Field(default=30.0, gt=0)
+    queued_stale_seconds: float = Field(default=60.0, gt=0)
+    sweep_interval_seconds: float = Field(default=10.0, gt=0)
+    max_page_size: int = Field(default=100, ge=1)
+    max_query_depth: int = Field(default=12, ge=2)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=5000, ge=100)
+    availability_gap_seconds: float = Field(
+        default=300.0, ge=0, description="Gaps up to this long do not split availability ranges."
+    )
+    demo_data: bool = Field(default=False, description="Load demo data when the store is empty.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'gateway.db').resolve()}"
+
+    @property
+    def sync_database_url(self) -> str:
+        """The same database through a blocking driver, for workers and migrations."""
+        url = self.resolved_database_url
+        for async_driver, sync_driver in (
+            ("sqlite+aiosqlite", "sqlite"),
+            ("postgresql+asyncpg", "postgresql+psycopg"),
+            ("postgresql+psycopg_async", "postgresql+psycopg"),
+        ):
+            if url.startswith(async_driver + ":"):
+                return sync_driver + url[len(async_driver) :]
+        if url.startswith("postgresql:") or url.startswith("postgres:"):
+            return "postgresql+psycopg:" + url.split(":", 1)[1]
+        return url
+
+    @property
+    def async_database_url(self) -> str:
+        url = self.resolved_database_url
+        if url.startswith("postgresql:") or url.startswith("postgres:"):
+            return "postgresql+asyncpg:" + url.split(":", 1)[1]
+        if url.startswith("postgresql+psycopg:"):
+            return "postgresql+asyncpg:" + url.split(":", 1)[1]
+        if url.startswith("sqlite:"):
+            return "sqlite+aiosqlite:" + url.split(":", 1)[1]
+        return url
+
+    @property
+    def storage_dir(self) -> Path:
+        if self.storage_url:
+            return Path(self.storage_url.removeprefix("file://"))
+        return self.data_dir / "storage"
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.broker_url in ("embedded", "stub", "")
+
+    def download_signing_key(self) -> bytes:
+        """The configured secret, or one generated once and kept in data_dir."""
+        if self.signing_secret:
+            return self.signing_secret.encode()
+        path = self.data_dir / "signing.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(secrets.token_hex(32))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return path.read_text().strip().encode()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

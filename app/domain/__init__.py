@@ -1,0 +1,1 @@
+"""Plain-Python services: the rules of the product, shared by GraphQL, the CLI and workers."""

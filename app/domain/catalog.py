@@ -1,0 +1,139 @@
+"""Exchanges, instruments, datastreams and the segment catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from app.db.models import Datastream, Exchange, Instrument, Segment
+from app.ids import new_id
+from app.timeutil import now_ns
+
+
+@dataclass(frozen=True)
+class DatastreamSpec:
+    id: int
+    exchange: str
+    exchange_name: str
+    symbol: str
+    base: str
+    quote: str
+    instrument_type: str
+    stream_type: str
+    wire_format: str
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    path: str
+    min_ts: int
+    max_ts: int
+    row_count: int
+    byte_size: int
+
+
+def ensure_datastream(session: Session, spec: DatastreamSpec) -> Datastream:
+    """Create the exchange, instrument and datastream rows that do not exist yet."""
+    if session.get(Exchange, spec.exchange) is None:
+        session.add(Exchange(code=spec.exchange, display_name=spec.exchange_name))
+    instrument = session.scalars(
+        select(Instrument).where(Instrument.exchange_code == spec.exchange,
+                                 Instrument.symbol == spec.symbol,
+                                 Instrument.type == spec.instrument_type)
+    ).first()
+    if instrument is None:
+        instrument = Instrument(exchange_code=spec.exchange, symbol=spec.symbol, base=spec.base,
+                                quote=spec.quote, type=spec.instrument_type)
+        session.add(instrument)
+        session.flush()
+    datastream = session.get(Datastream, spec.id)
+    if datastream is None:
+        datastream = Datastream(id=spec.id, exchange_code=spec.exchange, instrument_id=instrument.id,
+                                stream_type=spec.stream_type, wire_format=spec.wire_format,
+                                created_at=now_ns())
+        session.add(datastream)
+        session.flush()
+    return datastream
+
+
+def register_segments(session: Session, datastream_id: int, segments: Sequence[SegmentInfo]) -> None:
+    """Make segments visible; the caller commits, so an ingest is visible all at once or not."""
+    created = now_ns()
+    session.add_all(
+        Segment(id=new_id("segment"), datastream_id=datastream_id, path=s.path, min_ts=s.min_ts,
+                max_ts=s.max_ts, row_count=s.row_count, byte_size=s.byte_size, created_at=created)
+        for s in segments
+    )
+
+
+def segments_in_range(session: Session, datastream_id: int, start_ns: int, end_ns: int) -> list[SegmentInfo]:
+    rows = session.scalars(_segments_query(datastream_id, start_ns, end_ns))
+    return [_segment_info(s) for s in rows]
+
+
+async def segments_in_range_async(
+    session: AsyncSession, datastream_id: int, start_ns: int, end_ns: int
+) -> list[SegmentInfo]:
+    rows = await session.scalars(_segments_query(datastream_id, start_ns, end_ns))
+    return [_segment_info(s) for s in rows]
+
+
+def _segments_query(datastream_id: int, start_ns: int, end_ns: int) -> Select[tuple[Segment]]:
+    return (
+        select(Segment)
+        .where(Segment.datastream_id == datastream_id, Segment.max_ts >= start_ns,
+               Segment.min_ts < end_ns)
+        .order_by(Segment.min_ts)
+    )
+
+
+def _segment_info(s: Segment) -> SegmentInfo:
+    return SegmentInfo(s.path, s.min_ts, s.max_ts, s.row_count, s.byte_size)
+
+
+def estimate_rows(segments: Sequence[SegmentInfo], start_ns: int, end_ns: int) -> int:
+    """Rows in [start, end), assuming records are spread evenly inside each segment."""
+    total = 0.0
+    for s in segments:
+        span = s.max_ts - s.min_ts + 1
+        overlap = min(end_ns, s.max_ts + 1) - max(start_ns, s.min_ts)
+        if overlap > 0:
+            total += s.row_count * min(1.0, overlap / span)
+    return round(total)
+
+
+async def get_datastream(session: AsyncSession, datastream_id: int) -> Datastream | None:
+    return await session.get(Datastream, datastream_id)
+
+
+async def list_datastreams(
+    session: AsyncSession, *, exchange: str | None, instrument: str | None,
+    stream_type: str | None, after_id: int | None, limit: int,
+) -> tuple[list[Datastream], int]:
+    query = select(Datastream)
+    if exchange:
+        query = query.where(Datastream.exchange_code == exchange)
+    if stream_type:
+        query = query.where(Datastream.stream_type == stream_type)
+    if instrument:
+        query = query.join(Instrument, Instrument.id == Datastream.instrument_id).where(
+            Instrument.symbol == instrument)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    if after_id is not None:
+        query = query.where(Datastream.id > after_id)
+    rows = (await session.scalars(query.order_by(Datastream.id).limit(limit))).all()
+    return list(rows), int(total)
+
+
+async def instruments_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Instrument]:
+    rows = await session.scalars(select(Instrument).where(Instrument.id.in_(ids)))
+    return {i.id: i for i in rows}
+
+
+async def exchanges_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, Exchange]:
+    rows = await session.scalars(select(Exchange).where(Exchange.code.in_(codes)))
+    return {e.code: e for e in rows}

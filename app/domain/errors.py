@@ -1,0 +1,35 @@
+"""Expected failures are data: a list of typed user errors, not exceptions leaking to clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class ErrorCode(str, Enum):
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    FAILED_PRECONDITION = "FAILED_PRECONDITION"
+    RATE_LIMITED = "RATE_LIMITED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+
+
+@dataclass(frozen=True)
+class UserError:
+    code: ErrorCode
+    field: tuple[str, ...]
+    message: str
+    retry_after: float | None = None
+
+
+@dataclass
+class DomainError(Exception):
+    errors: list[UserError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{'.'.join(e.field)}: {e.message}" for e in self.errors)
+
+
+def user_error(code: ErrorCode, field_path: str, message: str) -> DomainError:
+    return DomainError([UserError(code, tuple(field_path.split(".")), message)])

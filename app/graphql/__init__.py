@@ -1,0 +1,1 @@
+"""The GraphQL API: thin Strawberry types and resolvers over app.domain."""

@@ -1,0 +1,61 @@
+"""Per-request (or per-WebSocket-connection) context: settings, caller, loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.requests import HTTPConnection
+from strawberry.dataloader import DataLoader
+from strawberry.permission import BasePermission
+
+from app.config import Settings
+from app.db.models import ExportArtifact
+from app.domain import exports
+from app.domain.auth import Principal
+
+
+@dataclass
+class Context:
+    request: HTTPConnection
+    settings: Settings
+    sessions: async_sessionmaker
+    principal: Principal | None = None
+    connection_params: dict[str, Any] | None = None
+    response: Any = None
+    artifacts: DataLoader[str, list[ExportArtifact]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.artifacts = DataLoader(load_fn=self._load_artifacts)
+
+    async def _load_artifacts(self, job_ids: list[str]) -> list[list[ExportArtifact]]:
+        async with self.sessions() as session:
+            found = await exports.artifacts_for(session, list(job_ids))
+        return [found[job_id] for job_id in job_ids]
+
+    @property
+    def caller(self) -> Principal:
+        assert self.principal is not None, "guarded by IsAuthenticated"
+        return self.principal
+
+    def base_url(self) -> str:
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        base = str(self.request.base_url).rstrip("/")
+        return base.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
+
+
+class IsAuthenticated(BasePermission):
+    message = "A valid API key is required: send it in the X-Api-Key header " \
+              "(WebSocket: connection_init payload {\"apiKey\": ...})."
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return info.context.principal is not None
+
+
+def authenticated(**kwargs: Any) -> Any:
+    """strawberry.field that requires an API key."""
+    return strawberry.field(permission_classes=[IsAuthenticated], **kwargs)

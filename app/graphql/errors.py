@@ -1,0 +1,89 @@
+"""Typed errors: `UserError` payload entries, and masking of unexpected errors."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from enum import Enum
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from app.domain.errors import ErrorCode as DomainErrorCode
+from app.domain.errors import UserError as DomainUserError
+
+log = logging.getLogger(__name__)
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+
+@strawberry.enum(description="Why a mutation could not do what was asked.")
+class UserErrorCode(Enum):
+    INVALID_ARGUMENT = strawberry.enum_value(
+        DomainErrorCode.INVALID_ARGUMENT.value, description="A value is malformed or out of range.")
+    NOT_FOUND = strawberry.enum_value(
+        DomainErrorCode.NOT_FOUND.value, description="The referenced object does not exist (or is not yours).")
+    CONFLICT = strawberry.enum_value(
+        DomainErrorCode.CONFLICT.value, description="The request conflicts with an earlier one (e.g. idempotency key reuse).")
+    FAILED_PRECONDITION = strawberry.enum_value(
+        DomainErrorCode.FAILED_PRECONDITION.value, description="The object is not in a state that allows this.")
+    RATE_LIMITED = strawberry.enum_value(
+        DomainErrorCode.RATE_LIMITED.value, description="Too many requests or jobs; see retryAfter.")
+    UNAUTHENTICATED = strawberry.enum_value(
+        DomainErrorCode.UNAUTHENTICATED.value, description="No valid API key was sent.")
+
+
+@strawberry.type(description="An expected failure of a mutation, returned as data.")
+class UserError:
+    code: UserErrorCode = strawberry.field(description="Machine-readable reason.")
+    field: list[str] = strawberry.field(
+        description="Path to the input field at fault, e.g. [\"input\", \"endTime\"]; empty if none.")
+    message: str = strawberry.field(description="Human-readable explanation.")
+    retry_after: float | None = strawberry.field(
+        default=None, description="Seconds to wait before retrying, for RATE_LIMITED.")
+
+    @classmethod
+    def from_domain(cls, error: DomainUserError) -> UserError:
+        return cls(code=UserErrorCode(error.code.value), field=list(error.field),
+                   message=error.message, retry_after=error.retry_after)
+
+
+class ApiError(GraphQLError):
+    """A GraphQL error with a stable `extensions.code` (not masked)."""
+
+    def __init__(self, message: str, code: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": code, **extensions})
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Unexpected exceptions become `INTERNAL_SERVER_ERROR` with a request id; known
+    GraphQL errors (validation, ApiError, permissions) keep their message. Every error
+    carries `extensions.requestId`, also sent as the `X-Request-Id` header."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected, error_message="Internal server error")
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = []
+        request_id = request_id_var.get()
+        for error in errors:
+            if _is_unexpected(error):
+                log.error("unexpected error (request %s)", request_id, exc_info=error.original_error)
+                error = self.anonymise_error(error)
+                error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+            extensions = dict(error.extensions or {})
+            extensions.setdefault("code", "BAD_REQUEST" if error.path is None else "ERROR")
+            if request_id:
+                extensions["requestId"] = request_id
+            error.extensions = extensions
+            processed.append(error)
+        return processed
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    # Input coercion problems (bad scalar values) are the client's, not ours.
+    return not isinstance(original, ValueError | TypeError) or error.path is not None

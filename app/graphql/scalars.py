@@ -1,0 +1,51 @@
+"""Scalars for values GraphQL's 32-bit Int and Float cannot carry exactly."""
+
+from __future__ import annotations
+
+from typing import NewType
+
+import strawberry
+
+from app.timeutil import TimestampError, format_timestamp, parse_timestamp
+
+
+def _parse_long(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError("Long must be an integer")
+    number = int(value) if isinstance(value, int | str) else None
+    if number is None or not -(2**63) <= number < 2**63:
+        raise ValueError(f"{value!r} is not a 64-bit integer")
+    return number
+
+
+def _parse_timestamp_leniently(value: object) -> object:
+    """Valid input becomes nanoseconds; invalid input passes through unchanged so that the
+    domain layer reports it as a `userErrors` entry naming the field, not a request error."""
+    try:
+        return parse_timestamp(value)
+    except TimestampError:
+        return value
+
+
+Long = strawberry.scalar(
+    NewType("Long", int),
+    name="Long",
+    description=(
+        "A 64-bit signed integer (counts, byte sizes, ids). Serialized as a JSON number; "
+        "accepted as a number or a decimal string."
+    ),
+    serialize=int,
+    parse_value=_parse_long,
+)
+
+Timestamp = strawberry.scalar(
+    NewType("Timestamp", int),
+    name="Timestamp",
+    description=(
+        "A point in time with nanosecond precision. Output: ISO-8601 UTC with nine fractional "
+        "digits (2024-01-15T10:00:00.123456789Z). Input: ISO-8601 with up to nine fractional "
+        "digits and `Z` or an offset, or nanoseconds since the Unix epoch as a number or string."
+    ),
+    serialize=format_timestamp,
+    parse_value=_parse_timestamp_leniently,
+)

@@ -1,0 +1,58 @@
+"""Subscription root: job status and progress pushed over graphql-transport-ws."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from app.domain import exports
+from app.domain.exports import JobStatus
+from app.events import get_event_bus
+from app.graphql.context import Context, authenticated
+from app.graphql.errors import ApiError
+from app.graphql.types import ExportJob
+
+Info = strawberry.Info[Context, None]
+# Events are wake-ups; this re-read interval is the safety net if one is ever missed.
+RECHECK_SECONDS = 5.0
+
+
+def _state(job: object) -> tuple:
+    return (getattr(job, "status", None), getattr(job, "rows_written", None),
+            getattr(job, "bytes_written", None), getattr(job, "attempts", None))
+
+
+@strawberry.type(description="Live updates.")
+class Subscription:
+    @authenticated(description="The job's current state first, then every status change and "
+                               "progress update; completes after a terminal state.")
+    async def export_job_updated(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Job id.")],
+    ) -> AsyncGenerator[ExportJob, None]:
+        caller = info.context.caller
+        async with get_event_bus().subscribe() as events:
+            async with info.context.sessions() as session:
+                job = await exports.get_export(session, caller, str(id))
+            if job is None:
+                raise ApiError(f"no export job {id}", "NOT_FOUND")
+            yield ExportJob.from_row(job)
+            last = _state(job)
+            while not JobStatus(job.status).terminal:
+                with contextlib.suppress(TimeoutError):
+                    event = await asyncio.wait_for(events.get(), RECHECK_SECONDS)
+                    if event.job_id != job.id:
+                        continue
+                async with info.context.sessions() as session:
+                    fresh = await exports.get_export(session, caller, job.id)
+                if fresh is None:
+                    return
+                job = fresh
+                if _state(job) != last:
+                    last = _state(job)
+                    yield ExportJob.from_row(job)

@@ -1,0 +1,1 @@
+"""The worker side: Dramatiq broker and actors, and the pyarrow export engine."""

@@ -1,0 +1,111 @@
+"""Thin actors: claim the job row, run the engine, record the outcome, announce it."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+
+import dramatiq
+from sqlalchemy.exc import OperationalError
+
+from app.config import get_settings
+from app.db.engine import sync_sessions
+from app.domain import job_runs
+from app.domain.catalog import segments_in_range
+from app.events import JobEvent, get_event_bus
+from app.storage import artifact_dir
+from app.timeutil import now_ns
+from workers.broker import EXPORT_ACTOR, EXPORT_QUEUE
+from workers.engine.compiler import DecodeError, SchemaError, SourceContext
+from workers.engine.export import ExportRequest, run_export
+from workers.engine.segments import SegmentFile
+
+log = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    """Worth another try later (storage or database hiccup); the job was handed back."""
+
+
+def _announce(job: job_runs.ClaimedJob, status: str) -> None:
+    get_event_bus().publish(JobEvent(job.id, job.workspace_id, status))
+
+
+@dramatiq.actor(actor_name=EXPORT_ACTOR, queue_name=EXPORT_QUEUE, max_retries=5,
+                retry_when=lambda retries, exc: isinstance(exc, TransientError) and retries < 5)
+def run_export_job(job_id: str) -> None:
+    settings = get_settings()
+    sessions = sync_sessions()
+    stale_before = now_ns() - int(settings.heartbeat_stale_seconds * 1e9)
+    with sessions() as session:
+        job = job_runs.claim(session, job_id, stale_before)
+    if job is None:
+        return  # finished, canceled, or being run by a live worker: nothing to do
+    _announce(job, "RUNNING")
+    out_dir = artifact_dir(settings, job.id, job.claim_token)
+    try:
+        files = _run(job, out_dir)
+    except job_runs.ClaimLost:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        _announce(job, "CANCELED")
+        return
+    except (SchemaError, DecodeError, FileNotFoundError) as exc:
+        _finish_failed(job, out_dir, str(exc))
+        return
+    except (OSError, OperationalError) as exc:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        with sessions() as session:
+            job_runs.release(session, job)
+        raise TransientError(f"{job.id}: {exc}") from exc
+    except Exception as exc:
+        log.exception("export %s failed", job.id)
+        _finish_failed(job, out_dir, f"internal error ({type(exc).__name__}): {exc}")
+        return
+    published = [
+        job_runs.PublishedArtifact(
+            filename=f.filename, path=str(f.path.relative_to(settings.storage_dir)),
+            content_type=f.content_type, byte_size=f.byte_size, row_count=f.row_count,
+            sha256=f.sha256)
+        for f in files
+    ]
+    with sessions() as session:
+        won = job_runs.succeed(session, job, published)
+    if not won:  # canceled at the last moment: the files must never be listed
+        shutil.rmtree(out_dir, ignore_errors=True)
+    _announce(job, "SUCCEEDED" if won else "CANCELED")
+
+
+def _run(job: job_runs.ClaimedJob, out_dir) -> list:  # type: ignore[no-untyped-def]
+    settings = get_settings()
+    sessions = sync_sessions()
+    with sessions() as session:
+        segments = segments_in_range(session, job.datastream_id, job.start_ns, job.end_ns)
+    request = ExportRequest(
+        schema_spec=job.schema_spec,
+        context=SourceContext(job.exchange, job.symbol, job.datastream_id),
+        segments=[SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
+                  for s in segments],
+        start_ns=job.start_ns, end_ns=job.end_ns, format=job.format,
+        compression=job.compression, output_dir=out_dir,
+        filename_stem=f"{job.datastream_id}_{job.id}",
+    )
+    last = 0.0
+
+    def on_progress(rows: int, byte_count: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= settings.progress_interval_seconds:
+            last = now
+            with sessions() as session:
+                job_runs.record_progress(session, job, rows, byte_count)
+            _announce(job, "RUNNING")
+
+    return run_export(request, on_progress)
+
+
+def _finish_failed(job: job_runs.ClaimedJob, out_dir, reason: str) -> None:  # type: ignore[no-untyped-def]
+    shutil.rmtree(out_dir, ignore_errors=True)
+    with sync_sessions()() as session:
+        job_runs.fail(session, job, reason)
+    _announce(job, "FAILED")

@@ -1,0 +1,51 @@
+"""The Dramatiq broker chosen by BROKER_URL, and how the gateway wakes a worker.
+
+`embedded` uses an in-memory broker whose worker threads run inside the gateway; `redis://`
+and `amqp://` select Dramatiq's Redis and RabbitMQ brokers for separate worker processes.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, ShutdownNotifications
+
+from app.config import Settings, get_settings
+
+EXPORT_QUEUE = "exports"
+EXPORT_ACTOR = "run_export_job"
+
+
+def _middleware() -> list[dramatiq.Middleware]:
+    # No TimeLimit: long exports are normal, and heartbeats (not a timer) detect dead workers.
+    return [AgeLimit(), ShutdownNotifications(notify_shutdown=True), Callbacks(), Pipelines(),
+            Retries(max_retries=5, min_backoff=1000, max_backoff=60_000)]
+
+
+def build_broker(settings: Settings) -> dramatiq.Broker:
+    url = settings.broker_url
+    broker: dramatiq.Broker
+    if settings.embedded_broker:
+        broker = StubBroker(middleware=_middleware())
+    elif url.startswith(("redis://", "rediss://", "unix://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=url, middleware=_middleware())
+    elif url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url, middleware=_middleware())
+    else:
+        raise ValueError(f"BROKER_URL {url!r}: use embedded, redis://... or amqp://...")
+    broker.declare_queue(EXPORT_QUEUE)
+    return broker
+
+
+broker = build_broker(get_settings())
+dramatiq.set_broker(broker)
+
+
+def wake_export(job_id: str) -> None:
+    """Tell some worker that a job is waiting. Call only after the job row is committed."""
+    broker.enqueue(dramatiq.Message(queue_name=EXPORT_QUEUE, actor_name=EXPORT_ACTOR,
+                                    args=(job_id,), kwargs={}, options={}))
