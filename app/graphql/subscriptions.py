@@ -13,7 +13,7 @@ import strawberry
 from app.domain import exports
 from app.domain.exports import JobStatus
 from app.events import get_event_bus
-from app.graphql.context import Context, authenticated
+from app.graphql.context import Context, IsAuthenticated
 from app.graphql.errors import ApiError
 from app.graphql.types import ExportJob
 
@@ -29,7 +29,7 @@ def _state(job: object) -> tuple:
 
 @strawberry.type(description="Live updates.")
 class Subscription:
-    @authenticated(description="The job's current state first, then every status change and "
+    @strawberry.subscription(permission_classes=[IsAuthenticated], description="The job's current state first, then every status change and "
                                "progress update; completes after a terminal state.")
     async def export_job_updated(
         self, info: Info,

@@ -1,0 +1,43 @@
+# Two commands matter: `make run` (serve with demo data) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint schema schema-check worker migrate bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## migrate, load demo data if empty, serve on :8000 with embedded workers
+	$(PY) -m app serve --demo
+
+test: install  ## the whole suite (CI runs exactly this)
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check app workers tests
+	$(PY) -m mypy app workers
+
+schema: install  ## regenerate schema.graphql from the code
+	$(PY) -m app.graphql.sdl > schema.graphql
+
+schema-check: install  ## fail when schema.graphql is stale
+	$(PY) -m app.graphql.sdl --check schema.graphql
+
+worker: install  ## worker processes for distributed mode (needs BROKER_URL)
+	$(PY) -m app worker
+
+migrate: install
+	$(PY) -m app migrate
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,108 @@
+"""Shared fixtures: generated record files and one real gateway for the end-to-end tests."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from app.domain.catalog import DatastreamSpec
+from app.timeutil import parse_timestamp
+from tests.support import Gateway, GraphQLClient, gateway_env, run_cli
+from workers.demo import binance_trades, bybit_trades
+
+START = parse_timestamp("2024-03-01T00:00:00Z")
+HOUR = 3600 * 10**9
+BINANCE = DatastreamSpec(501, "binance", "Binance", "BTCUSDT", "BTC", "USDT", "spot", "trades", "binance.trade")
+BYBIT = DatastreamSpec(502, "bybit", "Bybit", "BTCUSDT", "BTC", "USDT", "linear", "trades", "bybit.publicTrade")
+BIG_ID = 503
+BIG_ROWS = 1_500_000
+
+
+@dataclass
+class Dataset:
+    records: dict[int, list[tuple[int, str]]]
+    files: dict[int, Path]
+
+
+@dataclass
+class GatewayHandle:
+    gateway: Gateway
+    data_dir: Path
+    env: dict[str, str]
+    key_a: str
+    key_b: str
+
+    def client(self, key: str | None = "a") -> GraphQLClient:
+        token = {"a": self.key_a, "b": self.key_b}.get(key or "", key)
+        return GraphQLClient(self.gateway.url, token)
+
+
+def _write_csv(path: Path, records: list[tuple[int, str]]) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["collection_timestamp_ns", "data"])
+        writer.writerows(records)
+
+
+def _write_jsonl_gz(path: Path, records: list[tuple[int, str]]) -> None:
+    with gzip.open(path, "wt") as handle:
+        for ts, text in records:
+            handle.write(json.dumps({"collection_timestamp_ns": ts, "data": json.loads(text)},
+                                    separators=(",", ":")) + "\n")
+
+
+def _write_big_parquet(path: Path, sample: list[tuple[int, str]]) -> None:
+    """Many hours of records by repeating one hour, shifted in time (vectorised)."""
+    base = pa.table({"collection_timestamp_ns": pa.array([t for t, _ in sample], pa.int64()),
+                     "data": pa.array([m for _, m in sample])})
+    repeats = -(-BIG_ROWS // base.num_rows)
+    with pq.ParquetWriter(path, base.schema) as writer:
+        for i in range(repeats):
+            shifted = pc.add(base.column(0), pa.scalar(i * HOUR, pa.int64()))
+            writer.write_table(base.set_column(0, "collection_timestamp_ns", shifted))
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    folder = tmp_path_factory.mktemp("records")
+    binance = list(binance_trades(BINANCE, START, START + HOUR, seed=7))
+    bybit = list(bybit_trades(BYBIT, START, START + HOUR, seed=8))
+    files = {BINANCE.id: folder / "binance.csv", BYBIT.id: folder / "bybit.jsonl.gz",
+             BIG_ID: folder / "big.parquet"}
+    _write_csv(files[BINANCE.id], binance)
+    _write_jsonl_gz(files[BYBIT.id], bybit)
+    _write_big_parquet(files[BIG_ID], binance)
+    return Dataset({BINANCE.id: binance, BYBIT.id: bybit}, files)
+
+
+def _ingest_args(spec: DatastreamSpec, file: Path) -> list[str]:
+    return ["ingest", str(file), "--datastream", str(spec.id), "--exchange", spec.exchange,
+            "--symbol", spec.symbol, "--base", spec.base, "--quote", spec.quote,
+            "--instrument-type", spec.instrument_type, "--stream-type", spec.stream_type]
+
+
+@pytest.fixture(scope="session")
+def gateway(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[GatewayHandle]:
+    data_dir = tmp_path_factory.mktemp("gateway")
+    env = gateway_env(data_dir, GATEWAY_PROGRESS_INTERVAL_SECONDS="0.1")
+    run_cli(env, "migrate")
+    run_cli(env, *_ingest_args(BINANCE, dataset.files[BINANCE.id]))
+    run_cli(env, *_ingest_args(BYBIT, dataset.files[BYBIT.id]))
+    big = DatastreamSpec(BIG_ID, "binance", "Binance", "BTCUSDT", "BTC", "USDT", "spot", "trades", "x")
+    run_cli(env, *_ingest_args(big, dataset.files[BIG_ID]))
+    key_a = run_cli(env, "create-key", "--workspace", "alpha").stdout.strip()
+    key_b = run_cli(env, "create-key", "--workspace", "beta").stdout.strip()
+    server = Gateway(env, data_dir / "gateway.log").start()
+    try:
+        yield GatewayHandle(server, data_dir, env, key_a, key_b)
+    finally:
+        server.stop()
