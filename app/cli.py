@@ -33,7 +33,9 @@ def _demo_key(settings: Settings) -> str:
     if path.exists():
         return path.read_text().strip()
     with sync_sessions()() as session:
-        workspace = find_workspace(session, DEMO_WORKSPACE) or create_workspace(session, DEMO_WORKSPACE)
+        workspace = find_workspace(session, DEMO_WORKSPACE) or create_workspace(
+            session, DEMO_WORKSPACE
+        )
         _key, token = create_api_key(session, workspace.id, "demo")
         session.commit()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,19 +69,33 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         console.print(f"demo API key: [bold]{key}[/]  (send it as the X-Api-Key header)")
     host, port = args.host or settings.host, args.port or settings.port
     console.print(f"GraphQL (and GraphiQL): [bold]http://{host}:{port}/graphql[/]")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=args.log_level,
-                ws="websockets-sansio")
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level=args.log_level, ws="websockets-sansio"
+    )
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     if settings.embedded_broker:
-        console.print("[red]BROKER_URL is `embedded`: the gateway runs its own workers. "
-                      "Set BROKER_URL=redis://... or amqp://... to run separate workers.[/]")
+        console.print(
+            "[red]BROKER_URL is `embedded`: the gateway runs its own workers. "
+            "Set BROKER_URL=redis://... or amqp://... to run separate workers.[/]"
+        )
         sys.exit(2)
     processes = args.processes or settings.worker_processes
     threads = args.threads or settings.worker_threads
-    os.execvp(sys.executable, [sys.executable, "-m", "dramatiq", "workers.actors",
-                               "--processes", str(processes), "--threads", str(threads)])
+    os.execvp(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            "workers.actors",
+            "--processes",
+            str(processes),
+            "--threads",
+            str(threads),
+        ],
+    )
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
@@ -89,9 +105,17 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
 
     spec = None
     if args.exchange:
-        spec = DatastreamSpec(args.datastream, args.exchange, args.exchange_name or args.exchange.title(),
-                              args.symbol, args.base or "", args.quote or "", args.instrument_type,
-                              args.stream_type, args.wire_format or f"{args.exchange}.{args.stream_type}")
+        spec = DatastreamSpec(
+            args.datastream,
+            args.exchange,
+            args.exchange_name or args.exchange.title(),
+            args.symbol,
+            args.base or "",
+            args.quote or "",
+            args.instrument_type,
+            args.stream_type,
+            args.wire_format or f"{args.exchange}.{args.stream_type}",
+        )
     try:
         with console.status(f"ingesting {args.file}…"):
             result = ingest_file(settings, args.datastream, Path(args.file), spec)
@@ -101,7 +125,10 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
     except Exception as exc:  # e.g. an unknown datastream (foreign key)
         console.print(f"[red]ingest failed, nothing was stored: {exc}[/]")
         sys.exit(1)
-    console.print(f"datastream {result.datastream_id}: {result.rows:,} records in {result.segments} segment(s)")
+    console.print(
+        f"datastream {result.datastream_id}: {result.rows:,} records "
+        f"in {result.segments} segment(s)"
+    )
 
 
 def cmd_create_key(settings: Settings, args: argparse.Namespace) -> None:
@@ -109,7 +136,9 @@ def cmd_create_key(settings: Settings, args: argparse.Namespace) -> None:
     from app.domain.auth import create_api_key, create_workspace, find_workspace
 
     with sync_sessions()() as session:
-        workspace = find_workspace(session, args.workspace) or create_workspace(session, args.workspace)
+        workspace = find_workspace(session, args.workspace) or create_workspace(
+            session, args.workspace
+        )
         key, token = create_api_key(session, workspace.id, args.name)
         session.commit()
     console.print(f"workspace {workspace.name} ({workspace.id}), key {key.id}")
@@ -152,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     args = build_parser().parse_args(argv)
     args.func(get_settings(), args)

@@ -13,7 +13,13 @@ from typing import Any
 import graphene_django_graphiql_static
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,7 +37,11 @@ from app.storage import verify_signature
 from app.timeutil import now_ns
 
 log = logging.getLogger(__name__)
-GRAPHIQL_ASSETS = Path(graphene_django_graphiql_static.__file__).parent / "static" / "graphene_django_graphiql_static"
+GRAPHIQL_ASSETS = (
+    Path(graphene_django_graphiql_static.__file__).parent
+    / "static"
+    / "graphene_django_graphiql_static"
+)
 GRAPHIQL_PAGE = Path(__file__).parent / "static" / "graphiql.html"
 
 
@@ -41,8 +51,9 @@ class GatewayGraphQL(GraphQL):
         self.settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
-        context = Context(request=request, response=response, settings=self.settings,
-                          sessions=async_sessions())
+        context = Context(
+            request=request, response=response, settings=self.settings, sessions=async_sessions()
+        )
         if request.scope["type"] == "http":
             async with context.sessions() as session:
                 context.principal = await authenticate(session, request.headers.get("x-api-key"))
@@ -74,7 +85,9 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+        request_id = (
+            incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+        )
         token = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
@@ -92,8 +105,12 @@ class RequestIdMiddleware:
 async def download(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     artifact_id = request.path_params["artifact_id"]
-    if not verify_signature(settings, artifact_id, request.query_params.get("expires", ""),
-                            request.query_params.get("signature", "")):
+    if not verify_signature(
+        settings,
+        artifact_id,
+        request.query_params.get("expires", ""),
+        request.query_params.get("signature", ""),
+    ):
         return PlainTextResponse("invalid or expired download link", status_code=403)
     async with async_sessions()() as session:
         found = await exports.get_artifact(session, artifact_id)
@@ -104,7 +121,9 @@ async def download(request: Request) -> Response:
     if not path.is_file():
         return PlainTextResponse("file is no longer stored", status_code=410)
     return FileResponse(
-        path, media_type=artifact.content_type, filename=artifact.filename,
+        path,
+        media_type=artifact.content_type,
+        filename=artifact.filename,
         headers={"ETag": f'"{artifact.sha256}"', "Cache-Control": "private, max-age=3600"},
     )
 
@@ -122,8 +141,10 @@ async def sweep_forever(settings: Settings) -> None:
             now = now_ns()
             async with async_sessions()() as session:
                 stale = await exports.stale_jobs(
-                    session, heartbeat_before=now - int(settings.heartbeat_stale_seconds * 1e9),
-                    queued_before=now - int(settings.queued_stale_seconds * 1e9))
+                    session,
+                    heartbeat_before=now - int(settings.heartbeat_stale_seconds * 1e9),
+                    queued_before=now - int(settings.queued_stale_seconds * 1e9),
+                )
                 await exports.mark_requeued(session, stale)
             for job_id in stale:
                 log.info("waking stale export job %s", job_id)
@@ -142,8 +163,9 @@ async def wake_unfinished(settings: Settings) -> None:
     from workers.broker import wake_export
 
     async with async_sessions()() as session:
-        ids = (await session.scalars(select(ExportJob.id).where(
-            ExportJob.status.in_(exports.ACTIVE)))).all()
+        ids = (
+            await session.scalars(select(ExportJob.id).where(ExportJob.status.in_(exports.ACTIVE)))
+        ).all()
     for job_id in ids:
         wake_export(job_id)
 

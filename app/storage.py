@@ -25,7 +25,9 @@ def _signature(key: bytes, artifact_id: str, expires: int) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def signed_path(settings: Settings, artifact_id: str, filename: str, now: float | None = None) -> tuple[str, int]:
+def signed_path(
+    settings: Settings, artifact_id: str, filename: str, now: float | None = None
+) -> tuple[str, int]:
     """The URL path (with query) and its expiry in epoch seconds."""
     expires = int((now if now is not None else time.time()) + settings.download_ttl_seconds)
     sig = _signature(settings.download_signing_key(), artifact_id, expires)

@@ -9,7 +9,8 @@ import time
 NS_PER_SECOND = 1_000_000_000
 
 _ISO_RE = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?"
+    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<h>\d{2}):(?P<m>\d{2})"
+    r"(?::(?P<s>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?"
     r"(?P<tz>Z|z|[+-]\d{2}:?\d{2})?$"
 )
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

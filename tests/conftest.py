@@ -21,8 +21,12 @@ from workers.demo import binance_trades, bybit_trades
 
 START = parse_timestamp("2024-03-01T00:00:00Z")
 HOUR = 3600 * 10**9
-BINANCE = DatastreamSpec(501, "binance", "Binance", "BTCUSDT", "BTC", "USDT", "spot", "trades", "binance.trade")
-BYBIT = DatastreamSpec(502, "bybit", "Bybit", "BTCUSDT", "BTC", "USDT", "linear", "trades", "bybit.publicTrade")
+BINANCE = DatastreamSpec(
+    501, "binance", "Binance", "BTCUSDT", "BTC", "USDT", "spot", "trades", "binance.trade"
+)
+BYBIT = DatastreamSpec(
+    502, "bybit", "Bybit", "BTCUSDT", "BTC", "USDT", "linear", "trades", "bybit.publicTrade"
+)
 BIG_ID = 503
 BIG_ROWS = 1_500_000
 
@@ -56,14 +60,22 @@ def _write_csv(path: Path, records: list[tuple[int, str]]) -> None:
 def _write_jsonl_gz(path: Path, records: list[tuple[int, str]]) -> None:
     with gzip.open(path, "wt") as handle:
         for ts, text in records:
-            handle.write(json.dumps({"collection_timestamp_ns": ts, "data": json.loads(text)},
-                                    separators=(",", ":")) + "\n")
+            handle.write(
+                json.dumps(
+                    {"collection_timestamp_ns": ts, "data": json.loads(text)}, separators=(",", ":")
+                )
+                + "\n"
+            )
 
 
 def _write_big_parquet(path: Path, sample: list[tuple[int, str]]) -> None:
     """Many hours of records by repeating one hour, shifted in time (vectorised)."""
-    base = pa.table({"collection_timestamp_ns": pa.array([t for t, _ in sample], pa.int64()),
-                     "data": pa.array([m for _, m in sample])})
+    base = pa.table(
+        {
+            "collection_timestamp_ns": pa.array([t for t, _ in sample], pa.int64()),
+            "data": pa.array([m for _, m in sample]),
+        }
+    )
     repeats = -(-BIG_ROWS // base.num_rows)
     with pq.ParquetWriter(path, base.schema) as writer:
         for i in range(repeats):
@@ -76,8 +88,11 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
     folder = tmp_path_factory.mktemp("records")
     binance = list(binance_trades(BINANCE, START, START + HOUR, seed=7))
     bybit = list(bybit_trades(BYBIT, START, START + HOUR, seed=8))
-    files = {BINANCE.id: folder / "binance.csv", BYBIT.id: folder / "bybit.jsonl.gz",
-             BIG_ID: folder / "big.parquet"}
+    files = {
+        BINANCE.id: folder / "binance.csv",
+        BYBIT.id: folder / "bybit.jsonl.gz",
+        BIG_ID: folder / "big.parquet",
+    }
     _write_csv(files[BINANCE.id], binance)
     _write_jsonl_gz(files[BYBIT.id], bybit)
     _write_big_parquet(files[BIG_ID], binance)
@@ -85,9 +100,24 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
 
 
 def _ingest_args(spec: DatastreamSpec, file: Path) -> list[str]:
-    return ["ingest", str(file), "--datastream", str(spec.id), "--exchange", spec.exchange,
-            "--symbol", spec.symbol, "--base", spec.base, "--quote", spec.quote,
-            "--instrument-type", spec.instrument_type, "--stream-type", spec.stream_type]
+    return [
+        "ingest",
+        str(file),
+        "--datastream",
+        str(spec.id),
+        "--exchange",
+        spec.exchange,
+        "--symbol",
+        spec.symbol,
+        "--base",
+        spec.base,
+        "--quote",
+        spec.quote,
+        "--instrument-type",
+        spec.instrument_type,
+        "--stream-type",
+        spec.stream_type,
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +127,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Itera
     run_cli(env, "migrate")
     run_cli(env, *_ingest_args(BINANCE, dataset.files[BINANCE.id]))
     run_cli(env, *_ingest_args(BYBIT, dataset.files[BYBIT.id]))
-    big = DatastreamSpec(BIG_ID, "binance", "Binance", "BTCUSDT", "BTC", "USDT", "spot", "trades", "x")
+    big = DatastreamSpec(
+        BIG_ID, "binance", "Binance", "BTCUSDT", "BTC", "USDT", "spot", "trades", "x"
+    )
     run_cli(env, *_ingest_args(big, dataset.files[BIG_ID]))
     key_a = run_cli(env, "create-key", "--workspace", "alpha").stdout.strip()
     key_b = run_cli(env, "create-key", "--workspace", "beta").stdout.strip()

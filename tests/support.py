@@ -24,9 +24,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+def run_cli(
+    env: dict[str, str], *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"app {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -54,9 +62,22 @@ class Gateway:
     def start(self) -> Gateway:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--no-migrate", "--port", str(self.port),
-             "--log-level", "warning"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "serve",
+                "--no-migrate",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -85,12 +106,19 @@ class GraphQLClient:
         self.api_key = api_key
         self.http = httpx.Client(timeout=60)
 
-    def post(self, query: str, variables: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None) -> httpx.Response:
+    def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         all_headers = {"X-Api-Key": self.api_key} if self.api_key else {}
         all_headers.update(headers or {})
-        return self.http.post(self.base_url + "/graphql", json={"query": query, "variables": variables or {}},
-                              headers=all_headers)
+        return self.http.post(
+            self.base_url + "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=all_headers,
+        )
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self.post(query, variables)
@@ -100,15 +128,28 @@ class GraphQLClient:
         return body["data"]
 
 
-def subscribe(base_url: str, api_key: str | None, query: str, variables: dict[str, Any],
-              timeout: float = 120) -> Iterator[dict[str, Any]]:
+def subscribe(
+    base_url: str, api_key: str | None, query: str, variables: dict[str, Any], timeout: float = 120
+) -> Iterator[dict[str, Any]]:
     """Yield each graphql-transport-ws message for one subscription (next/error), until complete."""
     ws_url = base_url.replace("http://", "ws://") + "/graphql"
     with connect(ws_url, subprotocols=["graphql-transport-ws"], open_timeout=10) as ws:  # type: ignore[list-item]
-        ws.send(json.dumps({"type": "connection_init", "payload": {"apiKey": api_key} if api_key else {}}))
+        ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"apiKey": api_key} if api_key else {}}
+            )
+        )
         ack = json.loads(ws.recv(timeout=10))
         assert ack["type"] == "connection_ack", ack
-        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
+        ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": query, "variables": variables},
+                }
+            )
+        )
         deadline = time.monotonic() + timeout
         while True:
             message = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from pathlib import Path
 
 import dramatiq
 from sqlalchemy.exc import OperationalError
@@ -18,7 +19,7 @@ from app.storage import artifact_dir
 from app.timeutil import now_ns
 from workers.broker import EXPORT_ACTOR, EXPORT_QUEUE
 from workers.engine.compiler import DecodeError, SchemaError, SourceContext
-from workers.engine.export import ExportRequest, run_export
+from workers.engine.export import ArtifactFile, ExportRequest, run_export
 from workers.engine.segments import SegmentFile
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,12 @@ def _announce(job: job_runs.ClaimedJob, status: str) -> None:
     get_event_bus().publish(JobEvent(job.id, job.workspace_id, status))
 
 
-@dramatiq.actor(actor_name=EXPORT_ACTOR, queue_name=EXPORT_QUEUE, max_retries=5,
-                retry_when=lambda retries, exc: isinstance(exc, TransientError) and retries < 5)
+@dramatiq.actor(
+    actor_name=EXPORT_ACTOR,
+    queue_name=EXPORT_QUEUE,
+    max_retries=5,
+    retry_when=lambda retries, exc: isinstance(exc, TransientError) and retries < 5,
+)
 def run_export_job(job_id: str) -> None:
     settings = get_settings()
     sessions = sync_sessions()
@@ -64,9 +69,13 @@ def run_export_job(job_id: str) -> None:
         return
     published = [
         job_runs.PublishedArtifact(
-            filename=f.filename, path=str(f.path.relative_to(settings.storage_dir)),
-            content_type=f.content_type, byte_size=f.byte_size, row_count=f.row_count,
-            sha256=f.sha256)
+            filename=f.filename,
+            path=str(f.path.relative_to(settings.storage_dir)),
+            content_type=f.content_type,
+            byte_size=f.byte_size,
+            row_count=f.row_count,
+            sha256=f.sha256,
+        )
         for f in files
     ]
     with sessions() as session:
@@ -76,7 +85,7 @@ def run_export_job(job_id: str) -> None:
     _announce(job, "SUCCEEDED" if won else "CANCELED")
 
 
-def _run(job: job_runs.ClaimedJob, out_dir) -> list:  # type: ignore[no-untyped-def]
+def _run(job: job_runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:
     settings = get_settings()
     sessions = sync_sessions()
     with sessions() as session:
@@ -84,10 +93,15 @@ def _run(job: job_runs.ClaimedJob, out_dir) -> list:  # type: ignore[no-untyped-
     request = ExportRequest(
         schema_spec=job.schema_spec,
         context=SourceContext(job.exchange, job.symbol, job.datastream_id),
-        segments=[SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
-                  for s in segments],
-        start_ns=job.start_ns, end_ns=job.end_ns, format=job.format,
-        compression=job.compression, output_dir=out_dir,
+        segments=[
+            SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
+            for s in segments
+        ],
+        start_ns=job.start_ns,
+        end_ns=job.end_ns,
+        format=job.format,
+        compression=job.compression,
+        output_dir=out_dir,
         filename_stem=f"{job.datastream_id}_{job.id}",
     )
     last = 0.0
@@ -104,7 +118,7 @@ def _run(job: job_runs.ClaimedJob, out_dir) -> list:  # type: ignore[no-untyped-
     return run_export(request, on_progress)
 
 
-def _finish_failed(job: job_runs.ClaimedJob, out_dir, reason: str) -> None:  # type: ignore[no-untyped-def]
+def _finish_failed(job: job_runs.ClaimedJob, out_dir: Path, reason: str) -> None:
     shutil.rmtree(out_dir, ignore_errors=True)
     with sync_sessions()() as session:
         job_runs.fail(session, job, reason)

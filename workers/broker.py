@@ -18,8 +18,13 @@ EXPORT_ACTOR = "run_export_job"
 
 def _middleware() -> list[dramatiq.Middleware]:
     # No TimeLimit: long exports are normal, and heartbeats (not a timer) detect dead workers.
-    return [AgeLimit(), ShutdownNotifications(notify_shutdown=True), Callbacks(), Pipelines(),
-            Retries(max_retries=5, min_backoff=1000, max_backoff=60_000)]
+    return [
+        AgeLimit(),
+        ShutdownNotifications(notify_shutdown=True),
+        Callbacks(),
+        Pipelines(),
+        Retries(max_retries=5, min_backoff=1000, max_backoff=60_000),
+    ]
 
 
 def build_broker(settings: Settings) -> dramatiq.Broker:
@@ -47,5 +52,8 @@ dramatiq.set_broker(broker)
 
 def wake_export(job_id: str) -> None:
     """Tell some worker that a job is waiting. Call only after the job row is committed."""
-    broker.enqueue(dramatiq.Message(queue_name=EXPORT_QUEUE, actor_name=EXPORT_ACTOR,
-                                    args=(job_id,), kwargs={}, options={}))
+    broker.enqueue(
+        dramatiq.Message(
+            queue_name=EXPORT_QUEUE, actor_name=EXPORT_ACTOR, args=(job_id,), kwargs={}, options={}
+        )
+    )

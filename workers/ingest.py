@@ -30,8 +30,12 @@ class IngestResult:
     max_ts: int | None
 
 
-def ingest_tables(settings: Settings, datastream_id: int, tables: Iterable[pa.Table],
-                  spec: DatastreamSpec | None = None) -> IngestResult:
+def ingest_tables(
+    settings: Settings,
+    datastream_id: int,
+    tables: Iterable[pa.Table],
+    spec: DatastreamSpec | None = None,
+) -> IngestResult:
     written: list[Path] = []
     infos: list[SegmentInfo] = []
     try:
@@ -44,8 +48,15 @@ def ingest_tables(settings: Settings, datastream_id: int, tables: Iterable[pa.Ta
                 path = segment_dir(settings, datastream_id) / f"{new_id('segment')}.parquet"
                 segment = write_segment(table, path)
                 written.append(path)
-                infos.append(SegmentInfo(str(path.relative_to(settings.storage_dir)), segment.min_ts,
-                                         segment.max_ts, segment.row_count, segment.byte_size))
+                infos.append(
+                    SegmentInfo(
+                        str(path.relative_to(settings.storage_dir)),
+                        segment.min_ts,
+                        segment.max_ts,
+                        segment.row_count,
+                        segment.byte_size,
+                    )
+                )
             register_segments(session, datastream_id, infos)
             session.commit()
     except BaseException:
@@ -53,11 +64,15 @@ def ingest_tables(settings: Settings, datastream_id: int, tables: Iterable[pa.Ta
             path.unlink(missing_ok=True)
         raise
     return IngestResult(
-        datastream_id, len(infos), sum(s.row_count for s in infos),
-        min((s.min_ts for s in infos), default=None), max((s.max_ts for s in infos), default=None),
+        datastream_id,
+        len(infos),
+        sum(s.row_count for s in infos),
+        min((s.min_ts for s in infos), default=None),
+        max((s.max_ts for s in infos), default=None),
     )
 
 
-def ingest_file(settings: Settings, datastream_id: int, path: Path,
-                spec: DatastreamSpec | None = None) -> IngestResult:
+def ingest_file(
+    settings: Settings, datastream_id: int, path: Path, spec: DatastreamSpec | None = None
+) -> IngestResult:
     return ingest_tables(settings, datastream_id, read_records(path), spec)

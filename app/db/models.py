@@ -122,7 +122,9 @@ class ExportJob(Base):
 class ExportArtifact(Base):
     __tablename__ = "export_artifacts"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    job_id: Mapped[str] = mapped_column(ForeignKey("export_jobs.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("export_jobs.id", ondelete="CASCADE"), index=True
+    )
     filename: Mapped[str] = mapped_column(String(300))
     path: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str] = mapped_column(String(100))

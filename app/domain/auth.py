@@ -39,8 +39,13 @@ def create_workspace(session: Session, name: str) -> Workspace:
 def create_api_key(session: Session, workspace_id: str, name: str) -> tuple[ApiKey, str]:
     """Returns the stored key and the secret token, which is not kept anywhere."""
     token = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(id=new_id("api_key"), workspace_id=workspace_id, name=name,
-                 key_hash=hash_key(token), created_at=now_ns())
+    key = ApiKey(
+        id=new_id("api_key"),
+        workspace_id=workspace_id,
+        name=name,
+        key_hash=hash_key(token),
+        created_at=now_ns(),
+    )
     session.add(key)
     session.flush()
     return key, token

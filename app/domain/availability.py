@@ -29,7 +29,9 @@ def merge_ranges(segments: list[tuple[int, int, int]], max_gap_ns: int) -> list[
     for min_ts, max_ts, rows in sorted(segments):
         if ranges and min_ts <= ranges[-1].to_ns + max_gap_ns:
             last = ranges[-1]
-            ranges[-1] = AvailableRange(last.from_ns, max(last.to_ns, max_ts + 1), last.row_count + rows)
+            ranges[-1] = AvailableRange(
+                last.from_ns, max(last.to_ns, max_ts + 1), last.row_count + rows
+            )
         else:
             ranges.append(AvailableRange(min_ts, max_ts + 1, rows))
     return ranges
@@ -39,11 +41,13 @@ async def availability(session: AsyncSession, datastream_id: int, max_gap_ns: in
     rows = (
         await session.execute(
             select(Segment.min_ts, Segment.max_ts, Segment.row_count).where(
-                Segment.datastream_id == datastream_id)
+                Segment.datastream_id == datastream_id
+            )
         )
     ).all()
     updated = (
-        await session.execute(select(func.max(Segment.created_at)).where(
-            Segment.datastream_id == datastream_id))
+        await session.execute(
+            select(func.max(Segment.created_at)).where(Segment.datastream_id == datastream_id)
+        )
     ).scalar_one()
-    return Availability(merge_ranges([tuple(r) for r in rows], max_gap_ns), updated)
+    return Availability(merge_ranges([(r[0], r[1], r[2]) for r in rows], max_gap_ns), updated)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,36 +42,60 @@ def ensure_datastream(session: Session, spec: DatastreamSpec) -> Datastream:
     if session.get(Exchange, spec.exchange) is None:
         session.add(Exchange(code=spec.exchange, display_name=spec.exchange_name))
     instrument = session.scalars(
-        select(Instrument).where(Instrument.exchange_code == spec.exchange,
-                                 Instrument.symbol == spec.symbol,
-                                 Instrument.type == spec.instrument_type)
+        select(Instrument).where(
+            Instrument.exchange_code == spec.exchange,
+            Instrument.symbol == spec.symbol,
+            Instrument.type == spec.instrument_type,
+        )
     ).first()
     if instrument is None:
-        instrument = Instrument(exchange_code=spec.exchange, symbol=spec.symbol, base=spec.base,
-                                quote=spec.quote, type=spec.instrument_type)
+        instrument = Instrument(
+            exchange_code=spec.exchange,
+            symbol=spec.symbol,
+            base=spec.base,
+            quote=spec.quote,
+            type=spec.instrument_type,
+        )
         session.add(instrument)
         session.flush()
     datastream = session.get(Datastream, spec.id)
     if datastream is None:
-        datastream = Datastream(id=spec.id, exchange_code=spec.exchange, instrument_id=instrument.id,
-                                stream_type=spec.stream_type, wire_format=spec.wire_format,
-                                created_at=now_ns())
+        datastream = Datastream(
+            id=spec.id,
+            exchange_code=spec.exchange,
+            instrument_id=instrument.id,
+            stream_type=spec.stream_type,
+            wire_format=spec.wire_format,
+            created_at=now_ns(),
+        )
         session.add(datastream)
         session.flush()
     return datastream
 
 
-def register_segments(session: Session, datastream_id: int, segments: Sequence[SegmentInfo]) -> None:
+def register_segments(
+    session: Session, datastream_id: int, segments: Sequence[SegmentInfo]
+) -> None:
     """Make segments visible; the caller commits, so an ingest is visible all at once or not."""
     created = now_ns()
     session.add_all(
-        Segment(id=new_id("segment"), datastream_id=datastream_id, path=s.path, min_ts=s.min_ts,
-                max_ts=s.max_ts, row_count=s.row_count, byte_size=s.byte_size, created_at=created)
+        Segment(
+            id=new_id("segment"),
+            datastream_id=datastream_id,
+            path=s.path,
+            min_ts=s.min_ts,
+            max_ts=s.max_ts,
+            row_count=s.row_count,
+            byte_size=s.byte_size,
+            created_at=created,
+        )
         for s in segments
     )
 
 
-def segments_in_range(session: Session, datastream_id: int, start_ns: int, end_ns: int) -> list[SegmentInfo]:
+def segments_in_range(
+    session: Session, datastream_id: int, start_ns: int, end_ns: int
+) -> list[SegmentInfo]:
     rows = session.scalars(_segments_query(datastream_id, start_ns, end_ns))
     return [_segment_info(s) for s in rows]
 
@@ -82,11 +107,14 @@ async def segments_in_range_async(
     return [_segment_info(s) for s in rows]
 
 
-def _segments_query(datastream_id: int, start_ns: int, end_ns: int) -> Select[tuple[Segment]]:
+def _segments_query(datastream_id: int, start_ns: int, end_ns: int) -> Select[Any]:
     return (
         select(Segment)
-        .where(Segment.datastream_id == datastream_id, Segment.max_ts >= start_ns,
-               Segment.min_ts < end_ns)
+        .where(
+            Segment.datastream_id == datastream_id,
+            Segment.max_ts >= start_ns,
+            Segment.min_ts < end_ns,
+        )
         .order_by(Segment.min_ts)
     )
 
@@ -111,8 +139,13 @@ async def get_datastream(session: AsyncSession, datastream_id: int) -> Datastrea
 
 
 async def list_datastreams(
-    session: AsyncSession, *, exchange: str | None, instrument: str | None,
-    stream_type: str | None, after_id: int | None, limit: int,
+    session: AsyncSession,
+    *,
+    exchange: str | None,
+    instrument: str | None,
+    stream_type: str | None,
+    after_id: int | None,
+    limit: int,
 ) -> tuple[list[Datastream], int]:
     query = select(Datastream)
     if exchange:
@@ -121,7 +154,8 @@ async def list_datastreams(
         query = query.where(Datastream.stream_type == stream_type)
     if instrument:
         query = query.join(Instrument, Instrument.id == Datastream.instrument_id).where(
-            Instrument.symbol == instrument)
+            Instrument.symbol == instrument
+        )
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
     if after_id is not None:
         query = query.where(Datastream.id > after_id)

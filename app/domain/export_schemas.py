@@ -31,8 +31,9 @@ def builtin_schemas() -> dict[str, ExportSchemaDef]:
     schemas = {}
     for path in sorted(BUILTIN_DIR.glob("*.json")):
         spec = json.loads(path.read_text())
-        schemas[spec["name"]] = ExportSchemaDef(spec["name"], spec["description"],
-                                                spec["streamCategory"], spec)
+        schemas[spec["name"]] = ExportSchemaDef(
+            spec["name"], spec["description"], spec["streamCategory"], spec
+        )
     return schemas
 
 

@@ -61,52 +61,109 @@ def parse_datastream_id(value: Any, field: str) -> int:
     return int(text)
 
 
-async def create_export(session: AsyncSession, who: Principal, request: ExportRequest) -> tuple[ExportJob, bool]:
-    """Validate and record a job. Returns (job, created); created is False for an idempotent replay."""
+async def create_export(
+    session: AsyncSession, who: Principal, request: ExportRequest
+) -> tuple[ExportJob, bool]:
+    """Validate and record a job.
+
+    Returns (job, created); created is False when an idempotency key replays an earlier job.
+    """
     errors: list[UserError] = []
     datastream = await _validated_datastream(session, request.datastream_id, errors)
     start_ns = _validated_time(request.start_time, "input.startTime", errors)
     end_ns = _validated_time(request.end_time, "input.endTime", errors)
     if start_ns is not None and end_ns is not None and end_ns <= start_ns:
-        errors.append(UserError(ErrorCode.INVALID_ARGUMENT, ("input", "endTime"),
-                                "endTime must be after startTime (the range is [startTime, endTime))"))
+        errors.append(
+            UserError(
+                ErrorCode.INVALID_ARGUMENT,
+                ("input", "endTime"),
+                "endTime must be after startTime (the range is [startTime, endTime))",
+            )
+        )
     schema = resolve_schema(request.schema)
     if schema is None:
-        errors.append(UserError(ErrorCode.NOT_FOUND, ("input", "schema"),
-                                f"no export schema named {request.schema!r}"))
+        errors.append(
+            UserError(
+                ErrorCode.NOT_FOUND,
+                ("input", "schema"),
+                f"no export schema named {request.schema!r}",
+            )
+        )
     elif datastream is not None and not schema.supports(datastream.exchange_code):
-        errors.append(UserError(ErrorCode.INVALID_ARGUMENT, ("input", "schema"),
-                                f"schema {schema.name!r} has no mapping for exchange "
-                                f"{datastream.exchange_code!r}"))
+        errors.append(
+            UserError(
+                ErrorCode.INVALID_ARGUMENT,
+                ("input", "schema"),
+                f"schema {schema.name!r} has no mapping for exchange {datastream.exchange_code!r}",
+            )
+        )
     if request.format not in FORMATS:
-        errors.append(UserError(ErrorCode.INVALID_ARGUMENT, ("input", "format"),
-                                f"format must be one of {', '.join(FORMATS)}"))
+        errors.append(
+            UserError(
+                ErrorCode.INVALID_ARGUMENT,
+                ("input", "format"),
+                f"format must be one of {', '.join(FORMATS)}",
+            )
+        )
     compression = request.compression or ("NONE" if request.format == "PARQUET" else "GZIP")
     if compression not in COMPRESSIONS:
-        errors.append(UserError(ErrorCode.INVALID_ARGUMENT, ("input", "compression"),
-                                f"compression must be one of {', '.join(COMPRESSIONS)}"))
+        errors.append(
+            UserError(
+                ErrorCode.INVALID_ARGUMENT,
+                ("input", "compression"),
+                f"compression must be one of {', '.join(COMPRESSIONS)}",
+            )
+        )
     elif request.format == "PARQUET" and compression != "NONE":
-        errors.append(UserError(ErrorCode.INVALID_ARGUMENT, ("input", "compression"),
-                                "Parquet files are compressed inside (zstd): use NONE"))
+        errors.append(
+            UserError(
+                ErrorCode.INVALID_ARGUMENT,
+                ("input", "compression"),
+                "Parquet files are compressed inside (zstd): use NONE",
+            )
+        )
     key = request.idempotency_key
     if key is not None and not 1 <= len(key) <= 200:
-        errors.append(UserError(ErrorCode.INVALID_ARGUMENT, ("input", "idempotencyKey"),
-                                "idempotencyKey must be 1 to 200 characters"))
+        errors.append(
+            UserError(
+                ErrorCode.INVALID_ARGUMENT,
+                ("input", "idempotencyKey"),
+                "idempotencyKey must be 1 to 200 characters",
+            )
+        )
     if errors:
         raise DomainError(errors)
-    assert datastream is not None and schema is not None and start_ns is not None and end_ns is not None
-    fingerprint = _fingerprint(datastream.id, start_ns, end_ns, schema.name, request.format, compression)
+    assert (
+        datastream is not None
+        and schema is not None
+        and start_ns is not None
+        and end_ns is not None
+    )
+    fingerprint = _fingerprint(
+        datastream.id, start_ns, end_ns, schema.name, request.format, compression
+    )
     if key is not None:
         existing = await _by_idempotency_key(session, who.workspace_id, key)
         if existing is not None:
             return _replayed(existing, fingerprint), False
     segments = await segments_in_range_async(session, datastream.id, start_ns, end_ns)
     job = ExportJob(
-        id=new_id("export_job"), workspace_id=who.workspace_id, datastream_id=datastream.id,
-        status=JobStatus.QUEUED.value, schema_name=schema.name, schema_snapshot=schema.spec,
-        format=request.format, compression=compression, start_ns=start_ns, end_ns=end_ns,
-        idempotency_key=key, request_fingerprint=fingerprint, created_at=now_ns(),
-        rows_written=0, bytes_written=0, attempts=0,
+        id=new_id("export_job"),
+        workspace_id=who.workspace_id,
+        datastream_id=datastream.id,
+        status=JobStatus.QUEUED.value,
+        schema_name=schema.name,
+        schema_snapshot=schema.spec,
+        format=request.format,
+        compression=compression,
+        start_ns=start_ns,
+        end_ns=end_ns,
+        idempotency_key=key,
+        request_fingerprint=fingerprint,
+        created_at=now_ns(),
+        rows_written=0,
+        bytes_written=0,
+        attempts=0,
         estimated_rows=estimate_rows(segments, start_ns, end_ns),
     )
     session.add(job)
@@ -124,21 +181,33 @@ async def create_export(session: AsyncSession, who: Principal, request: ExportRe
 
 def _replayed(job: ExportJob, fingerprint: str) -> ExportJob:
     if job.request_fingerprint != fingerprint:
-        raise user_error(ErrorCode.CONFLICT, "input.idempotencyKey",
-                         f"idempotencyKey was already used for a different request ({job.id})")
+        raise user_error(
+            ErrorCode.CONFLICT,
+            "input.idempotencyKey",
+            f"idempotencyKey was already used for a different request ({job.id})",
+        )
     return job
 
 
-async def _by_idempotency_key(session: AsyncSession, workspace_id: str, key: str) -> ExportJob | None:
-    return (await session.scalars(select(ExportJob).where(
-        ExportJob.workspace_id == workspace_id, ExportJob.idempotency_key == key))).first()
+async def _by_idempotency_key(
+    session: AsyncSession, workspace_id: str, key: str
+) -> ExportJob | None:
+    return (
+        await session.scalars(
+            select(ExportJob).where(
+                ExportJob.workspace_id == workspace_id, ExportJob.idempotency_key == key
+            )
+        )
+    ).first()
 
 
 def _fingerprint(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
-async def _validated_datastream(session: AsyncSession, value: Any, errors: list[UserError]) -> Datastream | None:
+async def _validated_datastream(
+    session: AsyncSession, value: Any, errors: list[UserError]
+) -> Datastream | None:
     try:
         datastream_id = parse_datastream_id(value, "input.datastreamId")
     except DomainError as exc:
@@ -146,8 +215,13 @@ async def _validated_datastream(session: AsyncSession, value: Any, errors: list[
         return None
     datastream = await session.get(Datastream, datastream_id)
     if datastream is None:
-        errors.append(UserError(ErrorCode.NOT_FOUND, ("input", "datastreamId"),
-                                f"datastream {datastream_id} does not exist"))
+        errors.append(
+            UserError(
+                ErrorCode.NOT_FOUND,
+                ("input", "datastreamId"),
+                f"datastream {datastream_id} does not exist",
+            )
+        )
     return datastream
 
 
@@ -161,8 +235,13 @@ def _validated_time(value: Any, field: str, errors: list[UserError]) -> int | No
 
 async def get_export(session: AsyncSession, who: Principal, job_id: str) -> ExportJob | None:
     """Another workspace's job is simply not found: IDs leak nothing."""
-    return (await session.scalars(select(ExportJob).where(
-        ExportJob.id == job_id, ExportJob.workspace_id == who.workspace_id))).first()
+    return (
+        await session.scalars(
+            select(ExportJob).where(
+                ExportJob.id == job_id, ExportJob.workspace_id == who.workspace_id
+            )
+        )
+    ).first()
 
 
 async def cancel_export(session: AsyncSession, who: Principal, job_id: str) -> ExportJob:
@@ -177,14 +256,22 @@ async def cancel_export(session: AsyncSession, who: Principal, job_id: str) -> E
     await session.commit()
     await session.refresh(job)
     if result.rowcount == 0:  # type: ignore[attr-defined]
-        raise user_error(ErrorCode.FAILED_PRECONDITION, "input.id",
-                         f"export job {job.id} is already {job.status} and cannot be canceled")
+        raise user_error(
+            ErrorCode.FAILED_PRECONDITION,
+            "input.id",
+            f"export job {job.id} is already {job.status} and cannot be canceled",
+        )
     return job
 
 
 async def list_exports(
-    session: AsyncSession, who: Principal, *, status: str | None, datastream_id: int | None,
-    before_id: str | None, limit: int,
+    session: AsyncSession,
+    who: Principal,
+    *,
+    status: str | None,
+    datastream_id: int | None,
+    before_id: str | None,
+    limit: int,
 ) -> tuple[list[ExportJob], int]:
     """Newest first. IDs are UUIDv7, so ordering by id is ordering by creation time."""
     query = select(ExportJob).where(ExportJob.workspace_id == who.workspace_id)
@@ -199,38 +286,57 @@ async def list_exports(
     return list(rows), int(total)
 
 
-async def artifacts_for(session: AsyncSession, job_ids: list[str]) -> dict[str, list[ExportArtifact]]:
+async def artifacts_for(
+    session: AsyncSession, job_ids: list[str]
+) -> dict[str, list[ExportArtifact]]:
     rows = await session.scalars(
-        select(ExportArtifact).where(ExportArtifact.job_id.in_(job_ids)).order_by(ExportArtifact.filename))
+        select(ExportArtifact)
+        .where(ExportArtifact.job_id.in_(job_ids))
+        .order_by(ExportArtifact.filename)
+    )
     result: dict[str, list[ExportArtifact]] = {job_id: [] for job_id in job_ids}
     for artifact in rows:
         result[artifact.job_id].append(artifact)
     return result
 
 
-async def get_artifact(session: AsyncSession, artifact_id: str) -> tuple[ExportArtifact, ExportJob] | None:
-    row = (await session.execute(
-        select(ExportArtifact, ExportJob).join(ExportJob, ExportJob.id == ExportArtifact.job_id)
-        .where(ExportArtifact.id == artifact_id, ExportJob.status == JobStatus.SUCCEEDED.value)
-    )).first()
+async def get_artifact(
+    session: AsyncSession, artifact_id: str
+) -> tuple[ExportArtifact, ExportJob] | None:
+    row = (
+        await session.execute(
+            select(ExportArtifact, ExportJob)
+            .join(ExportJob, ExportJob.id == ExportArtifact.job_id)
+            .where(ExportArtifact.id == artifact_id, ExportJob.status == JobStatus.SUCCEEDED.value)
+        )
+    ).first()
     return (row[0], row[1]) if row else None
 
 
-async def stale_jobs(session: AsyncSession, *, heartbeat_before: int, queued_before: int) -> list[str]:
+async def stale_jobs(
+    session: AsyncSession, *, heartbeat_before: int, queued_before: int
+) -> list[str]:
     """Jobs to wake again: RUNNING with a stopped heartbeat, QUEUED and waiting too long."""
-    rows = await session.scalars(select(ExportJob.id).where(or_(
-        (ExportJob.status == JobStatus.RUNNING.value) & (ExportJob.heartbeat_at < heartbeat_before),
-        (ExportJob.status == JobStatus.QUEUED.value)
-        & (ExportJob.created_at < queued_before)
-        & or_(ExportJob.heartbeat_at.is_(None), ExportJob.heartbeat_at < queued_before),
-    )))
+    rows = await session.scalars(
+        select(ExportJob.id).where(
+            or_(
+                (ExportJob.status == JobStatus.RUNNING.value)
+                & (ExportJob.heartbeat_at < heartbeat_before),
+                (ExportJob.status == JobStatus.QUEUED.value)
+                & (ExportJob.created_at < queued_before)
+                & or_(ExportJob.heartbeat_at.is_(None), ExportJob.heartbeat_at < queued_before),
+            )
+        )
+    )
     return list(rows)
 
 
 async def mark_requeued(session: AsyncSession, job_ids: list[str]) -> None:
     """Remember when a queued job was last woken, so the sweeper does not flood the broker."""
     if job_ids:
-        await session.execute(update(ExportJob).where(
-            ExportJob.id.in_(job_ids), ExportJob.status == JobStatus.QUEUED.value
-        ).values(heartbeat_at=now_ns()))
+        await session.execute(
+            update(ExportJob)
+            .where(ExportJob.id.in_(job_ids), ExportJob.status == JobStatus.QUEUED.value)
+            .values(heartbeat_at=now_ns())
+        )
         await session.commit()

@@ -54,12 +54,23 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
     now = now_ns()
     result = session.execute(
         update(ExportJob)
-        .where(ExportJob.id == job_id, or_(
-            ExportJob.status == JobStatus.QUEUED.value,
-            (ExportJob.status == JobStatus.RUNNING.value) & (ExportJob.heartbeat_at < stale_before_ns),
-        ))
-        .values(status=JobStatus.RUNNING.value, claim_token=token, heartbeat_at=now,
-                started_at=now, attempts=ExportJob.attempts + 1, rows_written=0, bytes_written=0)
+        .where(
+            ExportJob.id == job_id,
+            or_(
+                ExportJob.status == JobStatus.QUEUED.value,
+                (ExportJob.status == JobStatus.RUNNING.value)
+                & (ExportJob.heartbeat_at < stale_before_ns),
+            ),
+        )
+        .values(
+            status=JobStatus.RUNNING.value,
+            claim_token=token,
+            heartbeat_at=now,
+            started_at=now,
+            attempts=ExportJob.attempts + 1,
+            rows_written=0,
+            bytes_written=0,
+        )
     )
     session.commit()
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -70,22 +81,35 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
     assert datastream is not None
     instrument = session.get(Instrument, datastream.instrument_id)
     return ClaimedJob(
-        id=job.id, workspace_id=job.workspace_id, claim_token=token, datastream_id=datastream.id,
-        exchange=datastream.exchange_code, symbol=instrument.symbol if instrument else "",
-        schema_spec=job.schema_snapshot, format=job.format, compression=job.compression,
-        start_ns=job.start_ns, end_ns=job.end_ns,
+        id=job.id,
+        workspace_id=job.workspace_id,
+        claim_token=token,
+        datastream_id=datastream.id,
+        exchange=datastream.exchange_code,
+        symbol=instrument.symbol if instrument else "",
+        schema_spec=job.schema_snapshot,
+        format=job.format,
+        compression=job.compression,
+        start_ns=job.start_ns,
+        end_ns=job.end_ns,
     )
 
 
 def _owned(job: ClaimedJob) -> Any:
-    return (ExportJob.id == job.id) & (ExportJob.claim_token == job.claim_token) & (
-        ExportJob.status == JobStatus.RUNNING.value)
+    return (
+        (ExportJob.id == job.id)
+        & (ExportJob.claim_token == job.claim_token)
+        & (ExportJob.status == JobStatus.RUNNING.value)
+    )
 
 
 def record_progress(session: Session, job: ClaimedJob, rows: int, byte_count: int) -> None:
     """Progress doubles as the heartbeat; raises ClaimLost when the job is no longer ours."""
-    result = session.execute(update(ExportJob).where(_owned(job)).values(
-        rows_written=rows, bytes_written=byte_count, heartbeat_at=now_ns()))
+    result = session.execute(
+        update(ExportJob)
+        .where(_owned(job))
+        .values(rows_written=rows, bytes_written=byte_count, heartbeat_at=now_ns())
+    )
     session.commit()
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise ClaimLost(job.id)
@@ -96,29 +120,53 @@ def succeed(session: Session, job: ClaimedJob, artifacts: list[PublishedArtifact
     rows = sum(a.row_count for a in artifacts)
     size = sum(a.byte_size for a in artifacts)
     now = now_ns()
-    result = session.execute(update(ExportJob).where(_owned(job)).values(
-        status=JobStatus.SUCCEEDED.value, finished_at=now, heartbeat_at=now,
-        rows_written=rows, bytes_written=size))
+    result = session.execute(
+        update(ExportJob)
+        .where(_owned(job))
+        .values(
+            status=JobStatus.SUCCEEDED.value,
+            finished_at=now,
+            heartbeat_at=now,
+            rows_written=rows,
+            bytes_written=size,
+        )
+    )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         return False
-    session.add_all(ExportArtifact(
-        id=new_id("artifact"), job_id=job.id, filename=a.filename, path=a.path,
-        content_type=a.content_type, byte_size=a.byte_size, row_count=a.row_count,
-        sha256=a.sha256, created_at=now) for a in artifacts)
+    session.add_all(
+        ExportArtifact(
+            id=new_id("artifact"),
+            job_id=job.id,
+            filename=a.filename,
+            path=a.path,
+            content_type=a.content_type,
+            byte_size=a.byte_size,
+            row_count=a.row_count,
+            sha256=a.sha256,
+            created_at=now,
+        )
+        for a in artifacts
+    )
     session.commit()
     return True
 
 
 def fail(session: Session, job: ClaimedJob, reason: str) -> bool:
-    result = session.execute(update(ExportJob).where(_owned(job)).values(
-        status=JobStatus.FAILED.value, reason=reason[:2000], finished_at=now_ns()))
+    result = session.execute(
+        update(ExportJob)
+        .where(_owned(job))
+        .values(status=JobStatus.FAILED.value, reason=reason[:2000], finished_at=now_ns())
+    )
     session.commit()
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def release(session: Session, job: ClaimedJob) -> None:
     """Hand a running job back (graceful shutdown, transient error): it will be claimed again."""
-    session.execute(update(ExportJob).where(_owned(job)).values(
-        status=JobStatus.QUEUED.value, claim_token=None, heartbeat_at=now_ns()))
+    session.execute(
+        update(ExportJob)
+        .where(_owned(job))
+        .values(status=JobStatus.QUEUED.value, claim_token=None, heartbeat_at=now_ns())
+    )
     session.commit()

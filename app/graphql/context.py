@@ -48,8 +48,10 @@ class Context:
 
 
 class IsAuthenticated(BasePermission):
-    message = "A valid API key is required: send it in the X-Api-Key header " \
-              "(WebSocket: connection_init payload {\"apiKey\": ...})."
+    message = (
+        "A valid API key is required: send it in the X-Api-Key header "
+        '(WebSocket: connection_init payload {"apiKey": ...}).'
+    )
     error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:

@@ -15,38 +15,55 @@ from app.domain.errors import ErrorCode as DomainErrorCode
 from app.domain.errors import UserError as DomainUserError
 
 log = logging.getLogger(__name__)
-request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
 
 
 @strawberry.enum(description="Why a mutation could not do what was asked.")
 class UserErrorCode(Enum):
     INVALID_ARGUMENT = strawberry.enum_value(
-        DomainErrorCode.INVALID_ARGUMENT.value, description="A value is malformed or out of range.")
+        DomainErrorCode.INVALID_ARGUMENT.value, description="A value is malformed or out of range."
+    )
     NOT_FOUND = strawberry.enum_value(
-        DomainErrorCode.NOT_FOUND.value, description="The referenced object does not exist (or is not yours).")
+        DomainErrorCode.NOT_FOUND.value,
+        description="The referenced object does not exist (or is not yours).",
+    )
     CONFLICT = strawberry.enum_value(
-        DomainErrorCode.CONFLICT.value, description="The request conflicts with an earlier one (e.g. idempotency key reuse).")
+        DomainErrorCode.CONFLICT.value,
+        description="The request conflicts with an earlier one (e.g. idempotency key reuse).",
+    )
     FAILED_PRECONDITION = strawberry.enum_value(
-        DomainErrorCode.FAILED_PRECONDITION.value, description="The object is not in a state that allows this.")
+        DomainErrorCode.FAILED_PRECONDITION.value,
+        description="The object is not in a state that allows this.",
+    )
     RATE_LIMITED = strawberry.enum_value(
-        DomainErrorCode.RATE_LIMITED.value, description="Too many requests or jobs; see retryAfter.")
+        DomainErrorCode.RATE_LIMITED.value, description="Too many requests or jobs; see retryAfter."
+    )
     UNAUTHENTICATED = strawberry.enum_value(
-        DomainErrorCode.UNAUTHENTICATED.value, description="No valid API key was sent.")
+        DomainErrorCode.UNAUTHENTICATED.value, description="No valid API key was sent."
+    )
 
 
 @strawberry.type(description="An expected failure of a mutation, returned as data.")
 class UserError:
     code: UserErrorCode = strawberry.field(description="Machine-readable reason.")
     field: list[str] = strawberry.field(
-        description="Path to the input field at fault, e.g. [\"input\", \"endTime\"]; empty if none.")
+        description='Path to the input field at fault, e.g. ["input", "endTime"]; empty if none.'
+    )
     message: str = strawberry.field(description="Human-readable explanation.")
     retry_after: float | None = strawberry.field(
-        default=None, description="Seconds to wait before retrying, for RATE_LIMITED.")
+        default=None, description="Seconds to wait before retrying, for RATE_LIMITED."
+    )
 
     @classmethod
     def from_domain(cls, error: DomainUserError) -> UserError:
-        return cls(code=UserErrorCode(error.code.value), field=list(error.field),
-                   message=error.message, retry_after=error.retry_after)
+        return cls(
+            code=UserErrorCode(error.code.value),
+            field=list(error.field),
+            message=error.message,
+            retry_after=error.retry_after,
+        )
 
 
 class ApiError(GraphQLError):
@@ -69,7 +86,9 @@ class MaskUnexpectedErrors(MaskErrors):
         request_id = request_id_var.get()
         for error in errors:
             if _is_unexpected(error):
-                log.error("unexpected error (request %s)", request_id, exc_info=error.original_error)
+                log.error(
+                    "unexpected error (request %s)", request_id, exc_info=error.original_error
+                )
                 error = self.anonymise_error(error)
                 error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
             extensions = dict(error.extensions or {})

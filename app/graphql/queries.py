@@ -58,36 +58,60 @@ async def load_datastreams(info: Info, ids: list[int]) -> dict[int, Datastream]:
         rows = [ds for i in ids if (ds := await catalog.get_datastream(session, i)) is not None]
         instruments = await catalog.instruments_by_id(session, [r.instrument_id for r in rows])
         exchanges_ = await catalog.exchanges_by_code(session, [r.exchange_code for r in rows])
-    return {r.id: Datastream.from_rows(r, exchanges_[r.exchange_code], instruments[r.instrument_id])
-            for r in rows}
+    return {
+        r.id: Datastream.from_rows(r, exchanges_[r.exchange_code], instruments[r.instrument_id])
+        for r in rows
+    }
 
 
 @strawberry.type(description="Read the catalog, schemas, availability and your export jobs.")
 class Query:
     @authenticated(description="Datastreams, filtered; ordered by id.")
     async def datastreams(
-        self, info: Info,
-        exchange: Annotated[str | None, strawberry.argument(description="Exchange code, e.g. `binance`.")] = None,
-        instrument: Annotated[str | None, strawberry.argument(description="Instrument symbol, e.g. `BTCUSDT`.")] = None,
-        stream_type: Annotated[str | None, strawberry.argument(description="e.g. `trades`.")] = None,
-        first: Annotated[int | None, strawberry.argument(description="Page size (default 20).")] = None,
-        after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+        self,
+        info: Info,
+        exchange: Annotated[
+            str | None, strawberry.argument(description="Exchange code, e.g. `binance`.")
+        ] = None,
+        instrument: Annotated[
+            str | None, strawberry.argument(description="Instrument symbol, e.g. `BTCUSDT`.")
+        ] = None,
+        stream_type: Annotated[
+            str | None, strawberry.argument(description="e.g. `trades`.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size (default 20).")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after.")
+        ] = None,
     ) -> Connection[Datastream]:
         limit = page_size(info, first)
         after_value = cursor_value(after)
         after_id = datastream_id_arg(after_value, "after") if after_value is not None else None
         async with info.context.sessions() as session:
             rows, total = await catalog.list_datastreams(
-                session, exchange=exchange, instrument=instrument, stream_type=stream_type,
-                after_id=after_id, limit=limit + 1)
+                session,
+                exchange=exchange,
+                instrument=instrument,
+                stream_type=stream_type,
+                after_id=after_id,
+                limit=limit + 1,
+            )
         found = await load_datastreams(info, [r.id for r in rows[:limit]])
         nodes = [found[r.id] for r in rows[:limit]]
-        return make_connection(nodes, [str(n.datastream_id) for n in nodes], total,
-                               has_next=len(rows) > limit, has_previous=after is not None)
+        return make_connection(
+            nodes,
+            [str(n.datastream_id) for n in nodes],
+            total,
+            has_next=len(rows) > limit,
+            has_previous=after is not None,
+        )
 
     @authenticated(description="One datastream by id (`101` or `ds_101`); null if unknown.")
     async def datastream(
-        self, info: Info,
+        self,
+        info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Datastream id.")],
     ) -> Datastream | None:
         datastream_id = datastream_id_arg(id, "id")
@@ -99,7 +123,8 @@ class Query:
 
     @authenticated(description="Time ranges that hold data for a datastream.")
     async def availability(
-        self, info: Info,
+        self,
+        info: Info,
         datastream_id: Annotated[strawberry.ID, strawberry.argument(description="Datastream id.")],
     ) -> Availability | None:
         ds_id = datastream_id_arg(datastream_id, "datastreamId")
@@ -110,9 +135,12 @@ class Query:
             data = await availability_domain.availability(session, ds_id, gap)
         return Availability.from_data(ds_id, data)
 
-    @authenticated(description="One of your export jobs; null if it does not exist or is not yours.")
+    @authenticated(
+        description="One of your export jobs; null if it does not exist or is not yours."
+    )
     async def export_job(
-        self, info: Info,
+        self,
+        info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Job id, `exp_<32 hex>`.")],
     ) -> ExportJob | None:
         async with info.context.sessions() as session:
@@ -121,26 +149,48 @@ class Query:
 
     @authenticated(description="Your export jobs, newest first.")
     async def export_jobs(
-        self, info: Info,
-        status: Annotated[ExportStatus | None, strawberry.argument(description="Only jobs in this state.")] = None,
-        datastream_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only jobs of this datastream.")] = None,
-        first: Annotated[int | None, strawberry.argument(description="Page size (default 20).")] = None,
-        after: Annotated[str | None, strawberry.argument(description="Cursor to continue after.")] = None,
+        self,
+        info: Info,
+        status: Annotated[
+            ExportStatus | None, strawberry.argument(description="Only jobs in this state.")
+        ] = None,
+        datastream_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only jobs of this datastream.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size (default 20).")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after.")
+        ] = None,
     ) -> Connection[ExportJob]:
         limit = page_size(info, first)
         before_id = cursor_value(after)
-        ds_id = datastream_id_arg(datastream_id, "datastreamId") if datastream_id is not None else None
+        ds_id = (
+            datastream_id_arg(datastream_id, "datastreamId") if datastream_id is not None else None
+        )
         async with info.context.sessions() as session:
             rows, total = await exports.list_exports(
-                session, info.context.caller, status=status.value if status else None,
-                datastream_id=ds_id, before_id=before_id, limit=limit + 1)
+                session,
+                info.context.caller,
+                status=status.name if status else None,
+                datastream_id=ds_id,
+                before_id=before_id,
+                limit=limit + 1,
+            )
         nodes = [ExportJob.from_row(r) for r in rows[:limit]]
-        return make_connection(nodes, [str(n.id) for n in nodes], total,
-                               has_next=len(rows) > limit, has_previous=after is not None)
+        return make_connection(
+            nodes,
+            [str(n.id) for n in nodes],
+            total,
+            has_next=len(rows) > limit,
+            has_previous=after is not None,
+        )
 
     @authenticated(description="Any object by its prefixed ID (`exp_...`, `ds_...`).")
     async def node(
-        self, info: Info,
+        self,
+        info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="A prefixed ID.")],
     ) -> Node | None:
         text = str(id)

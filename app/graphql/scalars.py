@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NewType
+from typing import TYPE_CHECKING, Any, NewType
 
 import strawberry
 
@@ -27,8 +27,14 @@ def _parse_timestamp_leniently(value: object) -> object:
         return value
 
 
-Long = strawberry.scalar(
-    NewType("Long", int),
+if TYPE_CHECKING:  # plain ints to the type checker; distinct scalars to Strawberry
+    Long = int
+    Timestamp = int
+else:
+    Long = NewType("Long", int)
+    Timestamp = NewType("Timestamp", int)
+
+LONG_SCALAR = strawberry.scalar(
     name="Long",
     description=(
         "A 64-bit signed integer (counts, byte sizes, ids). Serialized as a JSON number; "
@@ -38,8 +44,7 @@ Long = strawberry.scalar(
     parse_value=_parse_long,
 )
 
-Timestamp = strawberry.scalar(
-    NewType("Timestamp", int),
+TIMESTAMP_SCALAR = strawberry.scalar(
     name="Timestamp",
     description=(
         "A point in time with nanosecond precision. Output: ISO-8601 UTC with nine fractional "
@@ -49,3 +54,5 @@ Timestamp = strawberry.scalar(
     serialize=format_timestamp,
     parse_value=_parse_timestamp_leniently,
 )
+
+SCALAR_MAP: dict[Any, Any] = {Long: LONG_SCALAR, Timestamp: TIMESTAMP_SCALAR}

@@ -1,7 +1,7 @@
 """Print the schema as SDL, or check that a checked-in copy is current.
 
-    python -m app.graphql.sdl > schema.graphql
-    python -m app.graphql.sdl --check schema.graphql
+python -m app.graphql.sdl > schema.graphql
+python -m app.graphql.sdl --check schema.graphql
 """
 
 from __future__ import annotations

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -23,16 +22,24 @@ RECHECK_SECONDS = 5.0
 
 
 def _state(job: object) -> tuple:
-    return (getattr(job, "status", None), getattr(job, "rows_written", None),
-            getattr(job, "bytes_written", None), getattr(job, "attempts", None))
+    return (
+        getattr(job, "status", None),
+        getattr(job, "rows_written", None),
+        getattr(job, "bytes_written", None),
+        getattr(job, "attempts", None),
+    )
 
 
 @strawberry.type(description="Live updates.")
 class Subscription:
-    @strawberry.subscription(permission_classes=[IsAuthenticated], description="The job's current state first, then every status change and "
-                               "progress update; completes after a terminal state.")
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="The job's current state first, then every status change and "
+        "progress update; completes after a terminal state.",
+    )
     async def export_job_updated(
-        self, info: Info,
+        self,
+        info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Job id.")],
     ) -> AsyncGenerator[ExportJob, None]:
         caller = info.context.caller

@@ -28,7 +28,9 @@ class PageInfo:
     has_next_page: bool = strawberry.field(description="Whether more items follow the last edge.")
     has_previous_page: bool = strawberry.field(description="Whether items precede the first edge.")
     start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last edge; pass as `after`.")
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last edge; pass as `after`."
+    )
 
 
 @strawberry.type(description="An item and its cursor.")
@@ -41,7 +43,9 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The items of this page, with cursors.")
     page_info: PageInfo = strawberry.field(description="Where this page is in the whole list.")
-    total_count: Long = strawberry.field(description="Number of items in the whole list (all pages).")
+    total_count: Long = strawberry.field(
+        description="Number of items in the whole list (all pages)."
+    )
 
 
 def encode_cursor(value: str) -> str:
@@ -55,13 +59,18 @@ def decode_cursor(cursor: str) -> str | None:
         return None
 
 
-def make_connection(nodes: list[T], keys: list[str], total: int, has_next: bool, has_previous: bool) -> Connection[T]:
+def make_connection(
+    nodes: list[T], keys: list[str], total: int, has_next: bool, has_previous: bool
+) -> Connection[T]:
     cursors = [encode_cursor(k) for k in keys]
     return Connection(
         edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
-        page_info=PageInfo(has_next_page=has_next, has_previous_page=has_previous,
-                           start_cursor=cursors[0] if cursors else None,
-                           end_cursor=cursors[-1] if cursors else None),
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        ),
         total_count=total,
     )
 
@@ -93,14 +102,17 @@ class Availability:
     datastream_id: strawberry.ID = strawberry.field(description="The datastream (`ds_<id>`).")
     ranges: list[AvailableRange] = strawberry.field(description="Disjoint ranges, oldest first.")
     updated_at: Timestamp | None = strawberry.field(
-        description="When data was last added; null if the datastream has none.")
+        description="When data was last added; null if the datastream has none."
+    )
 
     @classmethod
     def from_data(cls, datastream_id: int, data: AvailabilityData) -> Availability:
         return cls(
             datastream_id=strawberry.ID(f"ds_{datastream_id}"),
-            ranges=[AvailableRange(from_time=r.from_ns, to_time=r.to_ns, row_count=r.row_count)
-                    for r in data.ranges],
+            ranges=[
+                AvailableRange(from_time=r.from_ns, to_time=r.to_ns, row_count=r.row_count)
+                for r in data.ranges
+            ],
             updated_at=data.updated_at,
         )
 
@@ -114,14 +126,22 @@ class Datastream(Node):
     wire_format: str = strawberry.field(description="Message shape, e.g. `binance.trade`.")
 
     @classmethod
-    def from_rows(cls, ds: models.Datastream, exchange: models.Exchange,
-                  instrument: models.Instrument) -> Datastream:
+    def from_rows(
+        cls, ds: models.Datastream, exchange: models.Exchange, instrument: models.Instrument
+    ) -> Datastream:
         return cls(
-            id=strawberry.ID(f"ds_{ds.id}"), datastream_id=ds.id,
+            id=strawberry.ID(f"ds_{ds.id}"),
+            datastream_id=ds.id,
             exchange=Exchange(code=exchange.code, display_name=exchange.display_name),
-            instrument=Instrument(exchange=instrument.exchange_code, symbol=instrument.symbol,
-                                  base=instrument.base, quote=instrument.quote, type=instrument.type),
-            stream_type=ds.stream_type, wire_format=ds.wire_format,
+            instrument=Instrument(
+                exchange=instrument.exchange_code,
+                symbol=instrument.symbol,
+                base=instrument.base,
+                quote=instrument.quote,
+                type=instrument.type,
+            ),
+            stream_type=ds.stream_type,
+            wire_format=ds.wire_format,
         )
 
 
@@ -129,20 +149,28 @@ class Datastream(Node):
 class ExportSchema:
     name: str = strawberry.field(description="Name used in createExport's `schema`.")
     description: str = strawberry.field(description="What the schema produces.")
-    stream_category: str = strawberry.field(description="Record kind it applies to, e.g. `trade`; `any` for raw.")
+    stream_category: str = strawberry.field(
+        description="Record kind it applies to, e.g. `trade`; `any` for raw."
+    )
     builtin: bool = strawberry.field(description="Shipped with the gateway (read-only).")
     columns: list[str] = strawberry.field(description="Output column names, in file order.")
     exchanges: list[str] = strawberry.field(
-        description="Exchanges with a mapping; empty means every exchange (meta columns only).")
+        description="Exchanges with a mapping; empty means every exchange (meta columns only)."
+    )
 
     @classmethod
     def from_def(cls, schema: ExportSchemaDef) -> ExportSchema:
         exchanges: set[str] = set()
         for column in schema.spec["columns"]:
             exchanges.update(column.get("data", {}))
-        return cls(name=schema.name, description=schema.description,
-                   stream_category=schema.stream_category, builtin=schema.builtin,
-                   columns=schema.column_names(), exchanges=sorted(exchanges))
+        return cls(
+            name=schema.name,
+            description=schema.description,
+            stream_category=schema.stream_category,
+            builtin=schema.builtin,
+            columns=schema.column_names(),
+            exchanges=sorted(exchanges),
+        )
 
 
 @strawberry.type(description="The schema an export job runs with (a snapshot taken at creation).")
@@ -156,14 +184,20 @@ class ExportStatus(Enum):
     QUEUED = strawberry.enum_value("QUEUED", description="Recorded, waiting for a worker.")
     RUNNING = strawberry.enum_value("RUNNING", description="A worker is producing the files.")
     SUCCEEDED = strawberry.enum_value("SUCCEEDED", description="Files are ready (terminal).")
-    FAILED = strawberry.enum_value("FAILED", description="Stopped with an error; see reason (terminal).")
-    CANCELED = strawberry.enum_value("CANCELED", description="Canceled on request; no files (terminal).")
+    FAILED = strawberry.enum_value(
+        "FAILED", description="Stopped with an error; see reason (terminal)."
+    )
+    CANCELED = strawberry.enum_value(
+        "CANCELED", description="Canceled on request; no files (terminal)."
+    )
 
 
 @strawberry.enum(description="File format of an export.")
 class ExportFormat(Enum):
     CSV = strawberry.enum_value("CSV", description="Comma-separated values with a header row.")
-    PARQUET = strawberry.enum_value("PARQUET", description="Apache Parquet, zstd, with real column types.")
+    PARQUET = strawberry.enum_value(
+        "PARQUET", description="Apache Parquet, zstd, with real column types."
+    )
     JSONL = strawberry.enum_value("JSONL", description="One JSON object per line.")
 
 
@@ -179,13 +213,16 @@ class ExportProgress:
     bytes_written: Long = strawberry.field(description="Bytes written so far.")
     estimated_rows: Long = strawberry.field(
         description="Estimate of the records in range, from the segment catalog (messages, "
-                    "before unfolding).")
+        "before unfolding)."
+    )
 
 
 @strawberry.type(description="A produced file, downloadable through a signed, expiring URL.")
 class ExportArtifact:
     filename: str = strawberry.field(description="File name, e.g. `101_exp_....csv.gz`.")
-    url: str = strawberry.field(description="Signed download URL; no API key needed until it expires.")
+    url: str = strawberry.field(
+        description="Signed download URL; no API key needed until it expires."
+    )
     expires_at: Timestamp = strawberry.field(description="When `url` stops working.")
     byte_size: Long = strawberry.field(description="Size of the file in bytes.")
     row_count: Long = strawberry.field(description="Data rows in the file (header not counted).")
@@ -205,8 +242,12 @@ class ExportJob(Node):
     end_time: Timestamp = strawberry.field(description="Range end (exclusive).")
     created_at: Timestamp = strawberry.field(description="When the job was created.")
     started_at: Timestamp | None = strawberry.field(description="When a worker last started it.")
-    finished_at: Timestamp | None = strawberry.field(description="When it reached a terminal state.")
-    idempotency_key: str | None = strawberry.field(description="The key it was created with, if any.")
+    finished_at: Timestamp | None = strawberry.field(
+        description="When it reached a terminal state."
+    )
+    idempotency_key: str | None = strawberry.field(
+        description="The key it was created with, if any."
+    )
     attempts: int = strawberry.field(description="How many times a worker has started it.")
     progress: ExportProgress = strawberry.field(description="Rows and bytes written so far.")
 
@@ -219,23 +260,42 @@ class ExportJob(Node):
         result = []
         for row in rows:
             path, expires = signed_path(info.context.settings, row.id, row.filename)
-            result.append(ExportArtifact(
-                filename=row.filename, url=base + path, expires_at=expires * 1_000_000_000,
-                byte_size=row.byte_size, row_count=row.row_count, sha256=row.sha256,
-                content_type=row.content_type))
+            result.append(
+                ExportArtifact(
+                    filename=row.filename,
+                    url=base + path,
+                    expires_at=expires * 1_000_000_000,
+                    byte_size=row.byte_size,
+                    row_count=row.row_count,
+                    sha256=row.sha256,
+                    content_type=row.content_type,
+                )
+            )
         return result
 
     @classmethod
     def from_row(cls, job: models.ExportJob) -> ExportJob:
         return cls(
-            id=strawberry.ID(job.id), status=ExportStatus(job.status), reason=job.reason,
-            datastream_id=job.datastream_id, format=ExportFormat(job.format),
+            id=strawberry.ID(job.id),
+            status=ExportStatus(job.status),
+            reason=job.reason,
+            datastream_id=job.datastream_id,
+            format=ExportFormat(job.format),
             compression=Compression(job.compression),
-            schema=ExportJobSchema(name=job.schema_name,
-                                   columns=[c["outputColumn"] for c in job.schema_snapshot["columns"]]),
-            start_time=job.start_ns, end_time=job.end_ns, created_at=job.created_at,
-            started_at=job.started_at, finished_at=job.finished_at,
-            idempotency_key=job.idempotency_key, attempts=job.attempts,
-            progress=ExportProgress(rows_written=job.rows_written, bytes_written=job.bytes_written,
-                                    estimated_rows=job.estimated_rows),
+            schema=ExportJobSchema(
+                name=job.schema_name,
+                columns=[c["outputColumn"] for c in job.schema_snapshot["columns"]],
+            ),
+            start_time=job.start_ns,
+            end_time=job.end_ns,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            idempotency_key=job.idempotency_key,
+            attempts=job.attempts,
+            progress=ExportProgress(
+                rows_written=job.rows_written,
+                bytes_written=job.bytes_written,
+                estimated_rows=job.estimated_rows,
+            ),
         )

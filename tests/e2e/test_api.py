@@ -26,43 +26,66 @@ def first_error(messages: list[dict]) -> dict:
 
 
 def create(gateway: GatewayHandle, key: str = "a", **fields: object) -> dict:
-    values = {"datastreamId": str(BINANCE.id), "startTime": "2024-03-01T00:00:00Z",
-              "endTime": "2024-03-01T00:05:00Z", **fields}
+    values = {
+        "datastreamId": str(BINANCE.id),
+        "startTime": "2024-03-01T00:00:00Z",
+        "endTime": "2024-03-01T00:05:00Z",
+        **fields,
+    }
     return gateway.client(key).execute(CREATE, {"input": values})["createExport"]
 
 
 def test_validation_failures_are_typed_user_errors(gateway: GatewayHandle) -> None:
-    payload = create(gateway, datastreamId="424242", startTime="2024-03-01T01:00:00Z",
-                     endTime="2024-03-01T00:00:00Z", schema="nope")
+    payload = create(
+        gateway,
+        datastreamId="424242",
+        startTime="2024-03-01T01:00:00Z",
+        endTime="2024-03-01T00:00:00Z",
+        schema="nope",
+    )
     assert payload["exportJob"] is None
     errors = {tuple(e["field"]): e["code"] for e in payload["userErrors"]}
-    assert errors == {("input", "datastreamId"): "NOT_FOUND", ("input", "schema"): "NOT_FOUND",
-                      ("input", "endTime"): "INVALID_ARGUMENT"}
+    assert errors == {
+        ("input", "datastreamId"): "NOT_FOUND",
+        ("input", "schema"): "NOT_FOUND",
+        ("input", "endTime"): "INVALID_ARGUMENT",
+    }
     payload = create(gateway, startTime="2024-03-01T01:00:00Z", endTime="2024-03-01T00:00:00Z")
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
-        ("INVALID_ARGUMENT", ["input", "endTime"])]
+        ("INVALID_ARGUMENT", ["input", "endTime"])
+    ]
     payload = create(gateway, startTime="yesterday", endTime="2024-13-01T00:00:00Z")
     assert {tuple(e["field"]) for e in payload["userErrors"]} == {
-        ("input", "startTime"), ("input", "endTime")}
+        ("input", "startTime"),
+        ("input", "endTime"),
+    }
     assert all(e["code"] == "INVALID_ARGUMENT" for e in payload["userErrors"])
     payload = create(gateway, datastreamId="not-a-number", format="PARQUET", compression="GZIP")
     assert {(e["code"], tuple(e["field"])) for e in payload["userErrors"]} == {
-        ("INVALID_ARGUMENT", ("input", "datastreamId")), ("INVALID_ARGUMENT", ("input", "compression"))}
+        ("INVALID_ARGUMENT", ("input", "datastreamId")),
+        ("INVALID_ARGUMENT", ("input", "compression")),
+    }
 
 
 def test_unknown_enum_is_a_graphql_error_with_a_code_not_a_500(gateway: GatewayHandle) -> None:
-    response = gateway.client().post(CREATE, {"input": {
-        "datastreamId": "501", "startTime": 0, "endTime": 1, "format": "XLSX"}})
+    response = gateway.client().post(
+        CREATE, {"input": {"datastreamId": "501", "startTime": 0, "endTime": 1, "format": "XLSX"}}
+    )
     assert response.status_code == 200
     error = response.json()["errors"][0]
-    assert error["extensions"]["code"] and error["extensions"]["requestId"] == response.headers["x-request-id"]
+    assert (
+        error["extensions"]["code"]
+        and error["extensions"]["requestId"] == response.headers["x-request-id"]
+    )
 
 
 def test_timestamps_round_trip_nanoseconds_in_every_input_form(gateway: GatewayHandle) -> None:
-    forms = [("2024-03-01T00:00:00.123456789Z", "2024-03-01T00:00:00.123456789Z"),
-             (1709251200123456789, "2024-03-01T00:00:00.123456789Z"),
-             ("1709251200123456789", "2024-03-01T00:00:00.123456789Z"),
-             ("2024-03-01T01:00:00.5+01:00", "2024-03-01T00:00:00.500000000Z")]
+    forms = [
+        ("2024-03-01T00:00:00.123456789Z", "2024-03-01T00:00:00.123456789Z"),
+        (1709251200123456789, "2024-03-01T00:00:00.123456789Z"),
+        ("1709251200123456789", "2024-03-01T00:00:00.123456789Z"),
+        ("2024-03-01T01:00:00.5+01:00", "2024-03-01T00:00:00.500000000Z"),
+    ]
     for given, normalized in forms:
         job = create(gateway, startTime=given, endTime="2024-03-01T00:00:01Z")["exportJob"]
         assert job["startTime"] == normalized, given
@@ -81,7 +104,9 @@ def test_other_workspaces_cannot_see_cancel_or_follow_a_job(gateway: GatewayHand
     job = create(gateway)["exportJob"]
     other = gateway.client("b")
     assert other.execute(JOB, {"id": job["id"]})["exportJob"] is None
-    assert other.execute("query($id: ID!) { node(id: $id) { id } }", {"id": job["id"]})["node"] is None
+    assert (
+        other.execute("query($id: ID!) { node(id: $id) { id } }", {"id": job["id"]})["node"] is None
+    )
     listed = other.execute("{ exportJobs { edges { node { id } } } }")["exportJobs"]["edges"]
     assert job["id"] not in [e["node"]["id"] for e in listed]
     cancel = other.execute(CANCEL, {"id": job["id"]})["cancelExport"]
@@ -91,7 +116,9 @@ def test_other_workspaces_cannot_see_cancel_or_follow_a_job(gateway: GatewayHand
     assert gateway.client().execute(JOB, {"id": job["id"]})["exportJob"]["id"] == job["id"]
 
 
-def test_idempotency_key_returns_one_job_and_conflicts_on_other_parameters(gateway: GatewayHandle) -> None:
+def test_idempotency_key_returns_one_job_and_conflicts_on_other_parameters(
+    gateway: GatewayHandle,
+) -> None:
     key = f"idem-{time.time_ns()}"
     with ThreadPoolExecutor(8) as pool:
         payloads = list(pool.map(lambda _: create(gateway, idempotencyKey=key), range(8)))
@@ -101,19 +128,31 @@ def test_idempotency_key_returns_one_job_and_conflicts_on_other_parameters(gatew
     assert conflict["userErrors"][0]["code"] == "CONFLICT"
     assert conflict["userErrors"][0]["field"] == ["input", "idempotencyKey"]
     # The other workspace may use the same key for its own job.
-    assert create(gateway, key="b", idempotencyKey=key)["exportJob"]["id"] != payloads[0]["exportJob"]["id"]
+    assert (
+        create(gateway, key="b", idempotencyKey=key)["exportJob"]["id"]
+        != payloads[0]["exportJob"]["id"]
+    )
 
 
 def test_cancel_a_running_export_stops_it_and_leaves_no_files(gateway: GatewayHandle) -> None:
-    job = create(gateway, datastreamId=str(BIG_ID), startTime=0, endTime="2100-01-01T00:00:00Z",
-                 schema="normalized")["exportJob"]
+    job = create(
+        gateway,
+        datastreamId=str(BIG_ID),
+        startTime=0,
+        endTime="2100-01-01T00:00:00Z",
+        schema="normalized",
+    )["exportJob"]
     client = gateway.client()
     statuses = []
     canceled_at = None
     for message in subscribe(gateway.gateway.url, gateway.key_a, FOLLOW, {"id": job["id"]}):
         update = message["payload"]["data"]["exportJobUpdated"]
         statuses.append(update["status"])
-        if update["status"] == "RUNNING" and update["progress"]["rowsWritten"] > 0 and canceled_at is None:
+        if (
+            update["status"] == "RUNNING"
+            and update["progress"]["rowsWritten"] > 0
+            and canceled_at is None
+        ):
             result = client.execute(CANCEL, {"id": job["id"]})["cancelExport"]
             assert result["userErrors"] == [] and result["exportJob"]["status"] == "CANCELED"
             canceled_at = time.monotonic()
@@ -132,8 +171,10 @@ def test_cancel_a_running_export_stops_it_and_leaves_no_files(gateway: GatewayHa
 def test_queries_list_catalog_availability_and_jobs(gateway: GatewayHandle) -> None:
     client = gateway.client()
     data = client.execute("""{
-      datastreams(exchange: "bybit") { totalCount edges { node { id datastreamId instrument { symbol type } } } }
-      first: datastreams(first: 1) { edges { cursor node { datastreamId } } pageInfo { hasNextPage endCursor } }
+      datastreams(exchange: "bybit") {
+        totalCount edges { node { id datastreamId instrument { symbol type } } } }
+      first: datastreams(first: 1) {
+        edges { cursor node { datastreamId } } pageInfo { hasNextPage endCursor } }
       availability(datastreamId: "501") { ranges { fromTime toTime rowCount } updatedAt }
       exportSchemas { name columns builtin }
     }""")
@@ -141,8 +182,11 @@ def test_queries_list_catalog_availability_and_jobs(gateway: GatewayHandle) -> N
     assert data["datastreams"]["edges"][0]["node"]["id"] == "ds_502"
     page = data["first"]
     assert page["pageInfo"]["hasNextPage"] is True
-    after = client.execute("query($c: String) { datastreams(first: 5, after: $c) { edges { node { datastreamId } } } }",
-                           {"c": page["pageInfo"]["endCursor"]})
+    after = client.execute(
+        "query($c: String) { datastreams(first: 5, after: $c) {"
+        " edges { node { datastreamId } } } }",
+        {"c": page["pageInfo"]["endCursor"]},
+    )
     assert [e["node"]["datastreamId"] for e in after["datastreams"]["edges"]] == [502, 503]
     [window] = data["availability"]["ranges"]
     assert window["fromTime"].startswith("2024-03-01T00:00") and window["rowCount"] > 1000
@@ -151,8 +195,9 @@ def test_queries_list_catalog_availability_and_jobs(gateway: GatewayHandle) -> N
     listed = client.execute("""query { exportJobs(first: 2, datastreamId: "501") {
         totalCount edges { node { id createdAt } } } }""")["exportJobs"]
     assert listed["edges"][0]["node"]["id"] == job["id"]  # newest first
-    node = client.execute("query($id: ID!) { node(id: $id) { id ... on ExportJob { status } } }",
-                          {"id": job["id"]})["node"]
+    node = client.execute(
+        "query($id: ID!) { node(id: $id) { id ... on ExportJob { status } } }", {"id": job["id"]}
+    )["node"]
     assert node["id"] == job["id"]
 
 

@@ -48,24 +48,49 @@ def expected_normalized(dataset: Dataset, datastream: int) -> list[tuple[Any, ..
         message = json.loads(text)
         if datastream == BINANCE.id:
             d = message["data"]
-            rows.append((ts, d["T"] * 10**6, "binance", d["s"], str(d["t"]),
-                         "sell" if d["m"] else "buy", d["p"], d["q"]))
+            rows.append(
+                (
+                    ts,
+                    d["T"] * 10**6,
+                    "binance",
+                    d["s"],
+                    str(d["t"]),
+                    "sell" if d["m"] else "buy",
+                    d["p"],
+                    d["q"],
+                )
+            )
         else:
-            rows.extend((ts, t["T"] * 10**6, "bybit", t["s"], t["i"], t["S"].lower(), t["p"], t["v"])
-                        for t in message["data"])
+            rows.extend(
+                (ts, t["T"] * 10**6, "bybit", t["s"], t["i"], t["S"].lower(), t["p"], t["v"])
+                for t in message["data"]
+            )
     return rows
 
 
-def run_export(gateway: GatewayHandle, datastream: int, schema: str, fmt: str,
-               **extra: Any) -> dict[str, Any]:
+def run_export(
+    gateway: GatewayHandle, datastream: int, schema: str, fmt: str, **extra: Any
+) -> dict[str, Any]:
     client = gateway.client()
-    payload = client.execute(CREATE, {"input": {"datastreamId": str(datastream), "schema": schema,
-                                                "format": fmt, **WINDOW, **extra}})["createExport"]
+    payload = client.execute(
+        CREATE,
+        {
+            "input": {
+                "datastreamId": str(datastream),
+                "schema": schema,
+                "format": fmt,
+                **WINDOW,
+                **extra,
+            }
+        },
+    )["createExport"]
     assert payload["userErrors"] == []
     job = payload["exportJob"]
     assert job["id"].startswith("exp_") and len(job["id"]) == 36
-    updates = [m["payload"]["data"]["exportJobUpdated"]
-               for m in subscribe(gateway.gateway.url, gateway.key_a, FOLLOW, {"id": job["id"]})]
+    updates = [
+        m["payload"]["data"]["exportJobUpdated"]
+        for m in subscribe(gateway.gateway.url, gateway.key_a, FOLLOW, {"id": job["id"]})
+    ]
     assert updates[0]["id"] == job["id"]
     assert updates[-1]["status"] == "SUCCEEDED", updates[-1]
     assert all(u["status"] in ("QUEUED", "RUNNING") for u in updates[:-1])
@@ -92,8 +117,9 @@ def read_text_rows(fmt: str, content: bytes, gzipped: bool) -> list[dict[str, An
 
 @pytest.mark.parametrize("datastream", [BINANCE.id, BYBIT.id])
 @pytest.mark.parametrize("fmt", ["CSV", "JSONL", "PARQUET"])
-def test_raw_export_round_trips_every_record(gateway: GatewayHandle, dataset: Dataset,
-                                             datastream: int, fmt: str) -> None:
+def test_raw_export_round_trips_every_record(
+    gateway: GatewayHandle, dataset: Dataset, datastream: int, fmt: str
+) -> None:
     job = run_export(gateway, datastream, "raw", fmt)
     [artifact] = job["artifacts"]
     expected = expected_raw(dataset, datastream)
@@ -102,8 +128,13 @@ def test_raw_export_round_trips_every_record(gateway: GatewayHandle, dataset: Da
     if fmt == "PARQUET":
         table = pq.read_table(io.BytesIO(content))
         assert table.schema.field("collection_timestamp_ns").type == pa.timestamp("ns", tz="UTC")
-        got = list(zip(table.column(0).cast(pa.int64()).to_pylist(), table.column(1).to_pylist(),
-                       strict=True))
+        got = list(
+            zip(
+                table.column(0).cast(pa.int64()).to_pylist(),
+                table.column(1).to_pylist(),
+                strict=True,
+            )
+        )
         assert got == expected
     elif fmt == "CSV":
         rows = read_text_rows(fmt, content, gzipped=True)
@@ -111,13 +142,15 @@ def test_raw_export_round_trips_every_record(gateway: GatewayHandle, dataset: Da
     else:
         rows = read_text_rows(fmt, content, gzipped=True)
         assert [(r["collection_timestamp_ns"], r["data"]) for r in rows] == [
-            (ts, json.loads(text)) for ts, text in expected]
+            (ts, json.loads(text)) for ts, text in expected
+        ]
 
 
 @pytest.mark.parametrize("datastream", [BINANCE.id, BYBIT.id])
 @pytest.mark.parametrize("fmt", ["CSV", "JSONL", "PARQUET"])
 def test_normalized_export_matches_an_independent_decoding(
-        gateway: GatewayHandle, dataset: Dataset, datastream: int, fmt: str) -> None:
+    gateway: GatewayHandle, dataset: Dataset, datastream: int, fmt: str
+) -> None:
     job = run_export(gateway, datastream, "normalized", fmt)
     [artifact] = job["artifacts"]
     expected = expected_normalized(dataset, datastream)
@@ -141,14 +174,25 @@ def test_normalized_export_matches_an_independent_decoding(
 
 
 def job_columns() -> list[str]:
-    return ["collection_timestamp_ns", "exchange_timestamp_ns", "exchange", "symbol", "trade_id",
-            "side", "price", "amount"]
+    return [
+        "collection_timestamp_ns",
+        "exchange_timestamp_ns",
+        "exchange",
+        "symbol",
+        "trade_id",
+        "side",
+        "price",
+        "amount",
+    ]
 
 
 def test_uncompressed_jsonl_and_gzip_default(gateway: GatewayHandle, dataset: Dataset) -> None:
     job = run_export(gateway, BINANCE.id, "normalized", "JSONL", compression="NONE")
     [artifact] = job["artifacts"]
-    assert artifact["filename"].endswith(".jsonl") and artifact["contentType"] == "application/x-ndjson"
+    assert (
+        artifact["filename"].endswith(".jsonl")
+        and artifact["contentType"] == "application/x-ndjson"
+    )
     rows = read_text_rows("JSONL", download(artifact), gzipped=False)
     assert len(rows) == len(expected_normalized(dataset, BINANCE.id))
     csv_job = run_export(gateway, BINANCE.id, "raw", "CSV")
@@ -168,7 +212,9 @@ def test_tampered_and_expired_links_are_forbidden(gateway: GatewayHandle) -> Non
     [artifact] = run_export(gateway, BYBIT.id, "raw", "CSV")["artifacts"]
     url = httpx.URL(artifact["url"])
     signature = url.params["signature"]
-    tampered = url.copy_set_param("signature", ("0" if signature[0] != "0" else "1") + signature[1:])
+    tampered = url.copy_set_param(
+        "signature", ("0" if signature[0] != "0" else "1") + signature[1:]
+    )
     assert httpx.get(tampered).status_code == 403
     later = url.copy_set_param("expires", str(int(url.params["expires"]) + 3600))
     assert httpx.get(later).status_code == 403
@@ -180,8 +226,9 @@ def test_tampered_and_expired_links_are_forbidden(gateway: GatewayHandle) -> Non
 
     settings = Settings(data_dir=gateway.data_dir, download_ttl_seconds=1)
     artifact_id = url.path.split("/")[2]
-    path, expires = signed_path(settings, artifact_id, artifact["filename"], now=1_000_000)
+    path, _expires = signed_path(settings, artifact_id, artifact["filename"], now=1_000_000)
     assert httpx.get(gateway.gateway.url + path).status_code == 403
-    fresh, _ = signed_path(settings.model_copy(update={"download_ttl_seconds": 600}),
-                           artifact_id, artifact["filename"])
+    fresh, _ = signed_path(
+        settings.model_copy(update={"download_ttl_seconds": 600}), artifact_id, artifact["filename"]
+    )
     assert httpx.get(gateway.gateway.url + fresh).status_code == 200

@@ -55,8 +55,12 @@ class SourceContext:
 
 
 _DECIMAL_RE = re.compile(r"^decimal\((\d{1,2})\)$")
-_TIMESTAMP_UNITS = {"timestamp_s": 1_000_000_000, "timestamp_ms": 1_000_000,
-                    "timestamp_us": 1_000, "timestamp_ns": 1}
+_TIMESTAMP_UNITS = {
+    "timestamp_s": 1_000_000_000,
+    "timestamp_ms": 1_000_000,
+    "timestamp_us": 1_000,
+    "timestamp_ns": 1,
+}
 
 
 def json_type(type_name: str) -> pa.DataType:
@@ -142,8 +146,9 @@ class CompiledSchema:
                     values = values.take(parents)
             else:
                 assert decoded is not None
-                values = self._data(column, decoded, elements if self._under_unfold(column) else None,
-                                    parents)
+                values = self._data(
+                    column, decoded, elements if self._under_unfold(column) else None, parents
+                )
             arrays.append(values)
         return pa.Table.from_arrays(arrays, names=[c.name for c in self.columns])
 
@@ -169,9 +174,13 @@ class CompiledSchema:
                 ),
             )
         except pa.ArrowInvalid as exc:
-            raise DecodeError(f"schema {self.name!r}: records do not match the schema: {exc}") from None
+            raise DecodeError(
+                f"schema {self.name!r}: records do not match the schema: {exc}"
+            ) from None
         if table.num_rows != len(raw):
-            raise DecodeError(f"schema {self.name!r}: {len(raw)} records decoded to {table.num_rows} rows")
+            raise DecodeError(
+                f"schema {self.name!r}: {len(raw)} records decoded to {table.num_rows} rows"
+            )
         return table.to_struct_array().combine_chunks()
 
     def _meta(self, meta: str, timestamps: Any, raw: Any) -> pa.Array:
@@ -186,7 +195,9 @@ class CompiledSchema:
             return pa.repeat(pa.scalar(self.context.symbol), n)
         return pa.repeat(pa.scalar(self.context.datastream_id, pa.int64()), n)
 
-    def _data(self, column: _DataColumn, decoded: pa.StructArray, elements: Any, parents: Any) -> Any:
+    def _data(
+        self, column: _DataColumn, decoded: pa.StructArray, elements: Any, parents: Any
+    ) -> Any:
         if elements is not None:
             values = _get_path(elements, column.path[len(self.unfold or ()) :])
         else:
@@ -248,8 +259,11 @@ def compile_schema(spec: dict[str, Any], context: SourceContext) -> CompiledSche
             meta = column["meta"]
             if meta not in META_FIELDS:
                 raise SchemaError(f"column {name!r}: unknown meta field {meta!r}")
-            kinds = {"collection_timestamp_ns": LogicalType("timestamp"), "data": LogicalType("json"),
-                     "datastream_id": LogicalType("int")}
+            kinds = {
+                "collection_timestamp_ns": LogicalType("timestamp"),
+                "data": LogicalType("json"),
+                "datastream_id": LogicalType("int"),
+            }
             columns.append(_MetaColumn(name, meta, kinds.get(meta, LogicalType("string"))))
             continue
         mapping = column.get("data", {}).get(context.exchange)
@@ -290,7 +304,9 @@ def _probe(transform: Compiled, arrow_type: pa.DataType) -> pa.DataType:
         raise TransformError(f"transform cannot apply to {arrow_type}: {exc}") from None
 
 
-def _decode_schema(leaves: dict[tuple[str, ...], pa.DataType], unfold: tuple[str, ...] | None) -> pa.Schema:
+def _decode_schema(
+    leaves: dict[tuple[str, ...], pa.DataType], unfold: tuple[str, ...] | None
+) -> pa.Schema:
     tree: dict[str, Any] = {}
     for path, arrow_type in leaves.items():
         node = tree

@@ -67,8 +67,11 @@ def run_export(request: ExportRequest, on_progress: ProgressCallback) -> list[Ar
         raise
     size = final.stat().st_size
     on_progress(rows, size)
-    return [ArtifactFile(final, filename, content_type(request.format, request.compression),
-                         size, rows, digest)]
+    return [
+        ArtifactFile(
+            final, filename, content_type(request.format, request.compression), size, rows, digest
+        )
+    ]
 
 
 def _fsync(path: Path) -> None:

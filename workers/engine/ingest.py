@@ -41,13 +41,15 @@ def read_records(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]
     opener = gzip.open if name.endswith(".gz") else open
     base = name.removesuffix(".gz")
     with opener(path, "rb") as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")  # type: ignore[arg-type]
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         if base.endswith(".csv"):
             yield from _chunks(_csv_rows(path, text), chunk_rows)
         elif base.endswith((".jsonl", ".ndjson", ".json")):
             yield from _chunks(_jsonl_rows(path, text), chunk_rows)
         else:
-            raise IngestError(path, None, "unknown format: use .csv, .jsonl or .parquet (optionally .gz)")
+            raise IngestError(
+                path, None, "unknown format: use .csv, .jsonl or .parquet (optionally .gz)"
+            )
 
 
 def _csv_rows(path: Path, text: IO[str]) -> Iterator[tuple[int, int, str]]:
@@ -72,9 +74,13 @@ def _jsonl_rows(path: Path, text: IO[str]) -> Iterator[tuple[int, int, str]]:
         except orjson.JSONDecodeError as exc:
             raise IngestError(path, line, f"not JSON: {exc}") from None
         if not isinstance(record, dict) or set(record) != {"collection_timestamp_ns", "data"}:
-            raise IngestError(path, line, "expected an object with keys collection_timestamp_ns and data")
+            raise IngestError(
+                path, line, "expected an object with keys collection_timestamp_ns and data"
+            )
         data = record["data"]
-        message = _message(path, line, data) if isinstance(data, str) else orjson.dumps(data).decode()
+        message = (
+            _message(path, line, data) if isinstance(data, str) else orjson.dumps(data).decode()
+        )
         yield line, _timestamp(path, line, record["collection_timestamp_ns"]), message
 
 
@@ -84,7 +90,9 @@ def _timestamp(path: Path, line: int, value: object) -> int:
             raise ValueError
         ns = int(value)
     except ValueError:
-        raise IngestError(path, line, f"collection_timestamp_ns is not an integer: {value!r}") from None
+        raise IngestError(
+            path, line, f"collection_timestamp_ns is not an integer: {value!r}"
+        ) from None
     if not 0 <= ns < 2**63:
         raise IngestError(path, line, "collection_timestamp_ns is out of range")
     return ns
@@ -109,12 +117,16 @@ def _chunks(rows: Iterator[tuple[int, int, str]], chunk_rows: int) -> Iterator[p
         timestamps.append(ts)
         messages.append(message)
         if len(timestamps) >= chunk_rows:
-            yield pa.table([pa.array(timestamps, pa.int64()), pa.array(messages, pa.string())],
-                           schema=RECORD_SCHEMA)
+            yield pa.table(
+                [pa.array(timestamps, pa.int64()), pa.array(messages, pa.string())],
+                schema=RECORD_SCHEMA,
+            )
             timestamps, messages = [], []
     if timestamps:
-        yield pa.table([pa.array(timestamps, pa.int64()), pa.array(messages, pa.string())],
-                       schema=RECORD_SCHEMA)
+        yield pa.table(
+            [pa.array(timestamps, pa.int64()), pa.array(messages, pa.string())],
+            schema=RECORD_SCHEMA,
+        )
 
 
 def _read_parquet(path: Path, chunk_rows: int) -> Iterator[pa.Table]:
@@ -122,7 +134,9 @@ def _read_parquet(path: Path, chunk_rows: int) -> Iterator[pa.Table]:
     names = parquet.schema_arrow.names
     if "collection_timestamp_ns" not in names or "data" not in names:
         raise IngestError(path, None, "expected columns collection_timestamp_ns and data")
-    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=["collection_timestamp_ns", "data"]):
+    for batch in parquet.iter_batches(
+        batch_size=chunk_rows, columns=["collection_timestamp_ns", "data"]
+    ):
         ts = batch.column(0)
         if pa.types.is_timestamp(ts.type):
             ts = pc.cast(ts.cast(pa.timestamp("ns")), pa.int64())

@@ -17,8 +17,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 RECORD_SCHEMA = pa.schema(
-    [pa.field("collection_timestamp_ns", pa.int64(), nullable=False),
-     pa.field("data", pa.string(), nullable=False)]
+    [
+        pa.field("collection_timestamp_ns", pa.int64(), nullable=False),
+        pa.field("data", pa.string(), nullable=False),
+    ]
 )
 ROW_GROUP_ROWS = 32_768
 SCAN_BATCH_ROWS = 65_536
@@ -67,7 +69,9 @@ def scan(segments: Sequence[SegmentFile], start_ns: int, end_ns: int) -> Iterato
     Segments whose time ranges overlap are merged (read together and sorted); the rest are
     streamed row group by row group.
     """
-    for cluster in _overlap_clusters(s for s in segments if s.max_ts >= start_ns and s.min_ts < end_ns):
+    for cluster in _overlap_clusters(
+        s for s in segments if s.max_ts >= start_ns and s.min_ts < end_ns
+    ):
         if len(cluster) == 1:
             yield from _scan_file(cluster[0].path, start_ns, end_ns)
             continue
@@ -96,7 +100,11 @@ def _scan_file(path: str, start_ns: int, end_ns: int) -> Iterator[pa.Table]:
     ts_index = parquet.schema_arrow.get_field_index("collection_timestamp_ns")
     for group in range(parquet.num_row_groups):
         stats = parquet.metadata.row_group(group).column(ts_index).statistics
-        if stats is not None and stats.has_min_max and (stats.max < start_ns or stats.min >= end_ns):
+        if (
+            stats is not None
+            and stats.has_min_max
+            and (stats.max < start_ns or stats.min >= end_ns)
+        ):
             continue
         table = parquet.read_row_group(group, columns=["collection_timestamp_ns", "data"])
         if stats is None or not (stats.min >= start_ns and stats.max < end_ns):

@@ -33,7 +33,7 @@ def compile_transform(text: str) -> Compiled:
         tree = sqlglot.parse_one(text.replace(PLACEHOLDER, _VALUE_IDENTIFIER))
     except sqlglot.errors.ParseError as exc:
         raise TransformError(f"cannot parse transform {text!r}: {exc}") from None
-    build = _compile(tree)
+    build = _compile(tree)  # type: ignore[arg-type]
 
     def apply(values: pa.Array) -> Any:
         result = build(values)
@@ -47,7 +47,11 @@ def compile_transform(text: str) -> Compiled:
 def _compile(node: exp.Expression) -> Compiled:
     compiler = _COMPILERS.get(type(node))
     if compiler is None:
-        sql = node.sql().replace(_VALUE_IDENTIFIER.upper(), PLACEHOLDER).replace(_VALUE_IDENTIFIER, PLACEHOLDER)
+        sql = (
+            node.sql()
+            .replace(_VALUE_IDENTIFIER.upper(), PLACEHOLDER)
+            .replace(_VALUE_IDENTIFIER, PLACEHOLDER)
+        )
         raise TransformError(f"{sql!r} ({type(node).__name__}) is not allowed in transforms")
     return compiler(node)
 
@@ -80,7 +84,7 @@ def _null(_node: exp.Expression) -> Compiled:
 
 def _binary(function: str) -> Callable[[exp.Expression], Compiled]:
     def compiler(node: exp.Expression) -> Compiled:
-        left, right = _compile(node.left), _compile(node.right)
+        left, right = _compile(node.args["this"]), _compile(node.args["expression"])
         return lambda v: pc.call_function(function, [_numeric(left(v)), _numeric(right(v))])
 
     return compiler
@@ -88,7 +92,7 @@ def _binary(function: str) -> Callable[[exp.Expression], Compiled]:
 
 def _comparison(function: str) -> Callable[[exp.Expression], Compiled]:
     def compiler(node: exp.Expression) -> Compiled:
-        left, right = _compile(node.left), _compile(node.right)
+        left, right = _compile(node.args["this"]), _compile(node.args["expression"])
         return lambda v: pc.call_function(function, [left(v), right(v)])
 
     return compiler
@@ -128,7 +132,15 @@ def _in(node: exp.Expression) -> Compiled:
     if not options or not all(isinstance(o, exp.Literal | exp.Boolean) for o in options):
         raise TransformError(f"{node.sql()!r}: IN takes a list of literals")
     values = pa.array([_literal_value(o) for o in options])
-    return lambda v: pc.is_in(inner(v), value_set=values.cast(inner(v).type))
+
+    def apply(v: pa.Array) -> Any:
+        operand = inner(v)
+        found = pc.is_in(operand, value_set=values.cast(operand.type))
+        return pc.if_else(
+            pc.is_null(operand), pa.scalar(None, pa.bool_()), found
+        )  # SQL: NULL IN (...) is NULL
+
+    return apply
 
 
 def _literal_value(node: exp.Expression) -> Any:
@@ -173,8 +185,12 @@ def _coalesce(node: exp.Expression) -> Compiled:
     def apply(v: pa.Array) -> Any:
         values = [p(v) for p in parts]
         target = values[0].type
-        return pc.coalesce(*[x.cast(target) if not isinstance(x, pa.Scalar) else
-                             pa.scalar(x.as_py(), target) for x in values])
+        return pc.coalesce(
+            *[
+                x.cast(target) if not isinstance(x, pa.Scalar) else pa.scalar(x.as_py(), target)
+                for x in values
+            ]
+        )
 
     return apply
 
@@ -200,9 +216,10 @@ _CAST_TYPES = {
 
 def _cast(node: exp.Expression) -> Compiled:
     inner = _compile(node.this)
-    target = _CAST_TYPES.get(node.to.this)
+    to = node.args["to"]
+    target = _CAST_TYPES.get(to.this)
     if target is None:
-        raise TransformError(f"cannot CAST to {node.to.sql()!r}")
+        raise TransformError(f"cannot CAST to {to.sql()!r}")
     return lambda v: pc.cast(inner(v), target)
 
 

@@ -22,8 +22,11 @@ from workers.engine.compiler import LogicalType
 Fields = list[tuple[str, LogicalType]]
 
 EXTENSIONS = {"CSV": "csv", "JSONL": "jsonl", "PARQUET": "parquet"}
-CONTENT_TYPES = {"CSV": "text/csv", "JSONL": "application/x-ndjson",
-                 "PARQUET": "application/vnd.apache.parquet"}
+CONTENT_TYPES = {
+    "CSV": "text/csv",
+    "JSONL": "application/x-ndjson",
+    "PARQUET": "application/vnd.apache.parquet",
+}
 
 
 def file_suffix(fmt: str, compression: str) -> str:
@@ -61,7 +64,8 @@ class _StreamWriter:
         # mtime=0 keeps the bytes (and so the sha256) identical for identical content.
         self._stream: Any = (
             gzip.GzipFile(fileobj=self._file, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)
-            if compression == "GZIP" else self._file
+            if compression == "GZIP"
+            else self._file
         )
 
     def bytes_written(self) -> int:
@@ -83,8 +87,9 @@ class CsvWriter(_StreamWriter):
 
     def write(self, table: pa.Table) -> None:
         columns = [_as_text(table.column(name), logical) for name, logical in self._fields]
-        pcsv.write_csv(pa.table(columns, names=[n for n, _ in self._fields]), self._stream,
-                       self._options)
+        pcsv.write_csv(
+            pa.table(columns, names=[n for n, _ in self._fields]), self._stream, self._options
+        )
 
 
 class JsonLinesWriter(_StreamWriter):
@@ -170,8 +175,12 @@ def _json_strings(values: Any) -> Any:
     if pc.any(pc.match_substring_regex(values, r"[\x00-\x1f]")).as_py():
         # Control characters need \u escapes that pyarrow.compute cannot produce: rare, so
         # this batch's column takes the exact (slower) path.
-        return pa.array([json.dumps(v, ensure_ascii=False) if v is not None else "null"
-                         for v in values.to_pylist()])
+        return pa.array(
+            [
+                json.dumps(v, ensure_ascii=False) if v is not None else "null"
+                for v in values.to_pylist()
+            ]
+        )
     escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
     quoted = pc.binary_join_element_wise('"', escaped, '"', "")
     return pc.fill_null(quoted, "null")
