@@ -40,6 +40,16 @@ class Settings(BaseSettings):
         validation_alias=_alias("STORAGE_URL"),
         description="Directory for segments and artifacts; default: data_dir/storage.",
     )
+    events_url: str | None = Field(
+        default=None,
+        validation_alias=_alias("EVENTS_URL"),
+        description="redis://... for job events across processes; default: BROKER_URL if it "
+        "is Redis, else in-process only.",
+    )
+    queue_name: str = Field(
+        default="exports",
+        description="Broker queue (and event channel) name: separates gateways sharing a broker.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = Field(
@@ -101,6 +111,14 @@ class Settings(BaseSettings):
         if self.storage_url:
             return Path(self.storage_url.removeprefix("file://"))
         return self.data_dir / "storage"
+
+    @property
+    def resolved_events_url(self) -> str | None:
+        if self.events_url:
+            return self.events_url
+        if self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
 
     @property
     def embedded_broker(self) -> bool:

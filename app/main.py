@@ -30,6 +30,7 @@ from app.config import Settings, get_settings
 from app.db.engine import async_sessions
 from app.domain import exports
 from app.domain.auth import authenticate
+from app.events import get_event_bus
 from app.graphql.context import Context
 from app.graphql.errors import request_id_var
 from app.graphql.schema import build_schema
@@ -155,17 +156,13 @@ async def sweep_forever(settings: Settings) -> None:
 
 
 async def wake_unfinished(settings: Settings) -> None:
-    """Embedded mode at start-up: this process is the only worker, so every unfinished job
-    (from before a restart or crash) is woken at once instead of after the stale timeout."""
-    from sqlalchemy import select
-
-    from app.db.models import ExportJob
+    """Embedded mode at start-up: this process is the only worker, so a job left RUNNING
+    belonged to a process that is gone. Every unfinished job is resumed at once instead of
+    after the stale-heartbeat timeout."""
     from workers.broker import wake_export
 
     async with async_sessions()() as session:
-        ids = (
-            await session.scalars(select(ExportJob.id).where(ExportJob.status.in_(exports.ACTIVE)))
-        ).all()
+        ids = await exports.requeue_unfinished(session)
     for job_id in ids:
         wake_export(job_id)
 
@@ -183,11 +180,15 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         worker = dramatiq.Worker(broker, worker_threads=settings.worker_threads)
         worker.start()
         await wake_unfinished(settings)
-    sweeper = asyncio.create_task(sweep_forever(settings))
+    tasks = [
+        asyncio.create_task(sweep_forever(settings)),
+        asyncio.create_task(get_event_bus().bridge_forever()),
+    ]
     try:
         yield
     finally:
-        sweeper.cancel()
+        for task in tasks:
+            task.cancel()
         if worker is not None:
             await asyncio.to_thread(worker.stop)
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import dramatiq
+from dramatiq.middleware import Shutdown
 from sqlalchemy.exc import OperationalError
 
 from app.config import get_settings
@@ -17,7 +18,7 @@ from app.domain.catalog import segments_in_range
 from app.events import JobEvent, get_event_bus
 from app.storage import artifact_dir
 from app.timeutil import now_ns
-from workers.broker import EXPORT_ACTOR, EXPORT_QUEUE
+from workers.broker import EXPORT_ACTOR, EXPORT_QUEUE, wake_export
 from workers.engine.compiler import DecodeError, SchemaError, SourceContext
 from workers.engine.export import ArtifactFile, ExportRequest, run_export
 from workers.engine.segments import SegmentFile
@@ -55,6 +56,14 @@ def run_export_job(job_id: str) -> None:
         shutil.rmtree(out_dir, ignore_errors=True)
         _announce(job, "CANCELED")
         return
+    except Shutdown:
+        # Graceful stop (SIGTERM): hand the job back and wake another worker right away.
+        shutil.rmtree(out_dir, ignore_errors=True)
+        with sessions() as session:
+            job_runs.release(session, job)
+        wake_export(job.id)
+        _announce(job, "QUEUED")
+        return
     except (SchemaError, DecodeError, FileNotFoundError) as exc:
         _finish_failed(job, out_dir, str(exc))
         return
@@ -82,6 +91,8 @@ def run_export_job(job_id: str) -> None:
         won = job_runs.succeed(session, job, published)
     if not won:  # canceled at the last moment: the files must never be listed
         shutil.rmtree(out_dir, ignore_errors=True)
+    else:
+        _remove_other_attempts(out_dir)
     _announce(job, "SUCCEEDED" if won else "CANCELED")
 
 
@@ -116,6 +127,14 @@ def _run(job: job_runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:
             _announce(job, "RUNNING")
 
     return run_export(request, on_progress)
+
+
+def _remove_other_attempts(winner: Path) -> None:
+    """Leftovers of attempts that died (a killed worker's partial file) are never listed;
+    the attempt that published removes them."""
+    for attempt in winner.parent.iterdir():
+        if attempt != winner:
+            shutil.rmtree(attempt, ignore_errors=True)
 
 
 def _finish_failed(job: job_runs.ClaimedJob, out_dir: Path, reason: str) -> None:

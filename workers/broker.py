@@ -12,7 +12,7 @@ from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, Shutdow
 
 from app.config import Settings, get_settings
 
-EXPORT_QUEUE = "exports"
+EXPORT_QUEUE = get_settings().queue_name
 EXPORT_ACTOR = "run_export_job"
 
 

@@ -340,3 +340,15 @@ async def mark_requeued(session: AsyncSession, job_ids: list[str]) -> None:
             .values(heartbeat_at=now_ns())
         )
         await session.commit()
+
+
+async def requeue_unfinished(session: AsyncSession) -> list[str]:
+    """Embedded start-up only: orphaned RUNNING jobs go back to QUEUED; returns all unfinished."""
+    await session.execute(
+        update(ExportJob)
+        .where(ExportJob.status == JobStatus.RUNNING.value)
+        .values(status=JobStatus.QUEUED.value, claim_token=None)
+    )
+    await session.commit()
+    rows = await session.scalars(select(ExportJob.id).where(ExportJob.status.in_(ACTIVE)))
+    return list(rows)

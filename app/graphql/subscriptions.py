@@ -17,8 +17,15 @@ from app.graphql.errors import ApiError
 from app.graphql.types import ExportJob
 
 Info = strawberry.Info[Context, None]
-# Events are wake-ups; this re-read interval is the safety net if one is ever missed.
+# Events are wake-ups; re-reading the row is the safety net if one is ever missed, and the
+# only way to see other processes' changes when there is no Redis to carry events.
 RECHECK_SECONDS = 5.0
+RECHECK_SECONDS_WITHOUT_BUS = 1.0
+
+
+def recheck_seconds(info: Info) -> float:
+    crossing = get_event_bus().crosses_processes or info.context.settings.embedded_broker
+    return RECHECK_SECONDS if crossing else RECHECK_SECONDS_WITHOUT_BUS
 
 
 def _state(job: object) -> tuple:
@@ -52,7 +59,7 @@ class Subscription:
             last = _state(job)
             while not JobStatus(job.status).terminal:
                 with contextlib.suppress(TimeoutError):
-                    event = await asyncio.wait_for(events.get(), RECHECK_SECONDS)
+                    event = await asyncio.wait_for(events.get(), recheck_seconds(info))
                     if event.job_id != job.id:
                         continue
                 async with info.context.sessions() as session:
