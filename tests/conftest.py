@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,7 +18,8 @@ import pytest
 
 from app.domain.catalog import DatastreamSpec
 from app.timeutil import parse_timestamp
-from tests.support import Gateway, GraphQLClient, gateway_env, run_cli
+from tests.services import REDIS_URL, require_postgres_and_redis, temporary_database
+from tests.support import Gateway, GraphQLClient, WorkerProcess, gateway_env, run_cli
 from workers.demo import binance_trades, bybit_trades
 
 START = parse_timestamp("2024-03-01T00:00:00Z")
@@ -29,6 +32,7 @@ BYBIT = DatastreamSpec(
 )
 BIG_ID = 503
 BIG_ROWS = 1_500_000
+BIG = DatastreamSpec(BIG_ID, "binance", "Binance", "BTCUSDT", "BTC", "USDT", "spot", "trades", "x")
 
 
 @dataclass
@@ -44,6 +48,8 @@ class GatewayHandle:
     env: dict[str, str]
     key_a: str
     key_b: str
+    mode: str = "embedded"
+    workers: list[WorkerProcess] = field(default_factory=list)
 
     def client(self, key: str | None = "a") -> GraphQLClient:
         token = {"a": self.key_a, "b": self.key_b}.get(key or "", key)
@@ -120,21 +126,63 @@ def _ingest_args(spec: DatastreamSpec, file: Path) -> list[str]:
     ]
 
 
-@pytest.fixture(scope="session")
-def gateway(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[GatewayHandle]:
-    data_dir = tmp_path_factory.mktemp("gateway")
-    env = gateway_env(data_dir, GATEWAY_PROGRESS_INTERVAL_SECONDS="0.1")
+def mode_env(mode: str, data_dir: Path, database_url: str | None, **extra: str) -> dict[str, str]:
+    """Settings for one mode. Distributed: PostgreSQL, Redis broker and events, own queue."""
+    settings = {"GATEWAY_PROGRESS_INTERVAL_SECONDS": "0.1", **extra}
+    if mode == "distributed":
+        assert database_url is not None
+        settings.update(
+            DATABASE_URL=database_url,
+            BROKER_URL=REDIS_URL,
+            GATEWAY_QUEUE_NAME=f"exports-test-{uuid.uuid4().hex[:8]}",
+            GATEWAY_HEARTBEAT_STALE_SECONDS="3",
+            GATEWAY_QUEUED_STALE_SECONDS="5",
+            GATEWAY_SWEEP_INTERVAL_SECONDS="1",
+        )
+    return gateway_env(data_dir, **settings)
+
+
+def prepare(env: dict[str, str], dataset: Dataset) -> tuple[str, str]:
+    """Migrate, ingest the generated files, create one key in each of two workspaces."""
     run_cli(env, "migrate")
     run_cli(env, *_ingest_args(BINANCE, dataset.files[BINANCE.id]))
     run_cli(env, *_ingest_args(BYBIT, dataset.files[BYBIT.id]))
-    big = DatastreamSpec(
-        BIG_ID, "binance", "Binance", "BTCUSDT", "BTC", "USDT", "spot", "trades", "x"
-    )
-    run_cli(env, *_ingest_args(big, dataset.files[BIG_ID]))
+    run_cli(env, *_ingest_args(BIG, dataset.files[BIG_ID]))
     key_a = run_cli(env, "create-key", "--workspace", "alpha").stdout.strip()
     key_b = run_cli(env, "create-key", "--workspace", "beta").stdout.strip()
-    server = Gateway(env, data_dir / "gateway.log").start()
-    try:
-        yield GatewayHandle(server, data_dir, env, key_a, key_b)
-    finally:
-        server.stop()
+    return key_a, key_b
+
+
+@contextmanager
+def environment(
+    mode: str, data_dir: Path, dataset: Dataset, workers: int = 2, **extra: str
+) -> Iterator[GatewayHandle]:
+    """A prepared store and a running gateway (plus worker processes when distributed)."""
+    with ExitStack() as stack:
+        database_url = None
+        if mode == "distributed":
+            require_postgres_and_redis()
+            database_url = stack.enter_context(temporary_database())
+        env = mode_env(mode, data_dir, database_url, **extra)
+        key_a, key_b = prepare(env, dataset)
+        handle = GatewayHandle(
+            Gateway(env, data_dir / "gateway.log"), data_dir, env, key_a, key_b, mode
+        )
+        stack.callback(lambda: [w.stop() for w in handle.workers])
+        if mode == "distributed":
+            handle.workers = [
+                WorkerProcess(env, data_dir / f"worker{i}.log").start() for i in range(workers)
+            ]
+        handle.gateway.start()
+        stack.callback(handle.gateway.stop)
+        yield handle
+
+
+@pytest.fixture(scope="session", params=["embedded", "distributed"])
+def gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, dataset: Dataset
+) -> Iterator[GatewayHandle]:
+    """The whole end-to-end suite runs once per mode."""
+    data_dir = tmp_path_factory.mktemp(f"gateway-{request.param}")
+    with environment(request.param, data_dir, dataset) as handle:
+        yield handle

@@ -117,6 +117,8 @@ class ExportJob(Base):
     estimated_rows: Mapped[int] = mapped_column(BigInteger, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claim_token: Mapped[str | None] = mapped_column(String(40))
+    # host:pid of the worker process that holds the claim, for operators (and failover tests).
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class ExportArtifact(Base):

@@ -352,3 +352,21 @@ async def requeue_unfinished(session: AsyncSession) -> list[str]:
     await session.commit()
     rows = await session.scalars(select(ExportJob.id).where(ExportJob.status.in_(ACTIVE)))
     return list(rows)
+
+
+async def jobs_by_ids(session: AsyncSession, who: Principal, job_ids: list[str]) -> list[ExportJob]:
+    rows = await session.scalars(
+        select(ExportJob).where(
+            ExportJob.workspace_id == who.workspace_id, ExportJob.id.in_(job_ids)
+        )
+    )
+    return list(rows)
+
+
+async def active_job_ids(session: AsyncSession, who: Principal) -> list[str]:
+    rows = await session.scalars(
+        select(ExportJob.id).where(
+            ExportJob.workspace_id == who.workspace_id, ExportJob.status.in_(ACTIVE)
+        )
+    )
+    return list(rows)

@@ -6,7 +6,9 @@ at-least-once delivery a job has one owner at a time and exactly one terminal st
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +69,7 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
             claim_token=token,
             heartbeat_at=now,
             started_at=now,
+            claimed_by=f"{socket.gethostname()}:{os.getpid()}",
             attempts=ExportJob.attempts + 1,
             rows_written=0,
             bytes_written=0,

@@ -14,7 +14,8 @@ from app.domain.exports import JobStatus
 from app.events import get_event_bus
 from app.graphql.context import Context, IsAuthenticated
 from app.graphql.errors import ApiError
-from app.graphql.types import ExportJob
+from app.graphql.queries import datastream_id_arg
+from app.graphql.types import ExportJob, ExportStatus
 
 Info = strawberry.Info[Context, None]
 # Events are wake-ups; re-reading the row is the safety net if one is ever missed, and the
@@ -70,3 +71,58 @@ class Subscription:
                 if _state(job) != last:
                     last = _state(job)
                     yield ExportJob.from_row(job)
+
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="Every change (status or progress) to any of your jobs that matches the "
+        "filters, for dashboards. Never completes.",
+    )
+    async def export_jobs_updated(
+        self,
+        info: Info,
+        status: Annotated[
+            ExportStatus | None, strawberry.argument(description="Only jobs now in this state.")
+        ] = None,
+        datastream_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only jobs of this datastream.")
+        ] = None,
+    ) -> AsyncGenerator[ExportJob, None]:
+        caller = info.context.caller
+        ds_id = datastream_id_arg(datastream_id, "datastreamId") if datastream_id else None
+        seen: dict[str, tuple] = {}
+        async with get_event_bus().subscribe() as events:
+            while True:
+                changed = await _changed_job_ids(info, events, caller.workspace_id, seen)
+                async with info.context.sessions() as session:
+                    jobs = await exports.jobs_by_ids(session, caller, sorted(changed))
+                for job in jobs:
+                    state = _state(job)
+                    if seen.get(job.id) == state:
+                        continue
+                    seen[job.id] = state
+                    if JobStatus(job.status).terminal:
+                        seen.pop(job.id)  # nothing more will change; keep memory bounded
+                    if (status is None or job.status == status.name) and (
+                        ds_id is None or job.datastream_id == ds_id
+                    ):
+                        yield ExportJob.from_row(job)
+
+
+async def _changed_job_ids(
+    info: Info, events: asyncio.Queue, workspace_id: str, seen: dict[str, tuple]
+) -> set[str]:
+    """Wait for events of this workspace and take all that are pending at once (a burst of
+    progress events costs one query). Without a cross-process bus, poll the active jobs."""
+    changed: set[str] = set()
+    try:
+        event = await asyncio.wait_for(events.get(), recheck_seconds(info))
+        pending = [event]
+        while not events.empty():
+            pending.append(events.get_nowait())
+        changed = {e.job_id for e in pending if e.workspace_id == workspace_id}
+    except TimeoutError:
+        if not get_event_bus().crosses_processes:
+            async with info.context.sessions() as session:
+                changed = set(await exports.active_job_ids(session, info.context.caller))
+            changed |= set(seen)
+    return changed
