@@ -128,7 +128,7 @@ def _ingest_args(spec: DatastreamSpec, file: Path) -> list[str]:
 
 def mode_env(mode: str, data_dir: Path, database_url: str | None, **extra: str) -> dict[str, str]:
     """Settings for one mode. Distributed: PostgreSQL, Redis broker and events, own queue."""
-    settings = {"GATEWAY_PROGRESS_INTERVAL_SECONDS": "0.1", **extra}
+    settings = {"GATEWAY_PROGRESS_INTERVAL_SECONDS": "0.1"}
     if mode == "distributed":
         assert database_url is not None
         settings.update(
@@ -139,7 +139,7 @@ def mode_env(mode: str, data_dir: Path, database_url: str | None, **extra: str) 
             GATEWAY_QUEUED_STALE_SECONDS="5",
             GATEWAY_SWEEP_INTERVAL_SECONDS="1",
         )
-    return gateway_env(data_dir, **settings)
+    return gateway_env(data_dir, **{**settings, **extra})
 
 
 def prepare(env: dict[str, str], dataset: Dataset) -> tuple[str, str]:

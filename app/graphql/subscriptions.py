@@ -75,7 +75,8 @@ class Subscription:
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
         description="Every change (status or progress) to any of your jobs that matches the "
-        "filters, for dashboards. Never completes.",
+        "filters, for dashboards. Starts with the current state of your queued and running "
+        "jobs, so a reconnecting dashboard misses nothing. Never completes.",
     )
     async def export_jobs_updated(
         self,
@@ -91,8 +92,9 @@ class Subscription:
         ds_id = datastream_id_arg(datastream_id, "datastreamId") if datastream_id else None
         seen: dict[str, tuple] = {}
         async with get_event_bus().subscribe() as events:
+            async with info.context.sessions() as session:
+                changed = set(await exports.active_job_ids(session, caller))
             while True:
-                changed = await _changed_job_ids(info, events, caller.workspace_id, seen)
                 async with info.context.sessions() as session:
                     jobs = await exports.jobs_by_ids(session, caller, sorted(changed))
                 for job in jobs:
@@ -106,6 +108,7 @@ class Subscription:
                         ds_id is None or job.datastream_id == ds_id
                     ):
                         yield ExportJob.from_row(job)
+                changed = await _changed_job_ids(info, events, caller.workspace_id, seen)
 
 
 async def _changed_job_ids(

@@ -61,9 +61,12 @@ class _StreamWriter:
 
     def __init__(self, path: Path, compression: str) -> None:
         self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
-        # mtime=0 keeps the bytes (and so the sha256) identical for identical content.
+        # No mtime and no file name in the header (the temporary name differs per attempt):
+        # identical content gives identical bytes, so a retried job has the same sha256.
         self._stream: Any = (
-            gzip.GzipFile(fileobj=self._file, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)
+            gzip.GzipFile(
+                filename="", fileobj=self._file, mode="wb", compresslevel=GZIP_LEVEL, mtime=0
+            )
             if compression == "GZIP"
             else self._file
         )

@@ -1,0 +1,246 @@
+"""Distributed mode and recovery: several gateways and workers, crashes, duplicates, restarts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+import psycopg
+import pytest
+from dramatiq.brokers.redis import RedisBroker
+
+from tests.conftest import BIG_ID, BINANCE, Dataset, GatewayHandle, environment
+from tests.e2e.test_exports import CREATE, FOLLOW
+from tests.services import AMQP_URL, REDIS_URL, require
+from tests.support import Gateway, WorkerProcess, subscribe
+
+BIG_EXPORT = {
+    "datastreamId": str(BIG_ID),
+    "startTime": 0,
+    "endTime": "2100-01-01T00:00:00Z",
+    "schema": "normalized",
+    "format": "CSV",
+}
+DASHBOARD = """subscription($ds: ID) { exportJobsUpdated(datastreamId: $ds) {
+  id status progress { rowsWritten } } }"""
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[GatewayHandle]:
+    with environment(
+        "distributed", tmp_path_factory.mktemp("cluster"), dataset, workers=2
+    ) as handle:
+        yield handle
+
+
+@pytest.fixture
+def workers_alive(cluster: GatewayHandle) -> GatewayHandle:
+    """Tests kill workers; each test starts with two live ones."""
+    cluster.workers = [
+        w
+        if w.process and w.process.poll() is None
+        else WorkerProcess(cluster.env, w.log_path).start()
+        for w in cluster.workers
+    ]
+    return cluster
+
+
+def create(handle: GatewayHandle, **fields: Any) -> str:
+    payload = handle.client().execute(CREATE, {"input": fields})["createExport"]
+    assert payload["userErrors"] == []
+    return str(payload["exportJob"]["id"])
+
+
+def follow(url: str, key: str, job_id: str, timeout: float = 120) -> list[dict[str, Any]]:
+    messages = list(subscribe(url, key, FOLLOW, {"id": job_id}, timeout=timeout))
+    assert all(m["type"] == "next" for m in messages), messages
+    return [m["payload"]["data"]["exportJobUpdated"] for m in messages]
+
+
+def db_row(handle: GatewayHandle, sql: str, *params: Any) -> tuple[Any, ...]:
+    url = handle.env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    with psycopg.connect(url) as connection:
+        row = connection.execute(sql, params).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def wait_running(handle: GatewayHandle, job_id: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, rows = db_row(
+            handle, "select status, rows_written from export_jobs where id=%s", job_id
+        )
+        if status == "RUNNING" and rows > 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{job_id} never started")
+
+
+def attempt_files(handle: GatewayHandle, job_id: str) -> list[Path]:
+    root = handle.data_dir / "storage" / "artifacts" / job_id
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_two_gateways_see_every_workers_events(workers_alive: GatewayHandle) -> None:
+    cluster = workers_alive
+    second = Gateway(cluster.env, cluster.data_dir / "gateway2.log").start()
+    try:
+        job_id = create(cluster, **BIG_EXPORT)
+        # The dashboard starts with the jobs still queued or running, then follows them.
+        dashboard = subscribe(second.url, cluster.key_a, DASHBOARD, {"ds": str(BIG_ID)})
+        seen = []
+        for message in dashboard:
+            update = message["payload"]["data"]["exportJobsUpdated"]
+            assert update["id"] == job_id
+            seen.append((update["status"], update["progress"]["rowsWritten"]))
+            if update["status"] == "SUCCEEDED":
+                break
+        assert seen[0][0] in ("QUEUED", "RUNNING"), seen
+        assert seen[-1][0] == "SUCCEEDED"
+        rows = [r for _, r in seen]
+        assert rows == sorted(rows) and len(set(rows)) > 2, seen  # progress crossed processes
+        updates = follow(second.url, cluster.key_a, job_id)
+        assert [u["status"] for u in updates] == ["SUCCEEDED"]  # terminal state first, then done
+    finally:
+        second.stop()
+
+
+def test_sigkill_of_a_worker_mid_export_loses_nothing(workers_alive: GatewayHandle) -> None:
+    cluster = workers_alive
+    job_id = create(cluster, **BIG_EXPORT)
+    wait_running(cluster, job_id)
+    claimed_by, attempts = db_row(
+        cluster, "select claimed_by, attempts from export_jobs where id=%s", job_id
+    )
+    os.kill(int(claimed_by.rsplit(":", 1)[1]), signal.SIGKILL)
+    # While the job is being taken over, nothing partial is ever listed.
+    job = cluster.client().execute(
+        "query($id: ID!) { exportJob(id: $id) { status artifacts { url } } }", {"id": job_id}
+    )["exportJob"]
+    assert job["artifacts"] == [] or job["status"] == "SUCCEEDED"
+    final = follow(cluster.gateway.url, cluster.key_a, job_id)[-1]
+    assert final["status"] == "SUCCEEDED", final
+    assert db_row(cluster, "select attempts from export_jobs where id=%s", job_id)[0] > attempts
+    [artifact] = final["artifacts"]
+    assert [p.name for p in attempt_files(cluster, job_id)] == [artifact["filename"]]
+    reference_id = create(cluster, **BIG_EXPORT)
+    [reference] = follow(cluster.gateway.url, cluster.key_a, reference_id)[-1]["artifacts"]
+    assert (artifact["rowCount"], artifact["sha256"]) == (
+        reference["rowCount"],
+        reference["sha256"],
+    )
+
+
+def test_sigterm_hands_a_running_export_to_another_worker(workers_alive: GatewayHandle) -> None:
+    cluster = workers_alive
+    job_id = create(cluster, **BIG_EXPORT)
+    wait_running(cluster, job_id)
+    pid = int(
+        db_row(cluster, "select claimed_by from export_jobs where id=%s", job_id)[0].rsplit(":", 1)[
+            1
+        ]
+    )
+    owner = next(w for w in cluster.workers if w.process and _is_descendant(pid, w.process.pid))
+    owner.stop()  # SIGTERM to the worker's process group
+    final = follow(cluster.gateway.url, cluster.key_a, job_id)[-1]
+    assert final["status"] == "SUCCEEDED"
+    assert db_row(cluster, "select attempts from export_jobs where id=%s", job_id)[0] == 2
+
+
+def _is_descendant(pid: int, ancestor: int) -> bool:
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        with open(f"/proc/{pid}/stat") as handle:
+            pid = int(handle.read().rsplit(")", 1)[1].split()[1])
+    return False
+
+
+def test_duplicate_deliveries_give_one_artifact_set_and_one_terminal_state(
+    workers_alive: GatewayHandle,
+) -> None:
+    cluster = workers_alive
+    broker = RedisBroker(url=REDIS_URL)
+    queue = cluster.env["GATEWAY_QUEUE_NAME"]
+    broker.declare_queue(queue)
+    job_id = create(
+        cluster,
+        datastreamId=str(BINANCE.id),
+        startTime=0,
+        endTime="2100-01-01",
+        schema="raw",
+        format="JSONL",
+    )
+    for _ in range(4):
+        broker.enqueue(
+            dramatiq.Message(
+                queue_name=queue, actor_name="run_export_job", args=(job_id,), kwargs={}, options={}
+            )
+        )
+    final = follow(cluster.gateway.url, cluster.key_a, job_id)[-1]
+    assert final["status"] == "SUCCEEDED"
+    time.sleep(2)  # let the late duplicates arrive and find the job finished
+    status, attempts = db_row(
+        cluster, "select status, attempts from export_jobs where id=%s", job_id
+    )
+    (artifacts,) = db_row(cluster, "select count(*) from export_artifacts where job_id=%s", job_id)
+    assert (status, attempts, artifacts) == ("SUCCEEDED", 1, 1)
+    assert len(attempt_files(cluster, job_id)) == 1
+    broker.close()
+
+
+@pytest.mark.parametrize("mode", ["embedded", "distributed"])
+def test_gateway_restart_loses_no_queued_or_running_job(
+    mode: str, tmp_path: Path, dataset: Dataset
+) -> None:
+    with environment(mode, tmp_path, dataset, workers=1, GATEWAY_WORKER_THREADS="1") as handle:
+        jobs = [create(handle, **BIG_EXPORT)] + [
+            create(
+                handle,
+                datastreamId=str(BINANCE.id),
+                startTime=0,
+                endTime="2100-01-01",
+                schema="raw",
+                format=fmt,
+            )
+            for fmt in ("CSV", "PARQUET")
+        ]
+        _wait_first_progress(handle, jobs[0])
+        assert handle.gateway.process is not None
+        handle.gateway.process.kill()  # SIGKILL: embedded workers die with it
+        handle.gateway.process.wait()
+        handle.gateway = Gateway(handle.env, tmp_path / "gateway-restarted.log").start()
+        for job_id in jobs:
+            final = follow(handle.gateway.url, handle.key_a, job_id)[-1]
+            assert final["status"] == "SUCCEEDED", final
+            assert final["artifacts"][0]["rowCount"] > 0
+
+
+def _wait_first_progress(handle: GatewayHandle, job_id: str) -> None:
+    for message in subscribe(handle.gateway.url, handle.key_a, FOLLOW, {"id": job_id}):
+        if message["payload"]["data"]["exportJobUpdated"]["progress"]["rowsWritten"] > 0:
+            return
+    raise AssertionError("job finished before it could be interrupted")
+
+
+def test_rabbitmq_broker_round_trip(tmp_path: Path, dataset: Dataset) -> None:
+    require("RabbitMQ", "127.0.0.1", 5672)
+    # No Redis events: subscriptions converge by re-reading the job row.
+    with environment("distributed", tmp_path, dataset, workers=1, BROKER_URL=AMQP_URL) as handle:
+        job_id = create(
+            handle,
+            datastreamId=str(BINANCE.id),
+            startTime=0,
+            endTime="2100-01-01",
+            schema="normalized",
+            format="PARQUET",
+        )
+        final = follow(handle.gateway.url, handle.key_a, job_id)[-1]
+        assert final["status"] == "SUCCEEDED"
+        assert final["artifacts"][0]["rowCount"] == len(dataset.records[BINANCE.id])
