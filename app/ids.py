@@ -12,6 +12,7 @@ PREFIXES = {
     "segment": "seg",
     "workspace": "wsp",
     "api_key": "key",
+    "export_schema": "sch",
 }
 
 _ID_RE = re.compile(r"^(?P<prefix>[a-z]{2,4})_(?P<hex>[0-9a-f]{32})$")

@@ -103,7 +103,7 @@ def _run(job: job_runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:
         segments = segments_in_range(session, job.datastream_id, job.start_ns, job.end_ns)
     request = ExportRequest(
         schema_spec=job.schema_spec,
-        context=SourceContext(job.exchange, job.symbol, job.datastream_id),
+        context=SourceContext(job.exchange, job.symbol, job.datastream_id, job.market),
         segments=[
             SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
             for s in segments

@@ -102,6 +102,9 @@ class ExportJob(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     schema_name: Mapped[str] = mapped_column(String(200))
     schema_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # sch_ id and version of a custom schema, when the job used one (builtin/inline: null).
+    schema_id: Mapped[str | None] = mapped_column(String(40))
+    schema_version: Mapped[int | None] = mapped_column(Integer)
     format: Mapped[str] = mapped_column(String(16))
     compression: Mapped[str] = mapped_column(String(16))
     start_ns: Mapped[int] = mapped_column(BigInteger)
@@ -133,4 +136,32 @@ class ExportArtifact(Base):
     byte_size: Mapped[int] = mapped_column(BigInteger)
     row_count: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ExportSchemaRow(Base):
+    """A workspace's own export schema: published versions plus at most one draft."""
+
+    __tablename__ = "export_schemas"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    name: Mapped[str] = mapped_column(String(63))
+    stream_category: Mapped[str] = mapped_column(String(40))
+    latest_version: Mapped[int] = mapped_column(Integer)
+    draft_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    draft_updated_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ExportSchemaVersion(Base):
+    """An immutable published version; jobs keep their own snapshot besides."""
+
+    __tablename__ = "export_schema_versions"
+    schema_id: Mapped[str] = mapped_column(
+        ForeignKey("export_schemas.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[int] = mapped_column(BigInteger)

@@ -15,11 +15,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Datastream, ExportArtifact, ExportJob
+from app.db.models import Datastream, ExportArtifact, ExportJob, Instrument
 from app.domain.auth import Principal
 from app.domain.catalog import estimate_rows, segments_in_range_async
 from app.domain.errors import DomainError, ErrorCode, UserError, user_error
-from app.domain.export_schemas import resolve_schema
+from app.domain.export_schemas import ExportSchemaDef, applicability_errors, resolve_for_export
 from app.ids import new_id
 from app.timeutil import TimestampError, now_ns, parse_timestamp
 
@@ -48,7 +48,8 @@ class ExportRequest:
     datastream_id: Any
     start_time: Any
     end_time: Any
-    schema: str = "raw"
+    schema: str | None = None  # built-in or custom name, or sch_ id; default raw
+    inline_schema: dict[str, Any] | None = None
     format: str = "CSV"
     compression: str | None = None
     idempotency_key: str | None = None
@@ -80,23 +81,19 @@ async def create_export(
                 "endTime must be after startTime (the range is [startTime, endTime))",
             )
         )
-    schema = resolve_schema(request.schema)
-    if schema is None:
-        errors.append(
-            UserError(
-                ErrorCode.NOT_FOUND,
-                ("input", "schema"),
-                f"no export schema named {request.schema!r}",
-            )
+    reference = request.schema
+    if reference is None and request.inline_schema is None:
+        reference = "raw"
+    schema: ExportSchemaDef | None = None
+    try:
+        schema = await resolve_for_export(
+            session, who, reference, request.inline_schema, datastream
         )
-    elif datastream is not None and not schema.supports(datastream.exchange_code):
-        errors.append(
-            UserError(
-                ErrorCode.INVALID_ARGUMENT,
-                ("input", "schema"),
-                f"schema {schema.name!r} has no mapping for exchange {datastream.exchange_code!r}",
-            )
-        )
+    except DomainError as exc:
+        errors.extend(exc.errors)
+    if schema is not None and datastream is not None:
+        market = await _market(session, datastream)
+        errors.extend(applicability_errors(schema, datastream, market, "input.schema"))
     if request.format not in FORMATS:
         errors.append(
             UserError(
@@ -139,8 +136,9 @@ async def create_export(
         and start_ns is not None
         and end_ns is not None
     )
+    snapshot = schema.snapshot()
     fingerprint = _fingerprint(
-        datastream.id, start_ns, end_ns, schema.name, request.format, compression
+        datastream.id, start_ns, end_ns, snapshot, request.format, compression
     )
     if key is not None:
         existing = await _by_idempotency_key(session, who.workspace_id, key)
@@ -153,7 +151,9 @@ async def create_export(
         datastream_id=datastream.id,
         status=JobStatus.QUEUED.value,
         schema_name=schema.name,
-        schema_snapshot=schema.spec,
+        schema_snapshot=snapshot,
+        schema_id=schema.id,
+        schema_version=schema.version,
         format=request.format,
         compression=compression,
         start_ns=start_ns,
@@ -199,6 +199,11 @@ async def _by_idempotency_key(
             )
         )
     ).first()
+
+
+async def _market(session: AsyncSession, datastream: Datastream) -> str:
+    instrument = await session.get(Instrument, datastream.instrument_id)
+    return instrument.type if instrument is not None else ""
 
 
 def _fingerprint(*parts: Any) -> str:

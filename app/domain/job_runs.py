@@ -33,6 +33,7 @@ class ClaimedJob:
     datastream_id: int
     exchange: str
     symbol: str
+    market: str
     schema_spec: dict[str, Any]
     format: str
     compression: str
@@ -90,6 +91,7 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
         datastream_id=datastream.id,
         exchange=datastream.exchange_code,
         symbol=instrument.symbol if instrument else "",
+        market=instrument.type if instrument else "",
         schema_spec=job.schema_snapshot,
         format=job.format,
         compression=job.compression,

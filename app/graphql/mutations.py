@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
-from app.domain import exports
+from app.domain import export_schemas, exports
 from app.domain.errors import DomainError
 from app.events import JobEvent, get_event_bus
 from app.graphql.context import Context, authenticated
 from app.graphql.errors import UserError
 from app.graphql.scalars import Timestamp
+from app.graphql.schema_types import (
+    ExportSchema,
+    ExportSchemaDefinitionInput,
+    ExportSchemaPayload,
+    definition_to_spec,
+)
 from app.graphql.types import Compression, ExportFormat, ExportJob
 from workers.broker import wake_export
 
@@ -25,8 +31,13 @@ class CreateExportInput:
     )
     start_time: Timestamp = strawberry.field(description="Range start, inclusive.")
     end_time: Timestamp = strawberry.field(description="Range end, exclusive.")
-    schema: str = strawberry.field(
-        default="raw", description="Export schema name: `raw` or `normalized`."
+    schema: str | None = strawberry.field(
+        default=None,
+        description="Export schema: a built-in name (`raw`, `normalized`), one of your schemas' "
+        "names, or its `sch_` id (pinned across renames). Default `raw`. Not with inlineSchema.",
+    )
+    inline_schema: ExportSchemaDefinitionInput | None = strawberry.field(
+        default=None, description="A schema given in full for this export only, instead of schema."
     )
     format: ExportFormat = strawberry.field(default=ExportFormat.CSV, description="File format.")
     compression: Compression | None = strawberry.field(
@@ -58,8 +69,147 @@ class CancelExportPayload:
     user_errors: list[UserError] = strawberry.field(description="Why it could not be canceled.")
 
 
-@strawberry.type(description="Create and control export jobs.")
-class Mutation:
+@strawberry.input(description="A new schema; it is published as version 1.")
+class CreateExportSchemaInput:
+    name: str = strawberry.field(description="Unique in your workspace; not a built-in's name.")
+    definition: ExportSchemaDefinitionInput = strawberry.field(description="Its contents.")
+
+
+@strawberry.input(description="Which schema.")
+class ExportSchemaIdInput:
+    id: strawberry.ID = strawberry.field(description="`sch_...` id.")
+
+
+@strawberry.input(description="New contents for a schema's draft.")
+class UpdateExportSchemaDraftInput:
+    id: strawberry.ID = strawberry.field(description="`sch_...` id.")
+    definition: ExportSchemaDefinitionInput = strawberry.field(
+        description="Replaces the whole draft."
+    )
+
+
+@strawberry.input(description="A new name for a schema.")
+class RenameExportSchemaInput:
+    id: strawberry.ID = strawberry.field(description="`sch_...` id.")
+    name: str = strawberry.field(description="The new name.")
+
+
+@strawberry.type(description="Result of deleteExportSchema.")
+class DeleteExportSchemaPayload:
+    deleted_id: strawberry.ID | None = strawberry.field(description="The id that was deleted.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was not deleted.")
+
+
+async def _schema_change(info: Info, change: Any) -> ExportSchemaPayload:
+    """Run one schema mutation; answer with the schema as it now is, or the user errors."""
+    try:
+        async with info.context.sessions() as session:
+            row = await change(session, info.context.caller)
+            latest = await export_schemas.version_def(session, row)
+            versions = await export_schemas.versions(session, row)
+    except DomainError as exc:
+        return ExportSchemaPayload(
+            export_schema=None, user_errors=[UserError.from_domain(e) for e in exc.errors]
+        )
+    assert latest is not None
+    return ExportSchemaPayload(
+        export_schema=ExportSchema.from_def(latest, row, versions), user_errors=[]
+    )
+
+
+def _definition(input: Any) -> dict[str, Any]:
+    return definition_to_spec(input.definition, "input.definition")
+
+
+@strawberry.type(description="Create and change your export schemas.")
+class SchemaMutation:
+    @authenticated(description="Create a schema, published as version 1.")
+    async def create_export_schema(
+        self,
+        info: Info,
+        input: Annotated[CreateExportSchemaInput, strawberry.argument(description="The schema.")],
+    ) -> ExportSchemaPayload:
+        return await _schema_change(
+            info,
+            lambda s, who: export_schemas.create_schema(s, who, input.name, _definition(input)),
+        )
+
+    @authenticated(description="Open a draft, a copy of the latest version; one at a time.")
+    async def create_export_schema_draft(
+        self,
+        info: Info,
+        input: Annotated[ExportSchemaIdInput, strawberry.argument(description="Which schema.")],
+    ) -> ExportSchemaPayload:
+        return await _schema_change(
+            info, lambda s, who: export_schemas.create_draft(s, who, str(input.id))
+        )
+
+    @authenticated(description="Replace the draft's contents; repeatable.")
+    async def update_export_schema_draft(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateExportSchemaDraftInput, strawberry.argument(description="Schema and contents.")
+        ],
+    ) -> ExportSchemaPayload:
+        return await _schema_change(
+            info,
+            lambda s, who: export_schemas.update_draft(s, who, str(input.id), _definition(input)),
+        )
+
+    @authenticated(
+        description="Publish the draft as the next version. Existing exports keep the "
+        "version they were created with."
+    )
+    async def publish_export_schema_draft(
+        self,
+        info: Info,
+        input: Annotated[ExportSchemaIdInput, strawberry.argument(description="Which schema.")],
+    ) -> ExportSchemaPayload:
+        return await _schema_change(
+            info, lambda s, who: export_schemas.publish_draft(s, who, str(input.id))
+        )
+
+    @authenticated(description="Throw the draft away.")
+    async def discard_export_schema_draft(
+        self,
+        info: Info,
+        input: Annotated[ExportSchemaIdInput, strawberry.argument(description="Which schema.")],
+    ) -> ExportSchemaPayload:
+        return await _schema_change(
+            info, lambda s, who: export_schemas.discard_draft(s, who, str(input.id))
+        )
+
+    @authenticated(description="Rename a schema; its id, versions and exports are unchanged.")
+    async def rename_export_schema(
+        self,
+        info: Info,
+        input: Annotated[
+            RenameExportSchemaInput, strawberry.argument(description="Schema and new name.")
+        ],
+    ) -> ExportSchemaPayload:
+        return await _schema_change(
+            info, lambda s, who: export_schemas.rename(s, who, str(input.id), input.name)
+        )
+
+    @authenticated(description="Delete a schema and its versions; exports keep their snapshots.")
+    async def delete_export_schema(
+        self,
+        info: Info,
+        input: Annotated[ExportSchemaIdInput, strawberry.argument(description="Which schema.")],
+    ) -> DeleteExportSchemaPayload:
+        try:
+            async with info.context.sessions() as session:
+                deleted = await export_schemas.delete(session, info.context.caller, str(input.id))
+        except DomainError as exc:
+            return DeleteExportSchemaPayload(
+                deleted_id=None, user_errors=[UserError.from_domain(e) for e in exc.errors]
+            )
+        return DeleteExportSchemaPayload(deleted_id=strawberry.ID(deleted), user_errors=[])
+
+
+@strawberry.type(description="Create and control export jobs and export schemas.")
+class Mutation(SchemaMutation):
     @authenticated(
         description="Start an export job. It runs asynchronously: follow it with "
         "`exportJobUpdated` or poll `exportJob`."
@@ -69,16 +219,21 @@ class Mutation:
         info: Info,
         input: Annotated[CreateExportInput, strawberry.argument(description="What to export.")],
     ) -> CreateExportPayload:
-        request = exports.ExportRequest(
-            datastream_id=input.datastream_id,
-            start_time=input.start_time,
-            end_time=input.end_time,
-            schema=input.schema,
-            format=input.format.name,
-            compression=input.compression.name if input.compression else None,
-            idempotency_key=input.idempotency_key,
-        )
         try:
+            request = exports.ExportRequest(
+                datastream_id=input.datastream_id,
+                start_time=input.start_time,
+                end_time=input.end_time,
+                schema=input.schema,
+                inline_schema=(
+                    definition_to_spec(input.inline_schema, "input.inlineSchema")
+                    if input.inline_schema is not None
+                    else None
+                ),
+                format=input.format.name,
+                compression=input.compression.name if input.compression else None,
+                idempotency_key=input.idempotency_key,
+            )
             async with info.context.sessions() as session:
                 job, created = await exports.create_export(session, info.context.caller, request)
         except DomainError as exc:

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from app.domain import availability as availability_domain
-from app.domain import catalog, exports
+from app.domain import catalog, export_schemas, exports
+from app.domain import preview as preview_domain
 from app.domain.errors import DomainError
-from app.domain.export_schemas import builtin_schemas
 from app.graphql.context import Context, authenticated
-from app.graphql.errors import ApiError
+from app.graphql.errors import ApiError, UserError
+from app.graphql.schema_types import ExportSchema, ExportSchemaDefinitionInput, definition_to_spec
 from app.graphql.types import (
     Availability,
     Connection,
     Datastream,
     ExportJob,
-    ExportSchema,
     ExportStatus,
     Node,
     decode_cursor,
@@ -26,6 +26,29 @@ from app.graphql.types import (
 from app.ids import id_prefix
 
 Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A column of a preview.")
+class PreviewColumn:
+    name: str = strawberry.field(description="Output column name.")
+    type: str = strawberry.field(description="Its type, e.g. `decimal(18)`, `timestamp`.")
+
+
+@strawberry.type(description="What a schema would produce, first rows only.")
+class ExportSchemaPreview:
+    columns: list[PreviewColumn] = strawberry.field(description="Columns, in file order.")
+    rows: list[list[str | None]] = strawberry.field(
+        description="Values as text (timestamps as integer nanoseconds, decimals exact)."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why no preview could be made (bad schema, data it cannot read)."
+    )
+
+
+async def _custom_schema(session: Any, row: Any) -> ExportSchema:
+    latest = await export_schemas.version_def(session, row)
+    assert latest is not None
+    return ExportSchema.from_def(latest, row, await export_schemas.versions(session, row))
 
 
 def page_size(info: Info, first: int | None) -> int:
@@ -117,9 +140,113 @@ class Query:
         datastream_id = datastream_id_arg(id, "id")
         return (await load_datastreams(info, [datastream_id])).get(datastream_id)
 
-    @authenticated(description="Export schemas usable in createExport.")
-    def export_schemas(self, info: Info) -> list[ExportSchema]:
-        return [ExportSchema.from_def(s) for s in builtin_schemas().values()]
+    @authenticated(
+        description="Export schemas usable in createExport: the built-ins first, then yours "
+        "by name."
+    )
+    async def export_schemas(
+        self,
+        info: Info,
+        stream_category: Annotated[
+            str | None, strawberry.argument(description="Only schemas for this kind, e.g. `book`.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size (default 20).")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after.")
+        ] = None,
+    ) -> Connection[ExportSchema]:
+        limit = page_size(info, first)
+        after_value = cursor_value(after)
+        offset = int(after_value) + 1 if after_value is not None and after_value.isdigit() else 0
+        builtins = [
+            s
+            for s in export_schemas.builtin_schemas()
+            if stream_category is None or s.stream_category == stream_category
+        ]
+        async with info.context.sessions() as session:
+            rows = await export_schemas.list_rows(session, info.context.caller, stream_category)
+            everything: list[tuple[Any, Any]] = [(s, None) for s in builtins] + [
+                (None, r) for r in rows
+            ]
+            page = everything[offset : offset + limit]
+            nodes = [
+                ExportSchema.from_def(s) if s is not None else await _custom_schema(session, r)
+                for s, r in page
+            ]
+        return make_connection(
+            nodes,
+            [str(offset + i) for i in range(len(nodes))],
+            len(everything),
+            has_next=offset + limit < len(everything),
+            has_previous=offset > 0,
+        )
+
+    @authenticated(description="One schema by `sch_` id or by name (built-in or yours).")
+    async def export_schema(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="`sch_...` id.")
+        ] = None,
+        name: Annotated[str | None, strawberry.argument(description="Schema name.")] = None,
+    ) -> ExportSchema | None:
+        if (id is None) == (name is None):
+            raise ApiError("give exactly one of id and name", "INVALID_ARGUMENT", field="id")
+        async with info.context.sessions() as session:
+            caller = info.context.caller
+            if id is not None:
+                row = await export_schemas.get_row(session, caller, str(id))
+            else:
+                builtin = export_schemas.builtin_for(str(name), None)
+                if builtin is not None:
+                    return ExportSchema.from_def(builtin)
+                row = await export_schemas.row_by_name(session, caller, str(name))
+            return await _custom_schema(session, row) if row is not None else None
+
+    @authenticated(
+        description="The first rows a schema (saved, or given inline while editing) produces "
+        "on a datastream, without creating a job."
+    )
+    async def preview_export_schema(
+        self,
+        info: Info,
+        datastream_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Datastream to read.")
+        ],
+        schema: Annotated[
+            str | None,
+            strawberry.argument(description="Schema name or `sch_` id; or give inlineSchema."),
+        ] = None,
+        inline_schema: Annotated[
+            ExportSchemaDefinitionInput | None,
+            strawberry.argument(description="A schema being edited."),
+        ] = None,
+        limit: Annotated[int, strawberry.argument(description="Rows wanted, 1 to 200.")] = 20,
+    ) -> ExportSchemaPreview:
+        ds_id = datastream_id_arg(datastream_id, "datastreamId")
+        try:
+            inline = definition_to_spec(inline_schema, "inlineSchema") if inline_schema else None
+            async with info.context.sessions() as session:
+                result = await preview_domain.preview(
+                    session,
+                    info.context.settings,
+                    info.context.caller,
+                    ds_id,
+                    schema if schema is not None or inline is not None else "raw",
+                    inline,
+                    limit,
+                )
+        except DomainError as exc:
+            return ExportSchemaPreview(
+                columns=[], rows=[], user_errors=[UserError.from_domain(e) for e in exc.errors]
+            )
+        return ExportSchemaPreview(
+            columns=[PreviewColumn(name=n, type=t) for n, t in result.columns],
+            rows=result.rows,
+            user_errors=[],
+        )
 
     @authenticated(description="Time ranges that hold data for a datastream.")
     async def availability(

@@ -10,7 +10,6 @@ import strawberry
 
 from app.db import models
 from app.domain.availability import Availability as AvailabilityData
-from app.domain.export_schemas import ExportSchemaDef
 from app.graphql.context import Context
 from app.graphql.scalars import Long, Timestamp
 from app.storage import signed_path
@@ -145,37 +144,15 @@ class Datastream(Node):
         )
 
 
-@strawberry.type(description="How raw messages become the columns of an export.")
-class ExportSchema:
-    name: str = strawberry.field(description="Name used in createExport's `schema`.")
-    description: str = strawberry.field(description="What the schema produces.")
-    stream_category: str = strawberry.field(
-        description="Record kind it applies to, e.g. `trade`; `any` for raw."
-    )
-    builtin: bool = strawberry.field(description="Shipped with the gateway (read-only).")
-    columns: list[str] = strawberry.field(description="Output column names, in file order.")
-    exchanges: list[str] = strawberry.field(
-        description="Exchanges with a mapping; empty means every exchange (meta columns only)."
-    )
-
-    @classmethod
-    def from_def(cls, schema: ExportSchemaDef) -> ExportSchema:
-        exchanges: set[str] = set()
-        for column in schema.spec["columns"]:
-            exchanges.update(column.get("data", {}))
-        return cls(
-            name=schema.name,
-            description=schema.description,
-            stream_category=schema.stream_category,
-            builtin=schema.builtin,
-            columns=schema.column_names(),
-            exchanges=sorted(exchanges),
-        )
-
-
 @strawberry.type(description="The schema an export job runs with (a snapshot taken at creation).")
 class ExportJobSchema:
     name: str = strawberry.field(description="Schema name at creation time.")
+    id: strawberry.ID | None = strawberry.field(
+        default=None, description="`sch_` id of the custom schema used; null for built-in/inline."
+    )
+    version: int | None = strawberry.field(
+        default=None, description="Version of the custom schema used; null for built-in/inline."
+    )
     columns: list[str] = strawberry.field(description="Output columns of the snapshot.")
 
 
@@ -284,6 +261,8 @@ class ExportJob(Node):
             compression=Compression(job.compression),
             schema=ExportJobSchema(
                 name=job.schema_name,
+                id=strawberry.ID(job.schema_id) if job.schema_id else None,
+                version=job.schema_version,
                 columns=[c["outputColumn"] for c in job.schema_snapshot["columns"]],
             ),
             start_time=job.start_ns,

@@ -1,29 +1,50 @@
-"""Compile an export schema (the JSON schema language) into a function over record batches.
+"""Compile an export schema (see `schema_spec.py`) into a function over record batches.
 
 A record batch has `collection_timestamp_ns` (int64) and `data` (the raw JSON text). The
 compiled schema decodes only the JSON paths its columns need, in one pyarrow.json call per
 batch with an explicit schema, unfolds arrays, applies transforms, and returns a table of
 output columns in their *logical* representation (see `LogicalType`), which the writers
 render per format.
+
+Two paths are per record in Python, on purpose: `json` columns (pyarrow cannot hand back a
+sub-document as text), and a batch whose values do not have the declared JSON types (the
+strict reader rejects it; the lenient decoder converts what it can and names the first value
+it cannot, with its column, source and record).
 """
 
 from __future__ import annotations
 
+import decimal
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from workers.engine.transforms import Compiled, TransformError, compile_transform
+from workers.engine.schema_spec import (
+    DECIMAL_RE,
+    ELEMENT,
+    TIMESTAMP_UNITS,
+    DataMapping,
+    Path,
+    SchemaError,
+    SchemaSpec,
+    SpecInvalid,
+    input_type,
+    json_type,
+    load_spec,
+    lookup_source,
+    parse_path,
+    probe_transform,
+)
+from workers.engine.transforms import Transform, TransformError, compile_transform
 
-META_FIELDS = ("collection_timestamp_ns", "data", "exchange", "symbol", "datastream_id")
+__all__ = ["CompiledSchema", "DecodeError", "LogicalType", "SchemaError", "SourceContext"]
 
-
-class SchemaError(ValueError):
-    """The schema cannot be applied to this datastream."""
+_DECIMAL_TEXT = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 
 
 class DecodeError(ValueError):
@@ -47,52 +68,27 @@ class LogicalType:
 
 @dataclass(frozen=True)
 class SourceContext:
-    """Facts about the datastream that `meta` columns can refer to."""
+    """Facts about the datastream that source keys and `meta` columns refer to."""
 
     exchange: str
     symbol: str
     datastream_id: int
-
-
-_DECIMAL_RE = re.compile(r"^decimal\((\d{1,2})\)$")
-_TIMESTAMP_UNITS = {
-    "timestamp_s": 1_000_000_000,
-    "timestamp_ms": 1_000_000,
-    "timestamp_us": 1_000,
-    "timestamp_ns": 1,
-}
-
-
-def json_type(type_name: str) -> pa.DataType:
-    """How a value of this schema type is read from JSON."""
-    if type_name in _TIMESTAMP_UNITS or type_name == "int":
-        return pa.int64()
-    if type_name in ("string",) or _DECIMAL_RE.match(type_name):
-        return pa.string()
-    if type_name == "float":
-        return pa.float64()
-    if type_name == "bool":
-        return pa.bool_()
-    raise SchemaError(f"unknown type {type_name!r}")
+    market: str = ""
 
 
 def logical_type(type_name: str) -> LogicalType:
-    if type_name in _TIMESTAMP_UNITS:
+    if type_name in TIMESTAMP_UNITS:
         return LogicalType("timestamp")
-    if match := _DECIMAL_RE.match(type_name):
-        scale = int(match.group(1))
-        if scale > 30:
-            raise SchemaError(f"{type_name}: scale must be at most 30")
-        return LogicalType("decimal", scale)
-    json_type(type_name)
+    if match := DECIMAL_RE.match(type_name):
+        return LogicalType("decimal", int(match.group(1)))
     return LogicalType(type_name)
 
 
 def _logical_from_arrow(arrow_type: pa.DataType, before: LogicalType) -> LogicalType:
     if pa.types.is_decimal(arrow_type):
-        return LogicalType("decimal", arrow_type.scale)
+        return LogicalType("decimal", before.scale if before.kind == "decimal" else 18)
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return before if before.kind == "decimal" else LogicalType("string")
+        return before if before.kind in ("decimal", "json") else LogicalType("string")
     if pa.types.is_integer(arrow_type):
         return before if before.kind == "timestamp" else LogicalType("int")
     if pa.types.is_floating(arrow_type):
@@ -104,63 +100,158 @@ def _logical_from_arrow(arrow_type: pa.DataType, before: LogicalType) -> Logical
     raise SchemaError(f"transform produces an unsupported type {arrow_type}")
 
 
+# The decode tree: which JSON paths to read, with which types (structs, lists, leaves).
+@dataclass
+class _Leaf:
+    arrow_type: pa.DataType
+    owners: list[str]  # output columns reading it, for error messages
+    null_on_error: bool
+
+
+@dataclass
+class _Struct:
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _List:
+    item: Any = None
+
+
+def _insert(node: Any, tokens: Path, leaf: _Leaf, text: str) -> Any:
+    if not tokens:
+        if node is None:
+            return leaf
+        if isinstance(node, _Leaf) and node.arrow_type == leaf.arrow_type:
+            node.owners.extend(leaf.owners)
+            node.null_on_error = node.null_on_error and leaf.null_on_error
+            return node
+        raise SchemaError(f"path {text!r} is read as two different things")
+    head, rest = tokens[0], tokens[1:]
+    if isinstance(head, int):
+        node = _List() if node is None else node
+        if not isinstance(node, _List):
+            raise SchemaError(f"path {text!r} indexes something that is not an array")
+        node.item = _insert(node.item, rest, leaf, text)
+        return node
+    node = _Struct() if node is None else node
+    if not isinstance(node, _Struct):
+        raise SchemaError(f"path {text!r} goes through a value that is not an object")
+    node.fields[head] = _insert(node.fields.get(head), rest, leaf, text)
+    return node
+
+
+def _arrow_type(node: Any) -> pa.DataType:
+    if isinstance(node, _Leaf):
+        return node.arrow_type
+    if isinstance(node, _List):
+        return pa.list_(_arrow_type(node.item) if node.item is not None else pa.struct([]))
+    return pa.struct([pa.field(k, _arrow_type(v)) for k, v in node.fields.items()])
+
+
+def _get(values: Any, tokens: Path) -> Any:
+    """Follow a path through decoded arrays; a missing field or index gives nulls."""
+    for token in tokens:
+        if isinstance(token, int):
+            too_short = pc.fill_null(pc.less_equal(pc.list_value_length(values), token), True)
+            values = pc.list_element(
+                pc.if_else(too_short, pa.scalar(None, values.type), values), token
+            )
+        else:
+            values = pc.struct_field(values, token)
+    return values
+
+
+def _walk(value: Any, tokens: Path) -> Any:
+    for token in tokens:
+        if isinstance(token, int):
+            value = value[token] if isinstance(value, list) and token < len(value) else None
+        else:
+            value = value.get(token) if isinstance(value, dict) else None
+    return value
+
+
+@dataclass
+class _Value:
+    """A value read from the message: the column's own or a transform input."""
+
+    tokens: Path  # from the message, or from the unfolded element when `element`
+    element: bool
+    type_name: str
+
+
 @dataclass
 class _DataColumn:
     name: str
-    path: tuple[str, ...]
-    type_name: str
-    transform: Compiled | None
+    source: str
+    value: _Value
+    transform: Transform | None
+    inputs: dict[str, _Value]
     logical: LogicalType
+    null_on_error: bool
 
 
 @dataclass
 class _MetaColumn:
     name: str
     meta: str
+    format: str | None
     logical: LogicalType
+
+
+@dataclass
+class _Unfold:
+    tokens: Path
+    tag: str | None
+
+
+@dataclass
+class _Batch:
+    """One batch during `apply`: the decoded messages and, when unfolding, the elements."""
+
+    timestamps: pa.Array
+    raw: pa.Array
+    decoded: Any
+    parents: pa.Array | None = None
+    elements: Any = None
+    tags: pa.Array | None = None
+
+    def row_timestamp(self, row: int) -> int:
+        message = row if self.parents is None else self.parents[row].as_py()
+        return int(self.timestamps[message].as_py())
 
 
 @dataclass
 class CompiledSchema:
     name: str
+    source: str | None
     columns: list[_DataColumn | _MetaColumn]
-    unfold: tuple[str, ...] | None
-    decode_schema: pa.Schema | None
+    unfolds: list[_Unfold]
+    decode_tree: _Struct
     context: SourceContext
     fields: list[tuple[str, LogicalType]] = field(default_factory=list)
 
     def apply(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
-        timestamps = batch.column("collection_timestamp_ns")
-        raw = batch.column("data")
-        decoded = self._decode(raw) if self.decode_schema is not None else None
-        parents = None
-        if self.unfold is not None and decoded is not None:
-            unfolded = _get_path(decoded, self.unfold)
-            parents = pc.list_parent_indices(unfolded)
-            elements = pc.list_flatten(unfolded)
-        arrays = []
-        for column in self.columns:
-            if isinstance(column, _MetaColumn):
-                values = self._meta(column.meta, timestamps, raw)
-                if parents is not None:
-                    values = values.take(parents)
-            else:
-                assert decoded is not None
-                values = self._data(
-                    column, decoded, elements if self._under_unfold(column) else None, parents
-                )
-            arrays.append(values)
+        raw = _contiguous(batch.column("data"))
+        state = _Batch(_contiguous(batch.column("collection_timestamp_ns")), raw, None)
+        if self.decode_tree.fields:
+            state.decoded = self._decode(state)
+        if self.unfolds:
+            self._unfold(state)
+        arrays = [
+            self._meta(column, state)
+            if isinstance(column, _MetaColumn)
+            else self._data(column, state)
+            for column in self.columns
+        ]
         return pa.Table.from_arrays(arrays, names=[c.name for c in self.columns])
 
-    def _under_unfold(self, column: _DataColumn) -> bool:
-        return self.unfold is not None and column.path[: len(self.unfold)] == self.unfold
-
-    def _decode(self, raw: Any) -> pa.StructArray:
-        assert self.decode_schema is not None
-        if isinstance(raw, pa.ChunkedArray):
-            raw = raw.combine_chunks()
+    # -- decoding -------------------------------------------------------------------------
+    def _decode(self, state: _Batch) -> Any:
+        raw = state.raw
+        struct_type = _arrow_type(self.decode_tree)
         if len(raw) == 0:
-            return pa.array([], type=pa.struct(list(self.decode_schema)))
+            return pa.array([], type=struct_type)
         lines = pc.binary_join_element_wise(raw, "", "\n")
         # A freshly computed array starts at offset 0: its value buffer is the NDJSON text.
         buffer = lines.buffers()[2][: pc.sum(pc.binary_length(lines)).as_py()]
@@ -170,162 +261,344 @@ class CompiledSchema:
                 pa.BufferReader(buffer),
                 read_options=pj.ReadOptions(block_size=max(1 << 22, 2 * longest + 2)),
                 parse_options=pj.ParseOptions(
-                    explicit_schema=self.decode_schema, unexpected_field_behavior="ignore"
+                    explicit_schema=pa.schema(list(struct_type)),
+                    unexpected_field_behavior="ignore",
                 ),
             )
-        except pa.ArrowInvalid as exc:
-            raise DecodeError(
-                f"schema {self.name!r}: records do not match the schema: {exc}"
-            ) from None
+        except pa.ArrowInvalid:
+            return self._decode_leniently(state, struct_type)
         if table.num_rows != len(raw):
-            raise DecodeError(
-                f"schema {self.name!r}: {len(raw)} records decoded to {table.num_rows} rows"
-            )
+            raise DecodeError(f"{len(raw)} records decoded to {table.num_rows} rows")
         return table.to_struct_array().combine_chunks()
 
-    def _meta(self, meta: str, timestamps: Any, raw: Any) -> pa.Array:
+    def _decode_leniently(self, state: _Batch, struct_type: pa.DataType) -> Any:
+        rows = []
+        for index, text in enumerate(state.raw.to_pylist()):
+            try:
+                rows.append(_coerce(self.decode_tree, orjson.loads(text)))
+            except orjson.JSONDecodeError as exc:
+                raise DecodeError(
+                    f"record at collection_timestamp_ns={state.timestamps[index]} "
+                    f"is not valid JSON: {exc}"
+                ) from None
+            except _CannotCoerce as exc:
+                raise DecodeError(
+                    f"column {exc.leaf.owners[0]!r} (source {self.source!r}): {exc.value!r} is "
+                    f"not a {_type_label(exc.leaf.arrow_type)}, first in the record at "
+                    f"collection_timestamp_ns={state.timestamps[index]}"
+                ) from None
+        return pa.array(rows, type=struct_type)
+
+    def _unfold(self, state: _Batch) -> None:
+        parents, elements, tags = [], [], []
+        for unfold in self.unfolds:
+            lists = _get(state.decoded, unfold.tokens)
+            parents.append(pc.list_parent_indices(lists).cast(pa.int64()))
+            elements.append(pc.list_flatten(lists))
+            tags.append(pa.repeat(pa.scalar(unfold.tag, pa.string()), len(elements[-1])))
+        if len(self.unfolds) == 1:
+            state.parents, state.elements, state.tags = parents[0], elements[0], tags[0]
+            return
+        # Rows of several arrays are interleaved back into message order (a stable sort).
+        all_parents = pa.concat_arrays(parents)
+        order = pc.sort_indices(all_parents)
+        state.parents = all_parents.take(order)
+        state.elements = pa.concat_arrays(elements).take(order)
+        state.tags = pa.concat_arrays(tags).take(order)
+
+    # -- columns --------------------------------------------------------------------------
+    def _meta(self, column: _MetaColumn, state: _Batch) -> Any:
+        if column.meta == "unfold_tag":
+            rows = len(state.raw) if state.parents is None else len(state.parents)
+            return state.tags if state.tags is not None else pa.nulls(rows, pa.string())
+        values = self._meta_values(column.meta, state.timestamps, state.raw)
+        if state.parents is not None:
+            values = values.take(state.parents)
+        if column.meta != "collection_timestamp_ns":
+            return values
+        if column.format in ("us", "ms"):
+            return pc.divide(values, 1_000 if column.format == "us" else 1_000_000)
+        if column.format == "iso":
+            return pc.strftime(values.cast(pa.timestamp("ns", "UTC")), "%Y-%m-%dT%H:%M:%SZ")
+        return values
+
+    def _meta_values(self, meta: str, timestamps: Any, raw: Any) -> pa.Array:
         n = len(timestamps)
+        constants = {
+            "exchange": self.context.exchange,
+            "market": self.context.market,
+            "symbol": self.context.symbol,
+        }
         if meta == "collection_timestamp_ns":
-            return _contiguous(timestamps)
+            return timestamps
         if meta == "data":
-            return _contiguous(raw)
-        if meta == "exchange":
-            return pa.repeat(pa.scalar(self.context.exchange), n)
-        if meta == "symbol":
-            return pa.repeat(pa.scalar(self.context.symbol), n)
+            return raw
+        if meta in constants:
+            return pa.repeat(pa.scalar(constants[meta], pa.string()), n)
         return pa.repeat(pa.scalar(self.context.datastream_id, pa.int64()), n)
 
-    def _data(
-        self, column: _DataColumn, decoded: pa.StructArray, elements: Any, parents: Any
-    ) -> Any:
-        if elements is not None:
-            values = _get_path(elements, column.path[len(self.unfold or ()) :])
+    def _read(self, value: _Value, state: _Batch) -> Any:
+        if value.type_name == "json":
+            return self._json_values(value, state)
+        if value.element:
+            return _get(state.elements, value.tokens)
+        values = _get(state.decoded, value.tokens)
+        return values.take(state.parents) if state.parents is not None else values
+
+    def _json_values(self, value: _Value, state: _Batch) -> pa.Array:
+        messages = [orjson.loads(t) for t in state.raw.to_pylist()]
+        if value.element:
+            # Message-major, unfold paths in order: the order of the vectorised unfold.
+            found = [
+                _walk(element, value.tokens)
+                for message in messages
+                for unfold in self.unfolds
+                for element in (_walk(message, unfold.tokens) or [])
+            ]
         else:
-            values = _get_path(decoded, column.path)
-            if parents is not None:
-                values = values.take(parents)
-        unit = _TIMESTAMP_UNITS.get(column.type_name)
+            found = [_walk(message, value.tokens) for message in messages]
+        texts = pa.array([None if v is None else orjson.dumps(v).decode() for v in found])
+        if not value.element and state.parents is not None:
+            texts = texts.take(state.parents)
+        return texts
+
+    def _data(self, column: _DataColumn, state: _Batch) -> Any:
+        values = self._read(column.value, state)
+        type_name = column.value.type_name
+        unit = TIMESTAMP_UNITS.get(type_name)
         if unit is not None and unit != 1:
-            values = pc.multiply_checked(values, pa.scalar(unit, pa.int64()))
-        elif column.logical.kind == "decimal" and column.transform is None:
-            _check_decimal_text(column, values)
-        if column.transform is not None:
             try:
-                values = column.transform(values)
+                values = pc.multiply_checked(values, pa.scalar(unit, pa.int64()))
+            except pa.ArrowInvalid:
+                raise DecodeError(
+                    f"column {column.name!r} (source {column.source!r}): a {type_name} value "
+                    "is out of range"
+                ) from None
+        elif column.logical.kind == "decimal" or DECIMAL_RE.match(type_name):
+            values = self._decimal_text(column, values, state, type_name)
+        if column.transform is not None:
+            inputs = {ref: self._read(v, state) for ref, v in column.inputs.items()}
+            try:
+                values = column.transform(values, inputs)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-                raise DecodeError(f"column {column.name!r}: transform failed: {exc}") from None
+                raise DecodeError(
+                    f"column {column.name!r} (source {column.source!r}): transform failed: {exc}"
+                ) from None
             if column.logical.kind == "decimal" and pa.types.is_decimal(values.type):
                 values = pc.cast(values, pa.decimal128(38, column.logical.scale))
         return values
+
+    def _decimal_text(self, column: _DataColumn, values: Any, state: _Batch, type_name: str) -> Any:
+        """Decimals stay the exact text the source sent; check it is a decimal that fits."""
+        scale = int(DECIMAL_RE.match(type_name).group(1))  # type: ignore[union-attr]
+        valid = pc.match_substring_regex(values, _DECIMAL_TEXT)
+        try:
+            pc.cast(pc.if_else(valid, values, None), pa.decimal128(38, scale))
+            fits = valid
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            fits = pa.array([_fits(v, scale) for v in values.to_pylist()], pa.bool_())
+        bad = pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(fits, False)))
+        if not pc.any(bad).as_py():
+            return values
+        if column.null_on_error:
+            return pc.if_else(bad, pa.scalar(None, values.type), values)
+        row = pc.index(bad, True).as_py()
+        raise DecodeError(
+            f"column {column.name!r} (source {column.source!r}): {values[row].as_py()!r} is "
+            f"not a {type_name}, first in the record at "
+            f"collection_timestamp_ns={state.row_timestamp(row)}"
+        )
+
+
+def _fits(text: str | None, scale: int) -> bool:
+    if text is None:
+        return True
+    try:
+        number = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        return False
+    exponent = number.as_tuple().exponent
+    return isinstance(exponent, int) and -exponent <= scale and number.adjusted() < 38 - scale
+
+
+class _CannotCoerce(Exception):
+    def __init__(self, leaf: _Leaf, value: Any) -> None:
+        self.leaf, self.value = leaf, value
+
+
+def _coerce(node: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(node, _Struct):
+        if not isinstance(value, dict):
+            return None  # the path is not there: nulls, like a missing field
+        return {k: _coerce(child, value.get(k)) for k, child in node.fields.items()}
+    if isinstance(node, _List):
+        if not isinstance(value, list):
+            return None
+        return (
+            [_coerce(node.item, v) for v in value] if node.item is not None else [{}] * len(value)
+        )
+    try:
+        return _coerce_scalar(node.arrow_type, value)
+    except (ValueError, TypeError):
+        if node.null_on_error:
+            return None
+        raise _CannotCoerce(node, value) from None
+
+
+def _coerce_scalar(arrow_type: pa.DataType, value: Any) -> Any:
+    if pa.types.is_string(arrow_type):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool | int | float):
+            return orjson.dumps(value).decode()
+    elif pa.types.is_int64(arrow_type):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+            return int(value)
+    elif pa.types.is_float64(arrow_type):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            return float(value)
+    elif pa.types.is_boolean(arrow_type):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+    raise ValueError(value)
+
+
+def _type_label(arrow_type: pa.DataType) -> str:
+    return {"int64": "int", "double": "float"}.get(str(arrow_type), str(arrow_type))
 
 
 def _contiguous(values: Any) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
-def _check_decimal_text(column: _DataColumn, values: pa.Array) -> None:
+def compile_schema(spec: dict[str, Any] | SchemaSpec, context: SourceContext) -> CompiledSchema:
+    """Bind a schema to one datastream's source (its exchange, or exchange and market)."""
     try:
-        pc.cast(values, pa.decimal128(38, column.logical.scale))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise DecodeError(
-            f"column {column.name!r}: value is not a {column.type_name}: {exc}"
-        ) from None
+        checked = spec if isinstance(spec, SchemaSpec) else load_spec(spec)
+    except SpecInvalid as exc:
+        raise SchemaError(str(exc)) from None
+    return _Binder(checked, context).bind()
 
 
-def _get_path(struct: Any, path: tuple[str, ...]) -> Any:
-    values = struct
-    for part in path:
-        values = pc.struct_field(values, part)
-    return values
+class _Binder:
+    def __init__(self, spec: SchemaSpec, context: SourceContext) -> None:
+        self.spec = spec
+        self.context = context
+        self.source = spec.source_key(context.exchange, context.market)
+        options = lookup_source(spec.sources, context.exchange, context.market)
+        self.unfolds = [
+            _Unfold(parse_path(u.path), u.tag) for u in (options.unfold_paths() if options else [])
+        ]
+        self.tree = _Struct()
 
+    def bind(self) -> CompiledSchema:
+        columns: list[_DataColumn | _MetaColumn] = []
+        for column in self.spec.columns:
+            if column.meta is not None:
+                columns.append(_meta_column(column.output_column, column.meta, column.format))
+                continue
+            mapping = lookup_source(column.data or {}, self.context.exchange, self.context.market)
+            if mapping is None:
+                raise SchemaError(
+                    f"schema {self.spec.name!r} has no mapping for {self.context.exchange!r} "
+                    f"(column {column.output_column!r})"
+                )
+            columns.append(self._data_column(column.output_column, mapping))
+        if self.unfolds:
+            self._ensure_unfold_arrays()
+        compiled = CompiledSchema(
+            self.spec.name, self.source, columns, self.unfolds, self.tree, self.context
+        )
+        compiled.fields = [(c.name, c.logical) for c in columns]
+        return compiled
 
-def parse_path(path: str) -> tuple[str, ...]:
-    parts = tuple(path.split("."))
-    if not path or any(not p or "[" in p for p in parts):
-        raise SchemaError(f"unsupported path {path!r}: use dotted field names such as data.p")
-    return parts
-
-
-def compile_schema(spec: dict[str, Any], context: SourceContext) -> CompiledSchema:
-    """Bind a schema to one datastream's source (its exchange code)."""
-    sources = spec.get("sources") or {}
-    source_spec = sources.get(context.exchange, {})
-    unfold = parse_path(source_spec["unfold"]) if source_spec.get("unfold") else None
-    columns: list[_DataColumn | _MetaColumn] = []
-    leaves: dict[tuple[str, ...], pa.DataType] = {}
-    for column in spec["columns"]:
-        name = column["outputColumn"]
-        if "meta" in column:
-            meta = column["meta"]
-            if meta not in META_FIELDS:
-                raise SchemaError(f"column {name!r}: unknown meta field {meta!r}")
-            kinds = {
-                "collection_timestamp_ns": LogicalType("timestamp"),
-                "data": LogicalType("json"),
-                "datastream_id": LogicalType("int"),
-            }
-            columns.append(_MetaColumn(name, meta, kinds.get(meta, LogicalType("string"))))
-            continue
-        mapping = column.get("data", {}).get(context.exchange)
-        if mapping is None:
-            raise SchemaError(
-                f"schema {spec['name']!r} has no mapping for exchange {context.exchange!r} "
-                f"(column {name!r})"
-            )
-        path = parse_path(mapping["path"])
-        arrow_type = json_type(mapping["type"])
-        if leaves.setdefault(path, arrow_type) != arrow_type:
-            raise SchemaError(f"path {mapping['path']!r} is read with two different types")
-        transform = None
-        logical = logical_type(mapping["type"])
-        if mapping.get("transform"):
+    def _data_column(self, name: str, mapping: DataMapping) -> _DataColumn:
+        null_on_error = mapping.on_error == "null"
+        value = self._value(mapping.path, mapping.type, name, null_on_error)
+        logical = logical_type(mapping.type)
+        transform, inputs = None, {}
+        if mapping.transform:
             try:
-                transform = compile_transform(mapping["transform"])
-                logical = _logical_from_arrow(_probe(transform, arrow_type), logical)
+                transform = compile_transform(mapping.transform)
+                logical = _logical_from_arrow(probe_transform(transform, mapping.type), logical)
             except TransformError as exc:
                 raise SchemaError(f"column {name!r}: {exc}") from None
-        columns.append(_DataColumn(name, path, mapping["type"], transform, logical))
-    compiled = CompiledSchema(
-        name=spec["name"],
-        columns=columns,
-        unfold=unfold,
-        decode_schema=_decode_schema(leaves, unfold) if leaves else None,
-        context=context,
-    )
-    compiled.fields = [(c.name, c.logical) for c in columns]
-    return compiled
+            for reference in transform.inputs:
+                path, type_name = input_type(reference)
+                inputs[reference] = self._value(path, type_name, name, null_on_error)
+        return _DataColumn(
+            name, self.source or "", value, transform, inputs, logical, null_on_error
+        )
+
+    def _value(self, text: str, type_name: str, owner: str, null_on_error: bool) -> _Value:
+        tokens = parse_path(text)
+        element = tokens[0] == ELEMENT
+        if not element and len(self.unfolds) == 1:
+            prefix = self.unfolds[0].tokens
+            if tokens[: len(prefix)] == prefix and len(tokens) > len(prefix):
+                tokens, element = (ELEMENT, *tokens[len(prefix) :]), True
+        if element and not self.unfolds:
+            raise SchemaError(f"path {text!r} starts at $, but this source does not unfold")
+        relative = tokens[1:] if element else tokens
+        if type_name != "json":
+            leaf = _Leaf(json_type(type_name), [owner], null_on_error)
+            if element:
+                for unfold in self.unfolds:
+                    # Any index stands for "each element" in the decode tree.
+                    full = (*unfold.tokens, 0, *relative)
+                    self.tree = _insert(self.tree, full, _copy(leaf), text)
+            else:
+                self.tree = _insert(self.tree, relative, leaf, text)
+        return _Value(relative, element, type_name)
+
+    def _ensure_unfold_arrays(self) -> None:
+        for unfold in self.unfolds:
+            node: Any = self.tree
+            for token in unfold.tokens:
+                if not isinstance(node, _Struct) or isinstance(token, int):
+                    raise SchemaError("an unfold path must go through objects only")
+                node = node.fields.setdefault(token, _Struct())
+            if isinstance(node, _Struct) and not node.fields:
+                self._replace(unfold.tokens, _List())
+            elif not isinstance(node, _List):
+                raise SchemaError(
+                    f"unfold path {'.'.join(map(str, unfold.tokens))!r} is read as a value"
+                )
+        element_types = {str(_arrow_type(_node_at(self.tree, u.tokens))) for u in self.unfolds}
+        if len(element_types) > 1:
+            raise SchemaError("the unfolded arrays must have elements of the same shape")
+
+    def _replace(self, tokens: Path, node: Any) -> None:
+        parent = _node_at(self.tree, tokens[:-1])
+        parent.fields[tokens[-1]] = node
 
 
-def _probe(transform: Compiled, arrow_type: pa.DataType) -> pa.DataType:
-    """The output type of a transform, found by running it on an empty array."""
-    try:
-        return transform(pa.array([], type=arrow_type)).type
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-        raise TransformError(f"transform cannot apply to {arrow_type}: {exc}") from None
+def _node_at(tree: _Struct, tokens: Path) -> Any:
+    node: Any = tree
+    for token in tokens:
+        node = node.fields[token]
+    return node
 
 
-def _decode_schema(
-    leaves: dict[tuple[str, ...], pa.DataType], unfold: tuple[str, ...] | None
-) -> pa.Schema:
-    tree: dict[str, Any] = {}
-    for path, arrow_type in leaves.items():
-        node = tree
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise SchemaError(f"path {'.'.join(path)!r} goes through a leaf value")
-        if isinstance(node.get(path[-1]), dict):
-            raise SchemaError(f"path {'.'.join(path)!r} is both a value and an object")
-        node[path[-1]] = arrow_type
+def _copy(leaf: _Leaf) -> _Leaf:
+    return _Leaf(leaf.arrow_type, list(leaf.owners), leaf.null_on_error)
 
-    def build(node: dict[str, Any], prefix: tuple[str, ...]) -> list[pa.Field]:
-        fields = []
-        for name, child in node.items():
-            here = (*prefix, name)
-            arrow_type = pa.struct(build(child, here)) if isinstance(child, dict) else child
-            if unfold is not None and here == unfold:
-                arrow_type = pa.list_(arrow_type)
-            fields.append(pa.field(name, arrow_type))
-        return fields
 
-    return pa.schema(build(tree, ()))
+def _meta_column(name: str, meta: str, time_format: str | None) -> _MetaColumn:
+    if meta == "collection_timestamp_ns":
+        kinds = {"ns": "int", "us": "int", "ms": "int", "iso": "string"}
+        return _MetaColumn(
+            name, meta, time_format, LogicalType(kinds.get(time_format or "", "timestamp"))
+        )
+    kind = {"data": "json", "datastream_id": "int"}.get(meta, "string")
+    return _MetaColumn(name, meta, None, LogicalType(kind))
