@@ -50,7 +50,7 @@ def cmd_demo(settings: Settings, _args: argparse.Namespace) -> None:
     if not store_is_empty():
         console.print("record store is not empty: demo data not loaded")
         return
-    with console.status("generating demo data (Binance and Bybit trades and order books, 3 hours each)…"):
+    with console.status("generating demo data (Binance and Bybit trades and books, 3 hours)…"):
         results = load_demo_data(settings)
     for result in results:
         console.print(f"datastream {result.datastream_id}: {result.rows:,} records")

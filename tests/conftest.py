@@ -20,7 +20,7 @@ from app.domain.catalog import DatastreamSpec
 from app.timeutil import parse_timestamp
 from tests.services import REDIS_URL, require_postgres_and_redis, temporary_database
 from tests.support import Gateway, GraphQLClient, WorkerProcess, gateway_env, run_cli
-from workers.demo import binance_trades, bybit_trades
+from workers.demo import binance_book, binance_trades, bybit_book, bybit_trades
 
 START = parse_timestamp("2024-03-01T00:00:00Z")
 HOUR = 3600 * 10**9
@@ -33,6 +33,13 @@ BYBIT = DatastreamSpec(
 BIG_ID = 503
 BIG_ROWS = 1_500_000
 BIG = DatastreamSpec(BIG_ID, "binance", "Binance", "BTCUSDT", "BTC", "USDT", "spot", "trades", "x")
+BINANCE_BOOK = DatastreamSpec(
+    504, "binance", "Binance", "BTCUSDT", "BTC", "USDT", "spot", "book", "binance.depthUpdate"
+)
+BYBIT_BOOK = DatastreamSpec(
+    505, "bybit", "Bybit", "BTCUSDT", "BTC", "USDT", "linear", "book", "bybit.orderbook"
+)
+BOOK_MINUTES = 10
 
 
 @dataclass
@@ -94,15 +101,24 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
     folder = tmp_path_factory.mktemp("records")
     binance = list(binance_trades(BINANCE, START, START + HOUR, seed=7))
     bybit = list(bybit_trades(BYBIT, START, START + HOUR, seed=8))
+    book_end = START + BOOK_MINUTES * 60 * 10**9
+    books = {
+        BINANCE_BOOK.id: list(binance_book(BINANCE_BOOK, START, book_end, seed=9)),
+        BYBIT_BOOK.id: list(bybit_book(BYBIT_BOOK, START, book_end, seed=10)),
+    }
     files = {
         BINANCE.id: folder / "binance.csv",
         BYBIT.id: folder / "bybit.jsonl.gz",
         BIG_ID: folder / "big.parquet",
+        BINANCE_BOOK.id: folder / "binance-book.csv",
+        BYBIT_BOOK.id: folder / "bybit-book.jsonl.gz",
     }
     _write_csv(files[BINANCE.id], binance)
     _write_jsonl_gz(files[BYBIT.id], bybit)
     _write_big_parquet(files[BIG_ID], binance)
-    return Dataset({BINANCE.id: binance, BYBIT.id: bybit}, files)
+    _write_csv(files[BINANCE_BOOK.id], books[BINANCE_BOOK.id])
+    _write_jsonl_gz(files[BYBIT_BOOK.id], books[BYBIT_BOOK.id])
+    return Dataset({BINANCE.id: binance, BYBIT.id: bybit, **books}, files)
 
 
 def _ingest_args(spec: DatastreamSpec, file: Path) -> list[str]:
@@ -148,6 +164,8 @@ def prepare(env: dict[str, str], dataset: Dataset) -> tuple[str, str]:
     run_cli(env, *_ingest_args(BINANCE, dataset.files[BINANCE.id]))
     run_cli(env, *_ingest_args(BYBIT, dataset.files[BYBIT.id]))
     run_cli(env, *_ingest_args(BIG, dataset.files[BIG_ID]))
+    for book in (BINANCE_BOOK, BYBIT_BOOK):
+        run_cli(env, *_ingest_args(book, dataset.files[book.id]))
     key_a = run_cli(env, "create-key", "--workspace", "alpha").stdout.strip()
     key_b = run_cli(env, "create-key", "--workspace", "beta").stdout.strip()
     return key_a, key_b
