@@ -72,6 +72,18 @@ class Settings(BaseSettings):
     availability_gap_seconds: float = Field(
         default=300.0, ge=0, description="Gaps up to this long do not split availability ranges."
     )
+    max_export_rows: int = Field(
+        default=1_000_000, ge=1, description="Upper clamp of an export's `limit`."
+    )
+    max_active_exports: int = Field(
+        default=10, ge=1, description="Queued plus running exports per workspace."
+    )
+    job_timeout_seconds: float = Field(
+        default=3600.0, gt=0, description="Wall-clock limit of one export job."
+    )
+    retention_seconds: float = Field(
+        default=7 * 24 * 3600.0, gt=0, description="How long a finished export's files are kept."
+    )
     demo_data: bool = Field(default=False, description="Load demo data when the store is empty.")
 
     @property

@@ -105,6 +105,10 @@ class ExportJob(Base):
     # sch_ id and version of a custom schema, when the job used one (builtin/inline: null).
     schema_id: Mapped[str | None] = mapped_column(String(40))
     schema_version: Mapped[int | None] = mapped_column(Integer)
+    # Resolved export options (format options, columns, limit, filter, decimation, split).
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When a succeeded job's files stop being kept (retention); then the job shows EXPIRED.
+    expires_at: Mapped[int | None] = mapped_column(BigInteger)
     format: Mapped[str] = mapped_column(String(16))
     compression: Mapped[str] = mapped_column(String(16))
     start_ns: Mapped[int] = mapped_column(BigInteger)
