@@ -21,8 +21,8 @@ test: install  ## the whole suite (CI runs exactly this)
 	$(PY) -m pytest
 
 lint: install
-	$(PY) -m ruff check app workers tests
-	$(PY) -m mypy app workers
+	$(PY) -m ruff check app workers tests bench
+	$(PY) -m mypy app workers bench
 
 schema: install  ## regenerate schema.graphql from the code
 	$(PY) -m app.graphql.sdl > schema.graphql
