@@ -19,6 +19,7 @@ from app.domain.auth import Principal
 from app.domain.errors import DomainError, ErrorCode, UserError, user_error
 from app.ids import id_prefix, new_id
 from app.timeutil import now_ns
+from workers.engine.compiler import SchemaError, SourceContext, compile_schema
 from workers.engine.schema_spec import SchemaSpec, SpecInvalid, load_spec
 
 BUILTIN_DIR = Path(__file__).parent / "builtin_schemas"
@@ -85,7 +86,7 @@ def builtin_for(name: str, stream_type: str | None) -> ExportSchemaDef | None:
 def checked_definition(definition: dict[str, Any], name: str, field: str) -> SchemaSpec:
     """Validate a schema definition; every problem is a user error at its exact field."""
     try:
-        return load_spec(definition | {"name": name})
+        spec = load_spec(definition | {"name": name})
     except SpecInvalid as exc:
         raise DomainError(
             [
@@ -95,6 +96,19 @@ def checked_definition(definition: dict[str, Any], name: str, field: str) -> Sch
                 for i in exc.issues
             ]
         ) from None
+    # Binding to each source catches what only shows per source (a path read two ways, `$`
+    # without an unfold), so a saved schema never fails at run time for these reasons.
+    errors = []
+    for key in sorted(spec.source_keys()):
+        try:
+            compile_schema(spec, SourceContext(key, "", 0, ""))
+        except SchemaError as exc:
+            errors.append(
+                UserError(ErrorCode.INVALID_ARGUMENT, (*field.split("."), "sources", key), str(exc))
+            )
+    if errors:
+        raise DomainError(errors)
+    return spec
 
 
 def checked_name(name: str, field: str) -> str:

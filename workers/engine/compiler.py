@@ -15,6 +15,7 @@ it cannot, with its column, source and record).
 from __future__ import annotations
 
 import decimal
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,7 +89,7 @@ def _logical_from_arrow(arrow_type: pa.DataType, before: LogicalType) -> Logical
     if pa.types.is_decimal(arrow_type):
         return LogicalType("decimal", before.scale if before.kind == "decimal" else 18)
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return before if before.kind in ("decimal", "json") else LogicalType("string")
+        return before if before.kind == "json" else LogicalType("string")
     if pa.types.is_integer(arrow_type):
         return before if before.kind == "timestamp" else LogicalType("int")
     if pa.types.is_floating(arrow_type):
@@ -215,6 +216,7 @@ class _Batch:
     parents: pa.Array | None = None
     elements: Any = None
     tags: pa.Array | None = None
+    messages: list[Any] | None = None  # parsed in Python, only for json columns
 
     def row_timestamp(self, row: int) -> int:
         message = row if self.parents is None else self.parents[row].as_py()
@@ -273,18 +275,14 @@ class CompiledSchema:
 
     def _decode_leniently(self, state: _Batch, struct_type: pa.DataType) -> Any:
         rows = []
-        for index, text in enumerate(state.raw.to_pylist()):
+        for index, message in enumerate(_parse_exactly(state)):
             try:
-                rows.append(_coerce(self.decode_tree, orjson.loads(text)))
-            except orjson.JSONDecodeError as exc:
-                raise DecodeError(
-                    f"record at collection_timestamp_ns={state.timestamps[index]} "
-                    f"is not valid JSON: {exc}"
-                ) from None
+                rows.append(_coerce(self.decode_tree, message))
             except _CannotCoerce as exc:
                 raise DecodeError(
-                    f"column {exc.leaf.owners[0]!r} (source {self.source!r}): {exc.value!r} is "
-                    f"not a {_type_label(exc.leaf.arrow_type)}, first in the record at "
+                    f"column {exc.leaf.owners[0]!r} (source {self.source!r}): "
+                    f"{_shown(exc.value)} is not a {_type_label(exc.leaf.arrow_type)}, "
+                    "first in the record at "
                     f"collection_timestamp_ns={state.timestamps[index]}"
                 ) from None
         return pa.array(rows, type=struct_type)
@@ -346,18 +344,20 @@ class CompiledSchema:
         return values.take(state.parents) if state.parents is not None else values
 
     def _json_values(self, value: _Value, state: _Batch) -> pa.Array:
-        messages = [orjson.loads(t) for t in state.raw.to_pylist()]
+        if state.messages is None:
+            state.messages = _parse_documents(state)
+        messages = state.messages
         if value.element:
             # Message-major, unfold paths in order: the order of the vectorised unfold.
             found = [
                 _walk(element, value.tokens)
                 for message in messages
                 for unfold in self.unfolds
-                for element in (_walk(message, unfold.tokens) or [])
+                for element in _as_list(_walk(message, unfold.tokens))
             ]
         else:
             found = [_walk(message, value.tokens) for message in messages]
-        texts = pa.array([None if v is None else orjson.dumps(v).decode() for v in found])
+        texts = pa.array([_json_text(v) for v in found], pa.string())
         if not value.element and state.parents is not None:
             texts = texts.take(state.parents)
         return texts
@@ -367,13 +367,7 @@ class CompiledSchema:
         type_name = column.value.type_name
         unit = TIMESTAMP_UNITS.get(type_name)
         if unit is not None and unit != 1:
-            try:
-                values = pc.multiply_checked(values, pa.scalar(unit, pa.int64()))
-            except pa.ArrowInvalid:
-                raise DecodeError(
-                    f"column {column.name!r} (source {column.source!r}): a {type_name} value "
-                    "is out of range"
-                ) from None
+            values = self._scaled_time(column, values, state, unit)
         elif column.logical.kind == "decimal" or DECIMAL_RE.match(type_name):
             values = self._decimal_text(column, values, state, type_name)
         if column.transform is not None:
@@ -385,8 +379,24 @@ class CompiledSchema:
                     f"column {column.name!r} (source {column.source!r}): transform failed: {exc}"
                 ) from None
             if column.logical.kind == "decimal" and pa.types.is_decimal(values.type):
-                values = pc.cast(values, pa.decimal128(38, column.logical.scale))
+                scale = column.logical.scale
+                # Division and the like give more digits than the column keeps: round them.
+                values = pc.cast(pc.round(values, ndigits=scale), pa.decimal128(38, scale))
         return values
+
+    def _scaled_time(self, column: _DataColumn, values: Any, state: _Batch, unit: int) -> Any:
+        limit = (2**63 - 1) // unit
+        bad = pc.fill_null(pc.greater(pc.abs(values), limit), False)
+        if pc.any(bad).as_py():
+            if not column.null_on_error:
+                row = pc.index(bad, True).as_py()
+                raise DecodeError(
+                    f"column {column.name!r} (source {column.source!r}): "
+                    f"{values[row].as_py()} is out of range for {column.value.type_name}, first "
+                    f"in the record at collection_timestamp_ns={state.row_timestamp(row)}"
+                )
+            values = pc.if_else(bad, pa.scalar(None, values.type), values)
+        return pc.multiply(values, pa.scalar(unit, pa.int64()))
 
     def _decimal_text(self, column: _DataColumn, values: Any, state: _Batch, type_name: str) -> Any:
         """Decimals stay the exact text the source sent; check it is a decimal that fits."""
@@ -396,7 +406,8 @@ class CompiledSchema:
             pc.cast(pc.if_else(valid, values, None), pa.decimal128(38, scale))
             fits = valid
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            fits = pa.array([_fits(v, scale) for v in values.to_pylist()], pa.bool_())
+            exact = pa.array([_fits(v, scale) for v in values.to_pylist()], pa.bool_())
+            fits = pc.and_(valid, exact)
         bad = pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(fits, False)))
         if not pc.any(bad).as_py():
             return values
@@ -410,6 +421,36 @@ class CompiledSchema:
         )
 
 
+class _NumberText(str):
+    """A JSON number kept as its exact text (the lenient decoder never goes through float)."""
+
+
+def _parse_exactly(state: _Batch) -> list[Any]:
+    messages = []
+    for index, text in enumerate(state.raw.to_pylist()):
+        try:
+            messages.append(json.loads(text, parse_float=_NumberText))
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise DecodeError(
+                f"the record at collection_timestamp_ns={state.timestamps[index]} "
+                f"is not valid JSON: {exc}"
+            ) from None
+    return messages
+
+
+def _parse_documents(state: _Batch) -> list[Any]:
+    messages = []
+    for index, text in enumerate(state.raw.to_pylist()):
+        try:
+            messages.append(orjson.loads(text))
+        except orjson.JSONDecodeError as exc:
+            raise DecodeError(
+                f"the record at collection_timestamp_ns={state.timestamps[index]} "
+                f"is not valid JSON: {exc}"
+            ) from None
+    return messages
+
+
 def _fits(text: str | None, scale: int) -> bool:
     if text is None:
         return True
@@ -417,8 +458,25 @@ def _fits(text: str | None, scale: int) -> bool:
         number = decimal.Decimal(text)
     except decimal.InvalidOperation:
         return False
-    exponent = number.as_tuple().exponent
-    return isinstance(exponent, int) and -exponent <= scale and number.adjusted() < 38 - scale
+    if not number.is_finite():
+        return False
+    # Trailing zeros beyond the scale are fine ("1.120" is a decimal(2)), like pyarrow's cast.
+    with decimal.localcontext(decimal.Context(prec=100)):
+        exact = number == number.quantize(decimal.Decimal(1).scaleb(-scale), decimal.ROUND_DOWN)
+    return exact and (number.is_zero() or number.adjusted() < 38 - scale)
+
+
+def _shown(value: Any) -> str:
+    return str(value) if isinstance(value, _NumberText) else repr(value)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _json_text(value: Any) -> str | None:
+    """Compact JSON of a sub-document (numbers as doubles: orjson's shortest round trip)."""
+    return None if value is None else orjson.dumps(value).decode()
 
 
 class _CannotCoerce(Exception):
@@ -447,19 +505,26 @@ def _coerce(node: Any, value: Any) -> Any:
         raise _CannotCoerce(node, value) from None
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def _coerce_scalar(arrow_type: pa.DataType, value: Any) -> Any:
     if pa.types.is_string(arrow_type):
         if isinstance(value, str):
-            return value
-        if isinstance(value, bool | int | float):
+            return str(value)
+        if isinstance(value, bool | int):
             return orjson.dumps(value).decode()
     elif pa.types.is_int64(arrow_type):
+        number = None
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
-            return int(value)
+            number = value
+        elif isinstance(value, str) and re.fullmatch(
+            r"[+-]?\d+(\.0*)?([eE]\+?\d+)?", value.strip()
+        ):
+            exact = decimal.Decimal(value)
+            number = int(exact) if exact == exact.to_integral_value() else None
+        if number is not None and number in _INT64:
+            return number
     elif pa.types.is_float64(arrow_type):
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
@@ -545,7 +610,8 @@ class _Binder:
         element = tokens[0] == ELEMENT
         if not element and len(self.unfolds) == 1:
             prefix = self.unfolds[0].tokens
-            if tokens[: len(prefix)] == prefix and len(tokens) > len(prefix):
+            below = tokens[len(prefix)] if len(tokens) > len(prefix) else None
+            if tokens[: len(prefix)] == prefix and isinstance(below, str):
                 tokens, element = (ELEMENT, *tokens[len(prefix) :]), True
         if element and not self.unfolds:
             raise SchemaError(f"path {text!r} starts at $, but this source does not unfold")

@@ -107,9 +107,12 @@ class SchemaSpec(SpecModel):
     sources: dict[str, SourceOptions] = Field(default_factory=dict)
     columns: list[ColumnSpec] = Field(min_length=1, max_length=500)
 
+    def source_keys(self) -> set[str]:
+        return {k for c in self.columns for k in (c.data or {})} | set(self.sources)
+
     def source_key(self, exchange: str, market: str) -> str | None:
         """The most specific key of this schema that names the source, if any."""
-        keys = {k for c in self.columns for k in (c.data or {})} | set(self.sources)
+        keys = self.source_keys()
         for key in (f"{exchange}_{market}", exchange):
             if key in keys:
                 return key
