@@ -28,9 +28,9 @@ from strawberry.exceptions import ConnectionRejectionError
 
 from app.config import Settings, get_settings
 from app.db.engine import async_sessions
-from app.domain import exports
+from app.domain import exports, retention
 from app.domain.auth import authenticate
-from app.events import get_event_bus
+from app.events import JobEvent, get_event_bus
 from app.graphql.context import Context
 from app.graphql.errors import request_id_var
 from app.graphql.schema import build_schema
@@ -138,6 +138,7 @@ async def sweep_forever(settings: Settings) -> None:
     from workers.broker import wake_export
 
     while True:
+        await end_of_life_pass(settings)
         try:
             now = now_ns()
             async with async_sessions()() as session:
@@ -153,6 +154,22 @@ async def sweep_forever(settings: Settings) -> None:
         except Exception:
             log.exception("sweeper pass failed")
         await asyncio.sleep(settings.sweep_interval_seconds)
+
+
+async def end_of_life_pass(settings: Settings) -> None:
+    """Fail jobs past the time limit that no live worker stopped, expire succeeded jobs past
+    their retention and delete their files, and tell subscribers. Every gateway runs it;
+    each change is a conditional update, so concurrent passes do each thing once."""
+    try:
+        async with async_sessions()() as session:
+            changed = await retention.fail_overdue(session, settings)
+            changed += await retention.expire_due(session, settings)
+            await retention.purge_expired_files(session, settings)
+        for job in changed:
+            log.info("export job %s is now %s", job.id, job.status)
+            get_event_bus().publish(JobEvent(job.id, job.workspace_id, job.status))
+    except Exception:
+        log.exception("retention and time-limit pass failed")
 
 
 async def wake_unfinished(settings: Settings) -> None:

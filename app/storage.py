@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import shutil
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -18,6 +19,19 @@ def segment_dir(settings: Settings, datastream_id: int) -> Path:
 def artifact_dir(settings: Settings, job_id: str, attempt_token: str) -> Path:
     # One directory per attempt: a duplicate delivery never writes over the winner's files.
     return settings.storage_dir / "artifacts" / job_id / attempt_token
+
+
+def job_artifacts_dir(settings: Settings, job_id: str) -> Path:
+    """Every attempt's directory of one job."""
+    return settings.storage_dir / "artifacts" / job_id
+
+
+def remove_job_files(settings: Settings, job_id: str, paths: list[str] | None = None) -> None:
+    """Delete a job's files (its artifacts' paths, and every attempt's directory). Blocking;
+    idempotent: missing files are fine."""
+    for path in paths or []:
+        (settings.storage_dir / path).unlink(missing_ok=True)
+    shutil.rmtree(job_artifacts_dir(settings, job_id), ignore_errors=True)
 
 
 def _signature(key: bytes, artifact_id: str, expires: int) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dramatiq
 from dramatiq.middleware import Shutdown
@@ -64,7 +66,7 @@ def run_export_job(job_id: str) -> None:
         wake_export(job.id)
         _announce(job, "QUEUED")
         return
-    except (SchemaError, DecodeError, FileNotFoundError) as exc:
+    except (SchemaError, DecodeError, FileNotFoundError, job_runs.TimeLimitExceeded) as exc:
         _finish_failed(job, out_dir, str(exc))
         return
     except (OSError, OperationalError) as exc:
@@ -114,6 +116,7 @@ def _run(job: job_runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:
         compression=job.compression,
         output_dir=out_dir,
         filename_stem=f"{job.datastream_id}_{job.id}",
+        options=job.options,
     )
     last = 0.0
 
@@ -126,7 +129,19 @@ def _run(job: job_runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:
                 job_runs.record_progress(session, job, rows, byte_count)
             _announce(job, "RUNNING")
 
-    return run_export(request, on_progress)
+    return run_export(request, _with_time_limit(on_progress))
+
+
+def _with_time_limit(on_progress: Callable[..., None]) -> Callable[..., None]:
+    """Stop the export (TimeLimitExceeded: the job fails, its files are removed) once it has
+    run for `job_timeout_seconds`; checked at every batch, like cancellation."""
+    check = job_runs.time_limit_check()
+
+    def checked(*args: Any) -> None:
+        check()
+        on_progress(*args)
+
+    return checked
 
 
 def _remove_other_attempts(winner: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -123,7 +123,16 @@ def _segment_info(s: Segment) -> SegmentInfo:
     return SegmentInfo(s.path, s.min_ts, s.max_ts, s.row_count, s.byte_size)
 
 
-def estimate_rows(segments: Sequence[SegmentInfo], start_ns: int, end_ns: int) -> int:
+class TimeRangeRows(Protocol):
+    @property
+    def min_ts(self) -> int: ...
+    @property
+    def max_ts(self) -> int: ...
+    @property
+    def row_count(self) -> int: ...
+
+
+def estimate_rows(segments: Sequence[TimeRangeRows], start_ns: int, end_ns: int) -> int:
     """Rows in [start, end), assuming records are spread evenly inside each segment."""
     total = 0.0
     for s in segments:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -15,13 +17,16 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Datastream, ExportArtifact, ExportJob, Instrument
+from app.config import Settings, get_settings
+from app.db.models import Datastream, ExportArtifact, ExportJob, Instrument, Workspace
 from app.domain.auth import Principal
 from app.domain.catalog import estimate_rows, segments_in_range_async
 from app.domain.errors import DomainError, ErrorCode, UserError, user_error
+from app.domain.export_options import OptionsRequest, resolve_options
 from app.domain.export_schemas import ExportSchemaDef, applicability_errors, resolve_for_export
 from app.ids import new_id
 from app.timeutil import TimestampError, now_ns, parse_timestamp
+from workers.engine.compiler import LogicalType, SchemaError, SourceContext, compile_schema
 
 
 class JobStatus(str, Enum):
@@ -30,15 +35,21 @@ class JobStatus(str, Enum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     CANCELED = "CANCELED"
+    EXPIRED = "EXPIRED"  # succeeded, then its files were deleted after the retention period
 
     @property
     def terminal(self) -> bool:
-        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
+        return self in (
+            JobStatus.SUCCEEDED,
+            JobStatus.FAILED,
+            JobStatus.CANCELED,
+            JobStatus.EXPIRED,
+        )
 
 
 ACTIVE = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 FORMATS = ("CSV", "PARQUET", "JSONL")
-COMPRESSIONS = ("NONE", "GZIP")
+COMPRESSIONS = ("NONE", "GZIP", "ZSTD")
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class ExportRequest:
     format: str = "CSV"
     compression: str | None = None
     idempotency_key: str | None = None
+    options: OptionsRequest | None = None
 
 
 def parse_datastream_id(value: Any, field: str) -> int:
@@ -62,13 +74,24 @@ def parse_datastream_id(value: Any, field: str) -> int:
     return int(text)
 
 
-async def create_export(
-    session: AsyncSession, who: Principal, request: ExportRequest
-) -> tuple[ExportJob, bool]:
-    """Validate and record a job.
+@dataclass(frozen=True)
+class ValidatedExport:
+    datastream: Datastream
+    schema: ExportSchemaDef
+    snapshot: dict[str, Any]
+    start_ns: int
+    end_ns: int
+    format: str
+    compression: str
+    options: dict[str, Any]
+    fields: list[tuple[str, LogicalType]]
+    fingerprint: str
 
-    Returns (job, created); created is False when an idempotency key replays an earlier job.
-    """
+
+async def validate_export(
+    session: AsyncSession, who: Principal, request: ExportRequest
+) -> ValidatedExport:
+    """Every check of a request, all problems at once, and the resolved options."""
     errors: list[UserError] = []
     datastream = await _validated_datastream(session, request.datastream_id, errors)
     start_ns = _validated_time(request.start_time, "input.startTime", errors)
@@ -91,9 +114,14 @@ async def create_export(
         )
     except DomainError as exc:
         errors.extend(exc.errors)
+    fields: list[tuple[str, LogicalType]] | None = None
     if schema is not None and datastream is not None:
-        market = await _market(session, datastream)
-        errors.extend(applicability_errors(schema, datastream, market, "input.schema"))
+        instrument = await session.get(Instrument, datastream.instrument_id)
+        market = instrument.type if instrument is not None else ""
+        problems = applicability_errors(schema, datastream, market, "input.schema")
+        errors.extend(problems)
+        if not problems:
+            fields = _schema_fields(schema, datastream, instrument, market, errors)
     if request.format not in FORMATS:
         errors.append(
             UserError(
@@ -116,9 +144,18 @@ async def create_export(
             UserError(
                 ErrorCode.INVALID_ARGUMENT,
                 ("input", "compression"),
-                "Parquet files are compressed inside (zstd): use NONE",
+                "Parquet files are compressed inside: use NONE and formatOptions.compression",
             )
         )
+    options: dict[str, Any] = {}
+    if fields is not None and request.format in FORMATS:
+        options, problems = resolve_options(
+            request.options or OptionsRequest(),
+            request.format,
+            fields,
+            get_settings().max_export_rows,
+        )
+        errors.extend(problems)
     key = request.idempotency_key
     if key is not None and not 1 <= len(key) <= 200:
         errors.append(
@@ -135,15 +172,60 @@ async def create_export(
         and schema is not None
         and start_ns is not None
         and end_ns is not None
+        and fields is not None
     )
     snapshot = schema.snapshot()
     fingerprint = _fingerprint(
-        datastream.id, start_ns, end_ns, snapshot, request.format, compression
+        datastream.id, start_ns, end_ns, snapshot, request.format, compression, options
     )
+    return ValidatedExport(
+        datastream,
+        schema,
+        snapshot,
+        start_ns,
+        end_ns,
+        request.format,
+        compression,
+        options,
+        fields,
+        fingerprint,
+    )
+
+
+def _schema_fields(
+    schema: ExportSchemaDef,
+    datastream: Datastream,
+    instrument: Instrument | None,
+    market: str,
+    errors: list[UserError],
+) -> list[tuple[str, LogicalType]] | None:
+    """The columns this schema produces for this datastream (binding it is cheap)."""
+    context = SourceContext(
+        datastream.exchange_code, instrument.symbol if instrument else "", datastream.id, market
+    )
+    try:
+        return compile_schema(schema.snapshot(), context).fields
+    except SchemaError as exc:
+        errors.append(UserError(ErrorCode.INVALID_ARGUMENT, ("input", "schema"), str(exc)))
+        return None
+
+
+async def create_export(
+    session: AsyncSession, who: Principal, request: ExportRequest
+) -> tuple[ExportJob, bool]:
+    """Validate and record a job.
+
+    Returns (job, created); created is False when an idempotency key replays an earlier job.
+    """
+    checked = await validate_export(session, who, request)
+    key = request.idempotency_key
+    datastream, schema = checked.datastream, checked.schema
+    start_ns, end_ns, fingerprint = checked.start_ns, checked.end_ns, checked.fingerprint
     if key is not None:
         existing = await _by_idempotency_key(session, who.workspace_id, key)
         if existing is not None:
             return _replayed(existing, fingerprint), False
+    await _check_active_cap(session, who, key, get_settings())
     segments = await segments_in_range_async(session, datastream.id, start_ns, end_ns)
     job = ExportJob(
         id=new_id("export_job"),
@@ -151,11 +233,12 @@ async def create_export(
         datastream_id=datastream.id,
         status=JobStatus.QUEUED.value,
         schema_name=schema.name,
-        schema_snapshot=snapshot,
+        schema_snapshot=checked.snapshot,
         schema_id=schema.id,
         schema_version=schema.version,
-        format=request.format,
-        compression=compression,
+        options=checked.options,
+        format=checked.format,
+        compression=checked.compression,
         start_ns=start_ns,
         end_ns=end_ns,
         idempotency_key=key,
@@ -189,6 +272,79 @@ def _replayed(job: ExportJob, fingerprint: str) -> ExportJob:
     return job
 
 
+# retryAfter when no running job of the workspace gives a basis for an estimate, and bounds.
+DEFAULT_RETRY_AFTER_SECONDS = 10.0
+MAX_RETRY_AFTER_SECONDS = 300.0
+
+
+async def _check_active_cap(
+    session: AsyncSession, who: Principal, key: str | None, settings: Settings
+) -> None:
+    """At most `max_active_exports` queued or running jobs per workspace: RATE_LIMITED beyond.
+
+    The workspace row is locked first and held until the new job commits, so that two
+    concurrent creates at cap-1 cannot both pass: SELECT ... FOR UPDATE on PostgreSQL, and on
+    SQLite a no-op UPDATE, which takes the database's write lock (busy_timeout waits for it).
+    """
+    await _lock_workspace(session, who.workspace_id)
+    active = (
+        await session.execute(
+            select(
+                ExportJob.status,
+                ExportJob.started_at,
+                ExportJob.rows_written,
+                ExportJob.estimated_rows,
+            ).where(ExportJob.workspace_id == who.workspace_id, ExportJob.status.in_(ACTIVE))
+        )
+    ).all()
+    if len(active) < settings.max_active_exports:
+        return
+    if key is not None and await _by_idempotency_key(session, who.workspace_id, key):
+        return  # a concurrent request with this key won the race: the insert replays it
+    raise DomainError(
+        [
+            UserError(
+                ErrorCode.RATE_LIMITED,
+                ("input",),
+                f"this workspace already has {len(active)} queued or running exports, the "
+                f"limit is {settings.max_active_exports}: retry when one of them has finished",
+                retry_after=_retry_after(active, now_ns(), settings),
+            )
+        ]
+    )
+
+
+async def _lock_workspace(session: AsyncSession, workspace_id: str) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            update(Workspace)
+            .where(Workspace.id == workspace_id)
+            .values(name=Workspace.name)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        await session.execute(
+            select(Workspace.id).where(Workspace.id == workspace_id).with_for_update()
+        )
+
+
+def _retry_after(active: Sequence[Any], now: int, settings: Settings) -> float:
+    """Seconds until the soonest running job is expected to finish: its elapsed time scaled by
+    the rows still to write (a rough rate: estimated rows count messages), never beyond the
+    time limit that stops it anyway; whole seconds between 1 and MAX_RETRY_AFTER_SECONDS."""
+    estimates = []
+    for status, started_at, written, estimated in active:
+        if status != JobStatus.RUNNING.value or started_at is None:
+            continue
+        elapsed = max(0.0, (now - started_at) / 1e9)
+        left = max(0.0, settings.job_timeout_seconds - elapsed)
+        if written > 0:
+            left = min(left, elapsed * max(0, estimated - written) / written)
+        estimates.append(left)
+    seconds = min(estimates) if estimates else DEFAULT_RETRY_AFTER_SECONDS
+    return float(min(max(math.ceil(seconds), 1), MAX_RETRY_AFTER_SECONDS))
+
+
 async def _by_idempotency_key(
     session: AsyncSession, workspace_id: str, key: str
 ) -> ExportJob | None:
@@ -199,11 +355,6 @@ async def _by_idempotency_key(
             )
         )
     ).first()
-
-
-async def _market(session: AsyncSession, datastream: Datastream) -> str:
-    instrument = await session.get(Instrument, datastream.instrument_id)
-    return instrument.type if instrument is not None else ""
 
 
 def _fingerprint(*parts: Any) -> str:
@@ -269,25 +420,89 @@ async def cancel_export(session: AsyncSession, who: Principal, job_id: str) -> E
     return job
 
 
+@dataclass(frozen=True)
+class ListFilter:
+    """Which of a workspace's jobs to list: all given conditions hold; created in
+    [created_after, created_before)."""
+
+    status: str | None = None
+    datastream_id: int | None = None
+    format: str | None = None
+    created_after: int | None = None
+    created_before: int | None = None
+
+
+def list_cursor(job: ExportJob) -> str:
+    """A position in the listing: (created_at, id), unique and the sort key of both orders."""
+    return f"{job.created_at}:{job.id}"
+
+
+async def _cursor_position(session: AsyncSession, who: Principal, value: str) -> tuple[int, str]:
+    created, _, job_id = value.partition(":")
+    if job_id and created.isdigit():
+        return int(created), job_id
+    # A bare job id: the cursors of earlier releases.
+    job = await get_export(session, who, value)
+    if job is None:
+        raise user_error(ErrorCode.INVALID_ARGUMENT, "after", "after is not a cursor of this list")
+    return job.created_at, job.id
+
+
 async def list_exports(
     session: AsyncSession,
     who: Principal,
+    where: ListFilter,
     *,
-    status: str | None,
-    datastream_id: int | None,
-    before_id: str | None,
+    after: str | None,
     limit: int,
+    ascending: bool = False,
 ) -> tuple[list[ExportJob], int]:
-    """Newest first. IDs are UUIDv7, so ordering by id is ordering by creation time."""
+    """Ordered by creation time (newest first unless ascending), then id; keyset pagination
+    from `after` (a `list_cursor` value), so concurrent inserts never shift a page."""
+    if (
+        where.created_after is not None
+        and where.created_before is not None
+        and where.created_before <= where.created_after
+    ):
+        raise user_error(
+            ErrorCode.INVALID_ARGUMENT,
+            "createdBefore",
+            "createdBefore must be after createdAfter (the range is [createdAfter, createdBefore))",
+        )
     query = select(ExportJob).where(ExportJob.workspace_id == who.workspace_id)
-    if status:
-        query = query.where(ExportJob.status == status)
-    if datastream_id is not None:
-        query = query.where(ExportJob.datastream_id == datastream_id)
+    if where.status:
+        query = query.where(ExportJob.status == where.status)
+    if where.datastream_id is not None:
+        query = query.where(ExportJob.datastream_id == where.datastream_id)
+    if where.format:
+        query = query.where(ExportJob.format == where.format)
+    if where.created_after is not None:
+        query = query.where(ExportJob.created_at >= where.created_after)
+    if where.created_before is not None:
+        query = query.where(ExportJob.created_at < where.created_before)
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    if before_id is not None:
-        query = query.where(ExportJob.id < before_id)
-    rows = (await session.scalars(query.order_by(ExportJob.id.desc()).limit(limit))).all()
+    if after is not None:
+        created, job_id = await _cursor_position(session, who, after)
+        if ascending:
+            query = query.where(
+                or_(
+                    ExportJob.created_at > created,
+                    (ExportJob.created_at == created) & (ExportJob.id > job_id),
+                )
+            )
+        else:
+            query = query.where(
+                or_(
+                    ExportJob.created_at < created,
+                    (ExportJob.created_at == created) & (ExportJob.id < job_id),
+                )
+            )
+    order = (
+        (ExportJob.created_at.asc(), ExportJob.id.asc())
+        if ascending
+        else (ExportJob.created_at.desc(), ExportJob.id.desc())
+    )
+    rows = (await session.scalars(query.order_by(*order).limit(limit))).all()
     return list(rows), int(total)
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
 from app.db.models import Datastream, ExportArtifact, ExportJob, Instrument
 from app.domain.exports import JobStatus
 from app.ids import new_id
@@ -35,6 +38,7 @@ class ClaimedJob:
     symbol: str
     market: str
     schema_spec: dict[str, Any]
+    options: dict[str, Any]
     format: str
     compression: str
     start_ns: int
@@ -93,6 +97,7 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
         symbol=instrument.symbol if instrument else "",
         market=instrument.type if instrument else "",
         schema_spec=job.schema_snapshot,
+        options=job.options or {},
         format=job.format,
         compression=job.compression,
         start_ns=job.start_ns,
@@ -131,6 +136,7 @@ def succeed(session: Session, job: ClaimedJob, artifacts: list[PublishedArtifact
         .values(
             status=JobStatus.SUCCEEDED.value,
             finished_at=now,
+            expires_at=now + _retention_ns(),
             heartbeat_at=now,
             rows_written=rows,
             bytes_written=size,
@@ -155,6 +161,33 @@ def succeed(session: Session, job: ClaimedJob, artifacts: list[PublishedArtifact
     )
     session.commit()
     return True
+
+
+def _retention_ns() -> int:
+    """How long a succeeded job's files are kept; then the sweeper marks it EXPIRED."""
+    return int(get_settings().retention_seconds * 1e9)
+
+
+def time_limit_reason(limit_seconds: float) -> str:
+    """The reason of a job failed for running too long (by its worker or by the sweeper)."""
+    return f"export exceeded the time limit of {limit_seconds:g} s"
+
+
+class TimeLimitExceeded(Exception):
+    """The job ran longer than `job_timeout_seconds`: it fails with this message."""
+
+
+def time_limit_check() -> Callable[[], None]:
+    """A check to call often while the job runs (each progress callback): raises
+    TimeLimitExceeded once `job_timeout_seconds` have passed since this attempt started."""
+    limit = get_settings().job_timeout_seconds
+    deadline = time.monotonic() + limit
+
+    def check() -> None:
+        if time.monotonic() > deadline:
+            raise TimeLimitExceeded(time_limit_reason(limit))
+
+    return check
 
 
 def fail(session: Session, job: ClaimedJob, reason: str) -> bool:

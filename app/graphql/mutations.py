@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.scalars import JSON
 
-from app.domain import export_schemas, exports
+from app.domain import export_schemas, exports, retention
 from app.domain.errors import DomainError
 from app.events import JobEvent, get_event_bus
 from app.graphql.context import Context, authenticated
 from app.graphql.errors import UserError
+from app.graphql.option_inputs import (
+    DecimationInput,
+    ExportFilterInput,
+    SplitInput,
+    options_request,
+)
 from app.graphql.scalars import Timestamp
 from app.graphql.schema_types import (
     ExportSchema,
@@ -48,6 +55,54 @@ class CreateExportInput:
         description="Retry-safe key: the same key and request return the same job; "
         "the same key with a different request is a CONFLICT.",
     )
+    format_options: JSON | None = strawberry.field(
+        default=None,
+        description="Options of the chosen format (CSV: delimiter, header, quoting, nullString, "
+        "lineTerminator, timestampFormat; PARQUET: compression, compressionLevel, rowGroupSize, "
+        "dictionary, statistics, dataPageSize; JSONL: timestampFormat, decimals). Missing keys "
+        "get the server defaults, echoed on the job.",
+    )
+    columns: list[str] | None = strawberry.field(
+        default=None, description="A subset of the output columns, in the order wanted."
+    )
+    limit: int | None = strawberry.field(
+        default=None, description="At most this many rows (after filters); clamped to the maximum."
+    )
+    filter: ExportFilterInput | None = strawberry.field(
+        default=None, description="Only rows for which this holds."
+    )
+    decimation: DecimationInput | None = strawberry.field(
+        default=None, description="Aggregate rows into time buckets (e.g. OHLCV bars)."
+    )
+    split: SplitInput | None = strawberry.field(
+        default=None, description="Several files (by period, rows or bytes) and a manifest."
+    )
+
+
+def export_request(input: CreateExportInput) -> exports.ExportRequest:
+    """The domain request for createExport (and estimateExport): GraphQL shapes unwrapped."""
+    return exports.ExportRequest(
+        datastream_id=input.datastream_id,
+        start_time=input.start_time,
+        end_time=input.end_time,
+        schema=input.schema,
+        inline_schema=(
+            definition_to_spec(input.inline_schema, "input.inlineSchema")
+            if input.inline_schema is not None
+            else None
+        ),
+        format=input.format.name,
+        compression=input.compression.name if input.compression else None,
+        idempotency_key=input.idempotency_key,
+        options=options_request(
+            input.format_options,
+            input.columns,
+            input.limit,
+            input.filter,
+            input.decimation,
+            input.split,
+        ),
+    )
 
 
 @strawberry.type(description="Result of createExport.")
@@ -67,6 +122,19 @@ class CancelExportInput:
 class CancelExportPayload:
     export_job: ExportJob | None = strawberry.field(description="The job after cancellation.")
     user_errors: list[UserError] = strawberry.field(description="Why it could not be canceled.")
+
+
+@strawberry.input(description="Which job to delete.")
+class DeleteExportInput:
+    id: strawberry.ID = strawberry.field(description="Job id, `exp_<32 hex>`.")
+
+
+@strawberry.type(description="Result of deleteExport.")
+class DeleteExportPayload:
+    deleted_id: strawberry.ID | None = strawberry.field(
+        description="The id of the deleted job; null on errors."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it was not deleted.")
 
 
 @strawberry.input(description="A new schema; it is published as version 1.")
@@ -220,20 +288,7 @@ class Mutation(SchemaMutation):
         input: Annotated[CreateExportInput, strawberry.argument(description="What to export.")],
     ) -> CreateExportPayload:
         try:
-            request = exports.ExportRequest(
-                datastream_id=input.datastream_id,
-                start_time=input.start_time,
-                end_time=input.end_time,
-                schema=input.schema,
-                inline_schema=(
-                    definition_to_spec(input.inline_schema, "input.inlineSchema")
-                    if input.inline_schema is not None
-                    else None
-                ),
-                format=input.format.name,
-                compression=input.compression.name if input.compression else None,
-                idempotency_key=input.idempotency_key,
-            )
+            request = export_request(input)
             async with info.context.sessions() as session:
                 job, created = await exports.create_export(session, info.context.caller, request)
         except DomainError as exc:
@@ -262,3 +317,25 @@ class Mutation(SchemaMutation):
             )
         get_event_bus().publish(JobEvent(job.id, job.workspace_id, job.status))
         return CancelExportPayload(export_job=ExportJob.from_row(job), user_errors=[])
+
+    @authenticated(
+        description="Delete a job and its files at once, in any state: a queued or running "
+        "job is stopped first (as by cancelExport). Its download links stop working and it "
+        "no longer appears anywhere."
+    )
+    async def delete_export(
+        self,
+        info: Info,
+        input: Annotated[DeleteExportInput, strawberry.argument(description="Which job.")],
+    ) -> DeleteExportPayload:
+        try:
+            async with info.context.sessions() as session:
+                job = await retention.delete_export(
+                    session, info.context.caller, str(input.id), info.context.settings
+                )
+        except DomainError as exc:
+            return DeleteExportPayload(
+                deleted_id=None, user_errors=[UserError.from_domain(e) for e in exc.errors]
+            )
+        get_event_bus().publish(JobEvent(job.id, job.workspace_id, job.status))
+        return DeleteExportPayload(deleted_id=strawberry.ID(job.id), user_errors=[])

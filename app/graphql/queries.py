@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
 
 from app.domain import availability as availability_domain
 from app.domain import catalog, export_schemas, exports
+from app.domain import estimate as estimate_domain
 from app.domain import preview as preview_domain
 from app.domain.errors import DomainError
 from app.graphql.context import Context, authenticated
 from app.graphql.errors import ApiError, UserError
+from app.graphql.mutations import CreateExportInput, export_request
+from app.graphql.scalars import Long, Timestamp
 from app.graphql.schema_types import ExportSchema, ExportSchemaDefinitionInput, definition_to_spec
 from app.graphql.types import (
     Availability,
     Connection,
     Datastream,
+    ExportFormat,
     ExportJob,
     ExportStatus,
     Node,
@@ -24,6 +29,7 @@ from app.graphql.types import (
     make_connection,
 )
 from app.ids import id_prefix
+from app.timeutil import TimestampError, parse_timestamp
 
 Info = strawberry.Info[Context, None]
 
@@ -42,6 +48,22 @@ class ExportSchemaPreview:
     )
     user_errors: list[UserError] = strawberry.field(
         description="Why no preview could be made (bad schema, data it cannot read)."
+    )
+
+
+@strawberry.type(description="What an export would produce, estimated without running it.")
+class ExportEstimate:
+    estimated_rows: Long = strawberry.field(description="Rows the files would hold.")
+    estimated_bytes: Long = strawberry.field(description="Bytes the files would take.")
+    records_in_range: Long = strawberry.field(
+        description="Stored records in the time range (segment catalog)."
+    )
+    sampled_records: int = strawberry.field(
+        description="Records actually exported as a sample to measure rows per record and "
+        "bytes per row."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the request is invalid (the same errors createExport would give)."
     )
 
 
@@ -67,6 +89,24 @@ def cursor_value(after: str | None) -> str | None:
     if value is None:
         raise ApiError("after is not a cursor from this API", "INVALID_ARGUMENT", field="after")
     return value
+
+
+@strawberry.enum(description="How a list of export jobs is sorted.")
+class ExportJobOrder(Enum):
+    CREATED_AT_DESC = strawberry.enum_value(
+        "CREATED_AT_DESC", description="Newest first (the default)."
+    )
+    CREATED_AT_ASC = strawberry.enum_value("CREATED_AT_ASC", description="Oldest first.")
+
+
+def timestamp_arg(value: object, field: str) -> int | None:
+    """Timestamp arguments arrive parsed (an int), or as given when they could not be."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    try:
+        return parse_timestamp(value)
+    except TimestampError as exc:
+        raise ApiError(str(exc), "INVALID_ARGUMENT", field=field) from None
 
 
 def datastream_id_arg(value: object, field: str) -> int:
@@ -206,6 +246,39 @@ class Query:
             return await _custom_schema(session, row) if row is not None else None
 
     @authenticated(
+        description="Estimate the rows and bytes of an export (from the segment catalog and a "
+        "small sample) without creating a job, so a dashboard can warn about huge requests."
+    )
+    async def estimate_export(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateExportInput, strawberry.argument(description="The export to estimate.")
+        ],
+    ) -> ExportEstimate:
+        try:
+            request = export_request(input)
+            async with info.context.sessions() as session:
+                found = await estimate_domain.estimate_export(
+                    session, info.context.settings, info.context.caller, request
+                )
+        except DomainError as exc:
+            return ExportEstimate(
+                estimated_rows=0,
+                estimated_bytes=0,
+                records_in_range=0,
+                sampled_records=0,
+                user_errors=[UserError.from_domain(e) for e in exc.errors],
+            )
+        return ExportEstimate(
+            estimated_rows=found.rows,
+            estimated_bytes=found.bytes,
+            records_in_range=found.records,
+            sampled_records=found.sampled_records,
+            user_errors=[],
+        )
+
+    @authenticated(
         description="The first rows a schema (saved, or given inline while editing) produces "
         "on a datastream, without creating a job."
     )
@@ -274,7 +347,10 @@ class Query:
             job = await exports.get_export(session, info.context.caller, str(id))
         return ExportJob.from_row(job) if job else None
 
-    @authenticated(description="Your export jobs, newest first.")
+    @authenticated(
+        description="Your export jobs, filtered (all conditions hold), newest first unless "
+        "orderBy says otherwise."
+    )
     async def export_jobs(
         self,
         info: Info,
@@ -284,6 +360,21 @@ class Query:
         datastream_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only jobs of this datastream.")
         ] = None,
+        format: Annotated[
+            ExportFormat | None, strawberry.argument(description="Only jobs with this format.")
+        ] = None,
+        created_after: Annotated[
+            Timestamp | None,
+            strawberry.argument(description="Only jobs created at or after this time."),
+        ] = None,
+        created_before: Annotated[
+            Timestamp | None,
+            strawberry.argument(description="Only jobs created before this time (exclusive)."),
+        ] = None,
+        order_by: Annotated[
+            ExportJobOrder,
+            strawberry.argument(description="By creation time, then id; default newest first."),
+        ] = ExportJobOrder.CREATED_AT_DESC,
         first: Annotated[
             int | None, strawberry.argument(description="Page size (default 20).")
         ] = None,
@@ -292,23 +383,34 @@ class Query:
         ] = None,
     ) -> Connection[ExportJob]:
         limit = page_size(info, first)
-        before_id = cursor_value(after)
-        ds_id = (
-            datastream_id_arg(datastream_id, "datastreamId") if datastream_id is not None else None
+        after_value = cursor_value(after)
+        where = exports.ListFilter(
+            status=status.name if status else None,
+            datastream_id=(
+                datastream_id_arg(datastream_id, "datastreamId")
+                if datastream_id is not None
+                else None
+            ),
+            format=format.name if format else None,
+            created_after=timestamp_arg(created_after, "createdAfter"),
+            created_before=timestamp_arg(created_before, "createdBefore"),
         )
-        async with info.context.sessions() as session:
-            rows, total = await exports.list_exports(
-                session,
-                info.context.caller,
-                status=status.name if status else None,
-                datastream_id=ds_id,
-                before_id=before_id,
-                limit=limit + 1,
-            )
-        nodes = [ExportJob.from_row(r) for r in rows[:limit]]
+        try:
+            async with info.context.sessions() as session:
+                rows, total = await exports.list_exports(
+                    session,
+                    info.context.caller,
+                    where,
+                    after=after_value,
+                    limit=limit + 1,
+                    ascending=order_by == ExportJobOrder.CREATED_AT_ASC,
+                )
+        except DomainError as exc:
+            error = exc.errors[0]
+            raise ApiError(error.message, error.code.value, field=".".join(error.field)) from None
         return make_connection(
-            nodes,
-            [str(n.id) for n in nodes],
+            [ExportJob.from_row(r) for r in rows[:limit]],
+            [exports.list_cursor(r) for r in rows[:limit]],
             total,
             has_next=len(rows) > limit,
             has_previous=after is not None,

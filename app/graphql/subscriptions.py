@@ -97,6 +97,8 @@ class Subscription:
             while True:
                 async with info.context.sessions() as session:
                     jobs = await exports.jobs_by_ids(session, caller, sorted(changed))
+                for gone in changed.difference(j.id for j in jobs):
+                    seen.pop(gone, None)  # deleted: it will never change again
                 for job in jobs:
                     state = _state(job)
                     if seen.get(job.id) == state:

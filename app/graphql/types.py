@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.scalars import JSON
 
 from app.db import models
 from app.domain.availability import Availability as AvailabilityData
@@ -156,6 +157,19 @@ class ExportJobSchema:
     columns: list[str] = strawberry.field(description="Output columns of the snapshot.")
 
 
+@strawberry.type(description="An export's options as resolved at creation (null: not used).")
+class ExportJobOptions:
+    columns: list[str] | None = strawberry.field(description="Selected columns, in file order.")
+    limit: int | None = strawberry.field(description="Row limit after clamping.")
+    filter: JSON | None = strawberry.field(
+        description="Filter tree; timestamps as nanoseconds, decimals as exact text."
+    )
+    decimation: JSON | None = strawberry.field(
+        description="Decimation with intervalNs and every default filled in."
+    )
+    split: JSON | None = strawberry.field(description="How the files are split.")
+
+
 @strawberry.enum(description="Lifecycle of an export job.")
 class ExportStatus(Enum):
     QUEUED = strawberry.enum_value("QUEUED", description="Recorded, waiting for a worker.")
@@ -166,6 +180,11 @@ class ExportStatus(Enum):
     )
     CANCELED = strawberry.enum_value(
         "CANCELED", description="Canceled on request; no files (terminal)."
+    )
+    EXPIRED = strawberry.enum_value(
+        "EXPIRED",
+        description="Succeeded, then its files were deleted at `expiresAt` (the retention "
+        "period); no artifacts, and its download links no longer work (terminal).",
     )
 
 
@@ -182,6 +201,7 @@ class ExportFormat(Enum):
 class Compression(Enum):
     NONE = strawberry.enum_value("NONE", description="Uncompressed (always for Parquet).")
     GZIP = strawberry.enum_value("GZIP", description="gzip; the default for CSV and JSON lines.")
+    ZSTD = strawberry.enum_value("ZSTD", description="Zstandard (`.zst`), for CSV and JSON lines.")
 
 
 @strawberry.type(description="How far a job has come.")
@@ -222,10 +242,21 @@ class ExportJob(Node):
     finished_at: Timestamp | None = strawberry.field(
         description="When it reached a terminal state."
     )
+    expires_at: Timestamp | None = strawberry.field(
+        description="When its files are deleted and it becomes EXPIRED (retention); null "
+        "unless it SUCCEEDED or EXPIRED.",
+    )
     idempotency_key: str | None = strawberry.field(
         description="The key it was created with, if any."
     )
     attempts: int = strawberry.field(description="How many times a worker has started it.")
+    format_options: JSON = strawberry.field(
+        description="The format's options with every server default filled in: pin these to "
+        "get the same files later."
+    )
+    options: ExportJobOptions = strawberry.field(
+        description="Column selection, limit, filter, decimation and split, as resolved."
+    )
     progress: ExportProgress = strawberry.field(description="Rows and bytes written so far.")
 
     @strawberry.field(description="Produced files; empty until the job SUCCEEDED.")
@@ -270,8 +301,17 @@ class ExportJob(Node):
             created_at=job.created_at,
             started_at=job.started_at,
             finished_at=job.finished_at,
+            expires_at=job.expires_at,
             idempotency_key=job.idempotency_key,
             attempts=job.attempts,
+            format_options=(job.options or {}).get("formatOptions", {}),
+            options=ExportJobOptions(
+                columns=(job.options or {}).get("columns"),
+                limit=(job.options or {}).get("limit"),
+                filter=(job.options or {}).get("filter"),
+                decimation=(job.options or {}).get("decimation"),
+                split=(job.options or {}).get("split"),
+            ),
             progress=ExportProgress(
                 rows_written=job.rows_written,
                 bytes_written=job.bytes_written,

@@ -234,6 +234,10 @@ class CompiledSchema:
     fields: list[tuple[str, LogicalType]] = field(default_factory=list)
 
     def apply(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
+        return self.apply_with_times(batch)[0]
+
+    def apply_with_times(self, batch: pa.RecordBatch | pa.Table) -> tuple[pa.Table, pa.Array]:
+        """The output rows and each row's collection timestamp (ns)."""
         raw = _contiguous(batch.column("data"))
         state = _Batch(_contiguous(batch.column("collection_timestamp_ns")), raw, None)
         if self.decode_tree.fields:
@@ -246,7 +250,8 @@ class CompiledSchema:
             else self._data(column, state)
             for column in self.columns
         ]
-        return pa.Table.from_arrays(arrays, names=[c.name for c in self.columns])
+        times = state.timestamps if state.parents is None else state.timestamps.take(state.parents)
+        return pa.Table.from_arrays(arrays, names=[c.name for c in self.columns]), times
 
     # -- decoding -------------------------------------------------------------------------
     def _decode(self, state: _Batch) -> Any:

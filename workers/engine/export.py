@@ -1,18 +1,30 @@
-"""Run one export: scan -> apply schema -> write, streaming, then publish the file atomically."""
+"""Run one export: scan -> apply schema -> filter -> decimate -> limit -> write, streaming,
+then publish every file atomically (temporary names until all of them are complete)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from workers.engine.compiler import SourceContext, compile_schema
+from workers.engine.pipeline import Decimator, Fields, Rows, compile_filter
 from workers.engine.segments import SegmentFile, scan
-from workers.engine.writers import content_type, file_suffix, open_writer
+from workers.engine.writers import ArtifactWriter, content_type, file_suffix, open_writer
+
+MANIFEST_TYPE = "application/json"
+# With maxBytesPerFile, rows go to the file in slices this big, so a file overshoots the
+# limit by at most one slice's bytes.
+BYTES_CHECK_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,7 @@ class ExportRequest:
     compression: str
     output_dir: Path
     filename_stem: str
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,8 @@ class ArtifactFile:
     byte_size: int
     row_count: int
     sha256: str
+    from_ns: int | None = None
+    to_ns: int | None = None
 
 
 # Called after every batch with (rows written, bytes written); raising stops the export.
@@ -44,34 +59,248 @@ ProgressCallback = Callable[[int, int], None]
 
 def run_export(request: ExportRequest, on_progress: ProgressCallback) -> list[ArtifactFile]:
     compiled = compile_schema(request.schema_spec, request.context)
-    filename = f"{request.filename_stem}.{file_suffix(request.format, request.compression)}"
-    request.output_dir.mkdir(parents=True, exist_ok=True)
-    final = request.output_dir / filename
-    temp = request.output_dir / f".{filename}.partial"
-    writer = open_writer(request.format, request.compression, compiled.fields, temp)
+    options = request.options
+    fields = compiled.fields
+    mask = compile_filter(options["filter"], dict(fields)) if options.get("filter") else None
+    decimator = Decimator(options["decimation"], fields) if options.get("decimation") else None
+    output_fields = decimator.fields if decimator is not None else fields
+    if options.get("columns"):
+        types = dict(output_fields)
+        output_fields = [(name, types[name]) for name in options["columns"]]
+    limit = options.get("limit")
+    files = _FileSet(request, output_fields)
     rows = 0
+
+    def emit(chunk: Rows) -> bool:
+        """Write a chunk; False once the row limit is reached."""
+        nonlocal rows
+        if limit is not None and rows + chunk.num_rows > limit:
+            chunk = chunk.slice(0, limit - rows)
+        files.write(chunk)
+        rows += chunk.num_rows
+        on_progress(rows, files.bytes_written())
+        return limit is None or rows < limit
+
     try:
         for records in scan(request.segments, request.start_ns, request.end_ns):
-            table = compiled.apply(records)
-            writer.write(table)
-            rows += table.num_rows
-            on_progress(rows, writer.bytes_written())
-        writer.close()
-        _fsync(temp)
-        digest = _sha256(temp)
-        temp.replace(final)
+            table, times = compiled.apply_with_times(records)
+            chunk = Rows(table, times)
+            if mask is not None:
+                chunk = chunk.take(mask(chunk.table))
+            if decimator is not None:
+                chunk = decimator.push(chunk)
+            if not emit(chunk):
+                break
+        else:
+            if decimator is not None:
+                emit(decimator.finish())
+        artifacts = files.publish()
     except BaseException:
-        with contextlib.suppress(Exception):
-            writer.close()
-        temp.unlink(missing_ok=True)
+        files.discard()
         raise
-    size = final.stat().st_size
-    on_progress(rows, size)
-    return [
-        ArtifactFile(
-            final, filename, content_type(request.format, request.compression), size, rows, digest
+    on_progress(rows, sum(a.byte_size for a in artifacts))
+    return artifacts
+
+
+@dataclass
+class _OpenFile:
+    writer: ArtifactWriter
+    temp: Path
+    period: tuple[int, int] | None
+    rows: int = 0
+    first_ns: int | None = None
+    last_ns: int | None = None
+    byte_size: int = 0
+
+
+class _FileSet:
+    """One file, or many when the export is split by period, rows or bytes."""
+
+    def __init__(self, request: ExportRequest, fields: Fields) -> None:
+        self.request = request
+        self.fields = fields
+        split = request.options.get("split") or {}
+        self.split = bool(split)
+        self.by: str | None = split.get("by")
+        self.max_rows: int | None = split.get("maxRowsPerFile")
+        self.max_bytes: int | None = split.get("maxBytesPerFile")
+        self.current: _OpenFile | None = None
+        self.closed: list[_OpenFile] = []
+        request.output_dir.mkdir(parents=True, exist_ok=True)
+        if not self.split:
+            self.current = self._open(None)
+
+    def write(self, chunk: Rows) -> None:
+        if not self.split:
+            self._append(chunk)
+            return
+        if chunk.num_rows == 0:
+            return
+        for period, part in self._by_period(chunk):
+            if self.current is not None and self.current.period != period:
+                self._close()
+            while part.num_rows:
+                if self.current is None:
+                    self.current = self._open(period)
+                room = part.num_rows
+                if self.max_rows is not None:
+                    room = min(room, self.max_rows - self.current.rows)
+                if self.max_bytes is not None:
+                    room = min(room, BYTES_CHECK_ROWS)
+                self._append(part.slice(0, room))
+                part = part.slice(room)
+                full_rows = self.max_rows is not None and self.current.rows >= self.max_rows
+                full_bytes = (
+                    self.max_bytes is not None
+                    and self.current.writer.bytes_written() >= self.max_bytes
+                )
+                if full_rows or full_bytes:
+                    self._close()
+
+    def _by_period(self, chunk: Rows) -> list[tuple[tuple[int, int] | None, Rows]]:
+        if self.by is None:
+            return [(None, chunk)]
+        stamps = chunk.time.cast(pa.timestamp("ns", "UTC"))
+        unit = self.by.lower()
+        starts = pc.floor_temporal(stamps, unit=unit, week_starts_monday=True).cast(pa.int64())
+        ends = pc.run_end_encode(starts).run_ends.to_pylist()
+        parts: list[tuple[tuple[int, int] | None, Rows]] = []
+        begin = 0
+        for end in ends:
+            start_ns = starts[begin].as_py()
+            after = pa.scalar(start_ns, pa.timestamp("ns", "UTC"))
+            stop = pc.ceil_temporal(
+                pa.array([after]), unit=unit, week_starts_monday=True, ceil_is_strictly_greater=True
+            )
+            parts.append(
+                ((start_ns, stop.cast(pa.int64())[0].as_py()), chunk.slice(begin, end - begin))
+            )
+            begin = end
+        return parts
+
+    def _open(self, period: tuple[int, int] | None) -> _OpenFile:
+        index = len(self.closed)
+        suffix = file_suffix(self.request.format, self.request.compression)
+        temp = self.request.output_dir / f".part-{index:05d}.{suffix}.partial"
+        writer = open_writer(
+            self.request.format,
+            self.request.compression,
+            self.fields,
+            temp,
+            self.request.options.get("formatOptions"),
         )
-    ]
+        return _OpenFile(writer, temp, period)
+
+    def _append(self, chunk: Rows) -> None:
+        assert self.current is not None
+        current = self.current
+        if chunk.num_rows == 0:
+            return
+        current.writer.write(chunk.table.select([n for n, _ in self.fields]))
+        current.rows += chunk.num_rows
+        if current.first_ns is None:
+            current.first_ns = chunk.time[0].as_py()
+        current.last_ns = chunk.time[-1].as_py()
+
+    def _close(self) -> None:
+        if self.current is not None:
+            self.current.writer.close()
+            self.closed.append(self.current)
+            self.current = None
+
+    def bytes_written(self) -> int:
+        done = sum(f.temp.stat().st_size for f in self.closed)
+        return done + (self.current.writer.bytes_written() if self.current else 0)
+
+    def publish(self) -> list[ArtifactFile]:
+        self._close()
+        artifacts = []
+        used: set[str] = set()
+        for file in self.closed:
+            name = self._final_name(file, used)
+            artifacts.append(
+                _published(file.temp, self.request.output_dir / name, self._type(), file)
+            )
+        if self.split:
+            artifacts.append(self._manifest(artifacts))
+        return artifacts
+
+    def _type(self) -> str:
+        return content_type(self.request.format, self.request.compression)
+
+    def _final_name(self, file: _OpenFile, used: set[str]) -> str:
+        suffix = file_suffix(self.request.format, self.request.compression)
+        if not self.split:
+            name = f"{self.request.filename_stem}.{suffix}"
+        else:
+            low, high = file.period or (file.first_ns or 0, (file.last_ns or 0) + 1)
+            if self.max_rows is not None or self.max_bytes is not None:
+                low, high = file.first_ns or low, (file.last_ns or low) + 1
+            low, high = max(low, self.request.start_ns), min(high, self.request.end_ns)
+            stem = f"{self.request.context.datastream_id}_{_stamp(low)}_{_stamp(high)}"
+            name = f"{stem}.{suffix}"
+            counter = 2
+            while name in used:
+                name = f"{stem}_{counter}.{suffix}"
+                counter += 1
+        used.add(name)
+        return name
+
+    def _manifest(self, artifacts: list[ArtifactFile]) -> ArtifactFile:
+        body = {
+            "datastreamId": self.request.context.datastream_id,
+            "format": self.request.format,
+            "compression": self.request.compression,
+            "startTime": self.request.start_ns,
+            "endTime": self.request.end_ns,
+            "rowCount": sum(a.row_count for a in artifacts),
+            "files": [
+                {
+                    "filename": a.filename,
+                    "fromTime": a.from_ns,
+                    "toTime": a.to_ns,
+                    "rowCount": a.row_count,
+                    "byteSize": a.byte_size,
+                    "sha256": a.sha256,
+                }
+                for a in artifacts
+            ],
+        }
+        name = f"{self.request.filename_stem}.manifest.json"
+        temp = self.request.output_dir / f".{name}.partial"
+        temp.write_text(json.dumps(body, indent=2) + "\n")
+        return _published(temp, self.request.output_dir / name, MANIFEST_TYPE, None)
+
+    def discard(self) -> None:
+        for file in [*self.closed, *([self.current] if self.current else [])]:
+            with contextlib.suppress(Exception):
+                file.writer.close()
+            file.temp.unlink(missing_ok=True)
+        for leftover in self.request.output_dir.glob(".*.partial"):
+            leftover.unlink(missing_ok=True)
+
+
+def _published(temp: Path, final: Path, kind: str, file: _OpenFile | None) -> ArtifactFile:
+    _fsync(temp)
+    digest = _sha256(temp)
+    temp.replace(final)
+    return ArtifactFile(
+        final,
+        final.name,
+        kind,
+        final.stat().st_size,
+        file.rows if file is not None else 0,
+        digest,
+        file.first_ns if file is not None else None,
+        (file.last_ns + 1) if file is not None and file.last_ns is not None else None,
+    )
+
+
+def _stamp(ns: int) -> str:
+    """Compact UTC time for file names: 20240115T080000Z, with nanoseconds only if needed."""
+    seconds, nanos = divmod(ns, 10**9)
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{text}{'.' + f'{nanos:09d}'.rstrip('0') if nanos else ''}Z"
 
 
 def _fsync(path: Path) -> None:

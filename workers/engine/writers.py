@@ -27,14 +27,16 @@ CONTENT_TYPES = {
     "JSONL": "application/x-ndjson",
     "PARQUET": "application/vnd.apache.parquet",
 }
+COMPRESSION_SUFFIXES = {"NONE": "", "GZIP": ".gz", "ZSTD": ".zst"}
+COMPRESSION_TYPES = {"GZIP": "application/gzip", "ZSTD": "application/zstd"}
 
 
 def file_suffix(fmt: str, compression: str) -> str:
-    return EXTENSIONS[fmt] + (".gz" if compression == "GZIP" else "")
+    return EXTENSIONS[fmt] + COMPRESSION_SUFFIXES[compression]
 
 
 def content_type(fmt: str, compression: str) -> str:
-    return "application/gzip" if compression == "GZIP" else CONTENT_TYPES[fmt]
+    return COMPRESSION_TYPES.get(compression, CONTENT_TYPES[fmt])
 
 
 def parquet_type(logical: LogicalType) -> pa.DataType:
@@ -57,19 +59,20 @@ GZIP_LEVEL = 6  # ~5x faster than level 9 for a few percent more bytes
 
 
 class _StreamWriter:
-    """A file, optionally gzip-compressed; bytes_written counts what reached the file."""
+    """A file, optionally gzip- or zstd-compressed; bytes_written counts what reached the file."""
 
     def __init__(self, path: Path, compression: str) -> None:
         self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
-        # No mtime and no file name in the header (the temporary name differs per attempt):
-        # identical content gives identical bytes, so a retried job has the same sha256.
-        self._stream: Any = (
-            gzip.GzipFile(
+        self._stream: Any = self._file
+        if compression == "GZIP":
+            # No mtime and no file name in the header (the temporary name differs per
+            # attempt): identical content gives identical bytes, so a retry has the same sha256.
+            self._stream = gzip.GzipFile(
                 filename="", fileobj=self._file, mode="wb", compresslevel=GZIP_LEVEL, mtime=0
             )
-            if compression == "GZIP"
-            else self._file
-        )
+        elif compression == "ZSTD":
+            # Arrow's default zstd level (fast); streaming, so memory stays bounded.
+            self._stream = pa.CompressedOutputStream(pa.PythonFile(self._file, mode="w"), "zstd")
 
     def bytes_written(self) -> int:
         return int(self._file.tell())
@@ -81,24 +84,53 @@ class _StreamWriter:
             self._file.close()
 
 
+_QUOTING = {"needed": "needed", "all": "all_valid", "none": "none"}
+
+
 class CsvWriter(_StreamWriter):
-    def __init__(self, path: Path, compression: str, fields: Fields) -> None:
+    def __init__(
+        self, path: Path, compression: str, fields: Fields, options: dict[str, Any]
+    ) -> None:
         super().__init__(path, compression)
         self._fields = fields
-        self._stream.write((",".join(name for name, _ in fields) + "\n").encode())
-        self._options = pcsv.WriteOptions(include_header=False, quoting_style="needed")
+        self._times = options.get("timestampFormat", "ns")
+        delimiter = options.get("delimiter", ",")
+        quoting = options.get("quoting", "needed")
+        eol = options.get("lineTerminator", "\n")
+        self._options = pcsv.WriteOptions(
+            include_header=False,
+            delimiter=delimiter,
+            quoting_style=_QUOTING[quoting],
+            null_string=options.get("nullString", ""),
+            eol=eol,
+        )
+        if options.get("header", True):
+            names = [_csv_name(name, delimiter, quoting) for name, _ in fields]
+            self._stream.write((delimiter.join(names) + eol).encode())
 
     def write(self, table: pa.Table) -> None:
-        columns = [_as_text(table.column(name), logical) for name, logical in self._fields]
+        if table.num_rows == 0:
+            return
+        columns = [_as_text(table.column(n), t, self._times) for n, t in self._fields]
         pcsv.write_csv(
             pa.table(columns, names=[n for n, _ in self._fields]), self._stream, self._options
         )
 
 
+def _csv_name(name: str, delimiter: str, quoting: str) -> str:
+    if quoting == "all" or any(c in name for c in (delimiter, '"', "\n", "\r")):
+        return '"' + name.replace('"', '""') + '"'
+    return name
+
+
 class JsonLinesWriter(_StreamWriter):
-    def __init__(self, path: Path, compression: str, fields: Fields) -> None:
+    def __init__(
+        self, path: Path, compression: str, fields: Fields, options: dict[str, Any]
+    ) -> None:
         super().__init__(path, compression)
         self._fields = fields
+        self._times = options.get("timestampFormat", "ns")
+        self._decimal_numbers = options.get("decimals", "string") == "number"
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -107,42 +139,80 @@ class JsonLinesWriter(_StreamWriter):
         for index, (name, logical) in enumerate(self._fields):
             key = json.dumps(name) + ":"
             parts.append(("{" if index == 0 else ",") + key)
-            parts.append(_json_fragment(table.column(name), logical))
+            parts.append(self._fragment(table.column(name), logical))
         parts.append("}\n")
         lines = pc.binary_join_element_wise(*parts, "")
         if isinstance(lines, pa.ChunkedArray):
             lines = lines.combine_chunks()
         self._stream.write(lines.buffers()[2][: pc.sum(pc.binary_length(lines)).as_py()])
 
+    def _fragment(self, values: Any, logical: LogicalType) -> Any:
+        if logical.kind == "timestamp" and self._times == "iso":
+            return _json_strings(_as_text(values, logical, "iso"))
+        if logical.kind == "timestamp":
+            return pc.fill_null(
+                pc.cast(_as_text(values, logical, self._times), pa.string()), "null"
+            )
+        if logical.kind == "decimal" and self._decimal_numbers:
+            return pc.fill_null(pc.cast(values, pa.string()), "null")
+        return _json_fragment(values, logical)
+
 
 class ParquetArtifactWriter:
-    def __init__(self, path: Path, fields: Fields) -> None:
+    def __init__(self, path: Path, fields: Fields, options: dict[str, Any]) -> None:
         self._fields = fields
         self._schema = pa.schema([pa.field(n, parquet_type(t)) for n, t in fields])
         self._file = pa.OSFile(str(path), "wb")
-        self._writer = pq.ParquetWriter(self._file, self._schema, compression="zstd")
+        self._row_group_size = int(options.get("rowGroupSize", 1_000_000))
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        self._writer = pq.ParquetWriter(
+            self._file,
+            self._schema,
+            compression=options.get("compression", "zstd"),
+            compression_level=options.get("compressionLevel"),
+            use_dictionary=options.get("dictionary", True),
+            write_statistics=options.get("statistics", True),
+            data_page_size=options.get("dataPageSize"),
+        )
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
         columns = [_as_parquet(table.column(n), t) for n, t in self._fields]
-        self._writer.write_table(pa.Table.from_arrays(columns, schema=self._schema))
+        self._pending.append(pa.Table.from_arrays(columns, schema=self._schema))
+        self._pending_rows += table.num_rows
+        # Batches are small; row groups of rowGroupSize rows make files readers like.
+        while self._pending_rows >= self._row_group_size:
+            self._flush(self._row_group_size)
+
+    def _flush(self, rows: int) -> None:
+        merged = pa.concat_tables(self._pending)
+        self._writer.write_table(merged.slice(0, rows), row_group_size=rows)
+        rest = merged.slice(rows)
+        self._pending = [rest] if rest.num_rows else []
+        self._pending_rows = rest.num_rows
 
     def bytes_written(self) -> int:
         return int(self._file.tell())
 
     def close(self) -> None:
+        if self._pending_rows:
+            self._flush(self._pending_rows)
         self._writer.close()
         if not self._file.closed:
             self._file.close()
 
 
-def open_writer(fmt: str, compression: str, fields: Fields, path: Path) -> ArtifactWriter:
+def open_writer(
+    fmt: str, compression: str, fields: Fields, path: Path, options: dict[str, Any] | None = None
+) -> ArtifactWriter:
+    options = options or {}
     if fmt == "CSV":
-        return CsvWriter(path, compression, fields)
+        return CsvWriter(path, compression, fields, options)
     if fmt == "JSONL":
-        return JsonLinesWriter(path, compression, fields)
-    return ParquetArtifactWriter(path, fields)
+        return JsonLinesWriter(path, compression, fields, options)
+    return ParquetArtifactWriter(path, fields, options)
 
 
 def _as_parquet(values: Any, logical: LogicalType) -> Any:
@@ -151,12 +221,18 @@ def _as_parquet(values: Any, logical: LogicalType) -> Any:
     return pc.cast(values, parquet_type(logical))
 
 
-def _as_text(values: Any, logical: LogicalType) -> Any:
+_TIME_DIVISORS = {"ns": 1, "us": 1_000, "ms": 1_000_000}
+
+
+def _as_text(values: Any, logical: LogicalType, times: str = "ns") -> Any:
     # Decimals as text keep the source's exact digits; numbers stay numbers (unquoted).
     if logical.kind == "decimal":
         return pc.cast(values, pa.string())
     if logical.kind == "timestamp":
-        return pc.cast(values, pa.int64())
+        nanos = pc.cast(values, pa.int64())
+        if times == "iso":
+            return pc.strftime(nanos.cast(pa.timestamp("ns", "UTC")), "%Y-%m-%dT%H:%M:%SZ")
+        return pc.divide(nanos, _TIME_DIVISORS[times]) if times != "ns" else nanos
     return values
 
 

@@ -1,0 +1,244 @@
+"""Validate and resolve an export's options against the columns its schema produces: format
+options, column selection, row limit, filters, decimation and splitting. Every problem is a
+user error naming its field; the result is the resolved options the job stores and echoes."""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.domain.errors import ErrorCode, UserError
+from app.timeutil import parse_timestamp
+from workers.engine.compiler import LogicalType
+from workers.engine.options import (
+    AGGREGATES,
+    FILTER_OPS,
+    decimated_fields,
+    interval_ns,
+    numeric,
+    resolve_format_options,
+)
+
+SPLIT_PERIODS = ("HOUR", "DAY", "WEEK", "MONTH")
+FILLS = ("none", "previous", "null")
+MIN_BYTES_PER_FILE = 1024
+
+
+@dataclass
+class OptionsRequest:
+    format_options: dict[str, Any] | None = None
+    columns: list[str] | None = None
+    limit: int | None = None
+    filter: dict[str, Any] | None = None
+    decimation: dict[str, Any] | None = None
+    split: dict[str, Any] | None = None
+
+
+@dataclass
+class _Check:
+    errors: list[UserError] = field(default_factory=list)
+
+    def fail(self, where: str, message: str, code: ErrorCode = ErrorCode.INVALID_ARGUMENT) -> None:
+        self.errors.append(UserError(code, tuple(where.split(".")), message))
+
+
+def resolve_options(
+    request: OptionsRequest,
+    fmt: str,
+    fields: list[tuple[str, LogicalType]],
+    max_rows: int,
+) -> tuple[dict[str, Any], list[UserError]]:
+    check = _Check()
+    format_options, issues = resolve_format_options(fmt, request.format_options)
+    for issue in issues:
+        check.fail(".".join(filter(None, ("input.formatOptions", issue.field))), issue.message)
+    resolved: dict[str, Any] = {"formatOptions": format_options}
+    types = dict(fields)
+    if request.filter is not None:
+        resolved["filter"] = _filter(check, request.filter, types, "input.filter")
+    output = fields
+    if request.decimation is not None:
+        decimation = _decimation(check, request.decimation, types)
+        if decimation is not None:
+            resolved["decimation"] = decimation
+            output = decimated_fields(decimation, fields)
+    if request.columns is not None:
+        resolved["columns"] = _columns(check, request.columns, [n for n, _ in output])
+    if request.limit is not None:
+        if request.limit < 1:
+            check.fail("input.limit", "limit must be at least 1")
+        resolved["limit"] = max(1, min(request.limit, max_rows))
+    if request.split is not None:
+        resolved["split"] = _split(check, request.split)
+    return resolved, check.errors
+
+
+def _columns(check: _Check, names: list[str], valid: list[str]) -> list[str]:
+    unknown = [n for n in names if n not in valid]
+    if unknown:
+        check.fail(
+            "input.columns",
+            f"unknown column(s) {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}",
+        )
+    if len(set(names)) != len(names):
+        check.fail("input.columns", "a column is selected twice")
+    if not names:
+        check.fail("input.columns", "select at least one column")
+    return names
+
+
+def _split(check: _Check, split: dict[str, Any]) -> dict[str, Any]:
+    by, rows, size = split.get("by"), split.get("maxRowsPerFile"), split.get("maxBytesPerFile")
+    if by is None and rows is None and size is None:
+        check.fail("input.split", "give by, maxRowsPerFile or maxBytesPerFile")
+    if by is not None and by not in SPLIT_PERIODS:
+        check.fail("input.split.by", f"by is one of {', '.join(SPLIT_PERIODS)}")
+    if rows is not None and rows < 1:
+        check.fail("input.split.maxRowsPerFile", "maxRowsPerFile must be at least 1")
+    if size is not None and size < MIN_BYTES_PER_FILE:
+        check.fail(
+            "input.split.maxBytesPerFile", f"maxBytesPerFile must be at least {MIN_BYTES_PER_FILE}"
+        )
+    return {"by": by, "maxRowsPerFile": rows, "maxBytesPerFile": size}
+
+
+def _decimation(
+    check: _Check, decimation: dict[str, Any], types: dict[str, LogicalType]
+) -> dict[str, Any] | None:
+    before = len(check.errors)
+    interval = interval_ns(str(decimation.get("interval", "")))
+    if interval is None:
+        check.fail(
+            "input.decimation.interval",
+            "interval is a positive number and a unit: ms, s, m, h or d (e.g. 15m)",
+        )
+    times = [n for n, t in types.items() if t.kind == "timestamp"]
+    time_column = decimation.get("timeColumn") or (
+        "collection_timestamp_ns" if "collection_timestamp_ns" in times else next(iter(times), None)
+    )
+    if time_column not in times:
+        check.fail(
+            "input.decimation.timeColumn",
+            f"the time column must be a timestamp column; here: {', '.join(times) or 'none'}",
+        )
+    fill = decimation.get("fill") or "none"
+    if fill not in FILLS:
+        check.fail("input.decimation.fill", f"fill is one of {', '.join(FILLS)}")
+    aggregations = decimation.get("aggregations") or []
+    if not aggregations:
+        check.fail("input.decimation.aggregations", "give at least one aggregation")
+    resolved = []
+    for index, aggregation in enumerate(aggregations):
+        where = f"input.decimation.aggregations.{index}"
+        column, fn = aggregation.get("column"), aggregation.get("fn")
+        transform = aggregation.get("transform")
+        if column not in types:
+            check.fail(f"{where}.column", f"unknown column {column!r}; valid: {', '.join(types)}")
+            continue
+        if fn not in AGGREGATES:
+            check.fail(f"{where}.fn", f"fn is one of {', '.join(AGGREGATES)}")
+            continue
+        if fn in ("min", "max", "avg", "sum", "ohlc") and not numeric(types[column]):
+            check.fail(
+                f"{where}.fn",
+                f"{fn} needs a numeric column; {column} is {types[column].describe()}",
+            )
+        if transform not in (None, "delta"):
+            check.fail(f"{where}.transform", "transform is delta or absent")
+        if transform == "delta" and (fn == "count" or not numeric(types[column])):
+            check.fail(f"{where}.transform", "delta needs a numeric aggregate")
+        resolved.append({"column": column, "fn": fn, "transform": transform})
+    if len(check.errors) > before:
+        return None
+    return {
+        "interval": decimation["interval"],
+        "intervalNs": interval,
+        "timeColumn": time_column,
+        "fill": fill,
+        "aggregations": resolved,
+    }
+
+
+def _filter(
+    check: _Check, node: dict[str, Any], types: dict[str, LogicalType], where: str
+) -> dict[str, Any]:
+    kinds = [k for k in ("and", "or", "not", "column") if node.get(k) is not None]
+    if len(kinds) != 1:
+        check.fail(where, "a filter is exactly one of and, or, not, or a {column, op, value}")
+        return {}
+    kind = kinds[0]
+    if kind in ("and", "or"):
+        children = node[kind]
+        if not children:
+            check.fail(f"{where}.{kind}", f"{kind} needs at least one condition")
+        return {
+            kind: [_filter(check, c, types, f"{where}.{kind}.{i}") for i, c in enumerate(children)]
+        }
+    if kind == "not":
+        return {"not": _filter(check, node["not"], types, f"{where}.not")}
+    column, op = node["column"], node.get("op")
+    if column not in types:
+        check.fail(f"{where}.column", f"unknown column {column!r}; valid: {', '.join(types)}")
+        return {}
+    if op not in FILTER_OPS:
+        check.fail(f"{where}.op", f"op is one of {', '.join(FILTER_OPS)}")
+        return {}
+    value = _filter_value(check, types[column], op, node.get("value"), f"{where}.value")
+    return {"column": column, "op": op, "value": value}
+
+
+def _filter_value(check: _Check, logical: LogicalType, op: str, value: Any, where: str) -> Any:
+    kind = logical.describe()
+    if op == "isNull":
+        if value not in (None, True, False):
+            check.fail(where, "isNull takes true (is null), false (is not null) or nothing")
+        return value is not False
+    if op in ("contains", "startsWith") and logical.kind not in ("string", "json"):
+        check.fail(where, f"{op} applies to string columns; this one is {kind}")
+        return None
+    if logical.kind in ("bool",) and op not in ("eq", "ne", "in", "notIn"):
+        check.fail(where, f"{op} does not apply to a bool column")
+        return None
+    if op in ("in", "notIn"):
+        if not isinstance(value, list) or not value:
+            check.fail(where, f"{op} takes a non-empty list")
+            return None
+        return [_scalar(check, logical, v, f"{where}.{i}") for i, v in enumerate(value)]
+    return _scalar(check, logical, value, where)
+
+
+def _scalar(check: _Check, logical: LogicalType, value: Any, where: str) -> Any:
+    """The value as the column's type: timestamps as ns, decimals as exact text."""
+    kind = logical.describe()
+    wrong = f"{value!r} is not a {kind} value"
+    if logical.kind == "timestamp":
+        try:
+            return parse_timestamp(value)
+        except (TypeError, ValueError):
+            check.fail(where, f"{wrong} (ISO-8601 or nanoseconds since the epoch)")
+            return None
+    if logical.kind == "decimal":
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            check.fail(where, wrong)
+            return None
+        try:
+            number = decimal.Decimal(str(value))
+        except decimal.InvalidOperation:
+            check.fail(where, wrong)
+            return None
+        if not number.is_finite():
+            check.fail(where, wrong)
+            return None
+        return str(value)
+    expected: tuple[type, ...] = {
+        "int": (int,),
+        "float": (int, float),
+        "bool": (bool,),
+    }.get(logical.kind, (str,))
+    if not isinstance(value, expected) or (
+        logical.kind in ("int", "float") and isinstance(value, bool)
+    ):
+        check.fail(where, wrong)
+        return None
+    return value

@@ -1,0 +1,142 @@
+"""The end of an export job's life: deletion on request, expiry after the retention period,
+and the wall-clock limit enforced by the sweeper when no worker is left to enforce it.
+
+Each change is a conditional UPDATE/DELETE committed before any file is touched: the database
+says what exists, so a download link stops working the moment the row changes, and files are
+removed afterwards (idempotently: a pass that dies half-way is finished by the next one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.db.models import ExportArtifact, ExportJob
+from app.domain.auth import Principal
+from app.domain.errors import ErrorCode, user_error
+from app.domain.exports import JobStatus, get_export
+from app.domain.job_runs import time_limit_reason
+from app.storage import remove_job_files
+from app.timeutil import now_ns
+
+BATCH = 200  # jobs per sweeper step; the next pass takes the rest
+
+
+@dataclass(frozen=True)
+class JobRef:
+    """A job that changed, for the event that tells subscribers."""
+
+    id: str
+    workspace_id: str
+    status: str
+
+
+async def delete_export(
+    session: AsyncSession, who: Principal, job_id: str, settings: Settings
+) -> JobRef:
+    """Remove a job, its artifacts and its files at once, whatever its state.
+
+    A running job is stopped as by cancelExport: its worker loses the claim (the row is gone)
+    at its next progress update and deletes its partial file itself.
+    """
+    job = await get_export(session, who, job_id)
+    if job is None:
+        raise user_error(ErrorCode.NOT_FOUND, "input.id", f"no export job {job_id!r}")
+    ref = JobRef(job.id, job.workspace_id, "DELETED")
+    paths = list(
+        await session.scalars(select(ExportArtifact.path).where(ExportArtifact.job_id == job.id))
+    )
+    await session.execute(delete(ExportArtifact).where(ExportArtifact.job_id == job.id))
+    await session.execute(
+        delete(ExportJob).where(ExportJob.id == job.id, ExportJob.workspace_id == who.workspace_id)
+    )
+    await session.commit()
+    await asyncio.to_thread(remove_job_files, settings, job.id, paths)
+    return ref
+
+
+async def fail_overdue(session: AsyncSession, settings: Settings) -> list[JobRef]:
+    """RUNNING jobs started longer ago than the time limit plus the time after which a silent
+    worker counts as dead: a live worker fails its own job at the limit, so these have none."""
+    now = now_ns()
+    grace = settings.job_timeout_seconds + settings.heartbeat_stale_seconds
+    overdue = (ExportJob.status == JobStatus.RUNNING.value) & (
+        ExportJob.started_at < now - int(grace * 1e9)
+    )
+    rows = (
+        await session.execute(
+            select(ExportJob.id, ExportJob.workspace_id).where(overdue).limit(BATCH)
+        )
+    ).all()
+    if not rows:
+        return []
+    await session.execute(
+        update(ExportJob)
+        .where(ExportJob.id.in_([r.id for r in rows]), overdue)
+        .values(
+            status=JobStatus.FAILED.value,
+            reason=time_limit_reason(settings.job_timeout_seconds),
+            finished_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    for row in rows:  # partial files of the attempt that was cut off
+        await asyncio.to_thread(remove_job_files, settings, row.id)
+    return [JobRef(r.id, r.workspace_id, JobStatus.FAILED.value) for r in rows]
+
+
+async def expire_due(session: AsyncSession, settings: Settings) -> list[JobRef]:
+    """SUCCEEDED jobs past `expires_at` become EXPIRED: their links stop working at once
+    (downloads need a SUCCEEDED job) and `purge_expired_files` deletes the files."""
+    now = now_ns()
+    # Jobs that succeeded before retention existed (or on an older worker) get a deadline.
+    await session.execute(
+        update(ExportJob)
+        .where(
+            ExportJob.status == JobStatus.SUCCEEDED.value,
+            ExportJob.expires_at.is_(None),
+            ExportJob.finished_at.is_not(None),
+        )
+        .values(expires_at=ExportJob.finished_at + int(settings.retention_seconds * 1e9))
+        .execution_options(synchronize_session=False)
+    )
+    due = (ExportJob.status == JobStatus.SUCCEEDED.value) & (ExportJob.expires_at <= now)
+    rows = (
+        await session.execute(select(ExportJob.id, ExportJob.workspace_id).where(due).limit(BATCH))
+    ).all()
+    if rows:
+        await session.execute(
+            update(ExportJob)
+            .where(ExportJob.id.in_([r.id for r in rows]), due)
+            .values(status=JobStatus.EXPIRED.value)
+            .execution_options(synchronize_session=False)
+        )
+    await session.commit()
+    return [JobRef(r.id, r.workspace_id, JobStatus.EXPIRED.value) for r in rows]
+
+
+async def purge_expired_files(session: AsyncSession, settings: Settings) -> int:
+    """Delete the files of EXPIRED jobs, then their artifact rows (so a pass that dies between
+    the two is repeated by the next). Returns how many jobs were purged."""
+    rows = (
+        await session.execute(
+            select(ExportArtifact.job_id, ExportArtifact.path)
+            .join(ExportJob, ExportJob.id == ExportArtifact.job_id)
+            .where(ExportJob.status == JobStatus.EXPIRED.value)
+            .limit(BATCH * 4)
+        )
+    ).all()
+    paths: dict[str, list[str]] = {}
+    for job_id, path in rows:
+        paths.setdefault(job_id, []).append(path)
+    for job_id, job_paths in paths.items():
+        await asyncio.to_thread(remove_job_files, settings, job_id, job_paths)
+    if paths:
+        await session.execute(delete(ExportArtifact).where(ExportArtifact.job_id.in_(list(paths))))
+        await session.commit()
+    return len(paths)

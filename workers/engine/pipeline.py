@@ -1,0 +1,294 @@
+"""What happens to each batch between the schema and the files: filter, decimate, limit,
+select columns. Every step is a few pyarrow.compute calls per batch.
+
+Rows travel with their collection timestamp (`Rows.time`, int64 ns, ascending), which
+decimation buckets and splitting periods are computed from, whatever columns are selected.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from workers.engine.compiler import LogicalType
+from workers.engine.options import OHLC, decimated_fields
+
+Fields = list[tuple[str, LogicalType]]
+Mask = Callable[[pa.Table], Any]
+
+
+@dataclass
+class Rows:
+    table: pa.Table
+    time: pa.Array  # collection timestamp of each row (ns), ascending
+
+    def take(self, selection: Any) -> Rows:
+        """A boolean mask or an index array, applied to rows and times alike."""
+        if isinstance(selection, pa.ChunkedArray):
+            selection = selection.combine_chunks()
+        if pa.types.is_boolean(selection.type):
+            return Rows(self.table.filter(selection), self.time.filter(selection))
+        return Rows(self.table.take(selection), self.time.take(selection))
+
+    def slice(self, start: int, length: int | None = None) -> Rows:
+        return Rows(self.table.slice(start, length), self.time.slice(start, length))
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.table.num_rows)
+
+
+def numeric_values(values: Any, logical: LogicalType) -> Any:
+    """Decimals are exact text in memory until something computes with them."""
+    if logical.kind == "decimal" and not pa.types.is_decimal(values.type):
+        return pc.cast(values, pa.decimal128(38, logical.scale))
+    return values
+
+
+# -- filters ------------------------------------------------------------------------------
+
+
+def compile_filter(node: dict[str, Any], types: dict[str, LogicalType]) -> Mask:
+    """A resolved filter tree -> table -> boolean mask (SQL semantics: null is not true)."""
+    build = _condition(node, types)
+    return lambda table: pc.fill_null(build(table), False)
+
+
+def _condition(node: dict[str, Any], types: dict[str, LogicalType]) -> Mask:
+    if "and" in node or "or" in node:
+        kind = "and" if "and" in node else "or"
+        parts = [_condition(child, types) for child in node[kind]]
+        combine = pc.and_kleene if kind == "and" else pc.or_kleene
+
+        def both(table: pa.Table) -> Any:
+            result = parts[0](table)
+            for part in parts[1:]:
+                result = combine(result, part(table))
+            return result
+
+        return both
+    if "not" in node:
+        inner = _condition(node["not"], types)
+        return lambda table: pc.invert(inner(table))
+    return _comparison(node["column"], node["op"], node["value"], types[node["column"]])
+
+
+def _comparison(column: str, op: str, value: Any, logical: LogicalType) -> Mask:
+    if op == "isNull":
+        return lambda table: (pc.is_null if value else pc.is_valid)(table.column(column))
+    if op == "contains":
+        return lambda table: pc.match_substring(table.column(column), value)
+    if op == "startsWith":
+        return lambda table: pc.starts_with(table.column(column), value)
+    prepare, literal = _comparable(logical, value if isinstance(value, list) else [value])
+    if op in ("in", "notIn"):
+        value_set = pa.array(literal)
+
+        def member(table: pa.Table) -> Any:
+            values = prepare(table.column(column))
+            found = pc.is_in(values, value_set=value_set.cast(values.type))
+            found = pc.if_else(pc.is_null(values), pa.scalar(None, pa.bool_()), found)
+            return found if op == "in" else pc.invert(found)
+
+        return member
+    function = {
+        "eq": "equal",
+        "ne": "not_equal",
+        "lt": "less",
+        "lte": "less_equal",
+        "gt": "greater",
+        "gte": "greater_equal",
+    }[op]
+    scalar = literal[0]
+    return lambda table: pc.call_function(function, [prepare(table.column(column)), scalar])
+
+
+def _comparable(logical: LogicalType, values: list[Any]) -> tuple[Callable[[Any], Any], list[Any]]:
+    """How to read the column and the literal(s) so that they compare exactly."""
+    if logical.kind == "decimal":
+        numbers = [decimal.Decimal(str(v)) for v in values]
+        exponents = [n.as_tuple().exponent for n in numbers]
+        scale = max([logical.scale, *(-e for e in exponents if isinstance(e, int))])
+        target = pa.decimal128(38, min(scale, 37))
+        literal = [pa.scalar(n, target) for n in numbers]
+        return lambda column: pc.cast(numeric_values(column, logical), target), literal
+    if logical.kind == "timestamp":
+        return lambda column: column, [pa.scalar(v, pa.int64()) for v in values]
+    if logical.kind == "float":
+        return lambda column: column, [pa.scalar(float(v), pa.float64()) for v in values]
+    return lambda column: column, [pa.scalar(v) for v in values]
+
+
+# -- decimation ---------------------------------------------------------------------------
+
+
+class Decimator:
+    """Buckets aligned to the epoch over the collection time. Rows arrive in time order, so
+    every bucket but the last one of a batch is complete; the last waits for the next batch."""
+
+    def __init__(self, decimation: dict[str, Any], fields: Fields) -> None:
+        self.interval = int(decimation["intervalNs"])
+        self.fill = decimation["fill"]
+        self.aggregations = decimation["aggregations"]
+        self.types = dict(fields)
+        self.fields = decimated_fields(decimation, fields)
+        self.pending: Rows | None = None
+        self.last_row: dict[str, Any] | None = None  # previous output row, for fill and delta
+
+    def push(self, rows: Rows) -> Rows:
+        if self.pending is not None:
+            rows = Rows(
+                pa.concat_tables([self.pending.table, rows.table]),
+                pa.concat_arrays([self.pending.time, rows.time]),
+            )
+        if rows.num_rows == 0:
+            self.pending = rows
+            return self._empty()
+        buckets = self._buckets(rows.time)
+        last = buckets[-1]
+        done = pc.less(buckets, last)
+        self.pending = rows.take(pc.invert(done))
+        return self._aggregate(rows.take(done))
+
+    def finish(self) -> Rows:
+        rows, self.pending = self.pending, None
+        return self._aggregate(rows) if rows is not None else self._empty()
+
+    def _buckets(self, time: pa.Array) -> pa.Array:
+        start = pc.multiply(pc.divide(time, self.interval), self.interval)
+        # Integer division truncates toward zero; before 1970 that is one bucket too late.
+        return pc.if_else(pc.greater(start, time), pc.subtract(start, self.interval), start)
+
+    def _empty(self) -> Rows:
+        return Rows(
+            pa.table({n: pa.array([], _memory_type(t)) for n, t in self.fields}),
+            pa.array([], pa.int64()),
+        )
+
+    def _aggregate(self, rows: Rows) -> Rows:
+        if rows.num_rows == 0:
+            return self._empty()
+        buckets = self._buckets(rows.time)
+        ends = pc.run_end_encode(buckets).run_ends.cast(pa.int64())
+        starts = pa.concat_arrays([pa.array([0], pa.int64()), ends.slice(0, len(ends) - 1)])
+        last_rows = pc.subtract(ends, 1)
+        keys = buckets.take(starts)
+        grouped = _grouped(rows.table, buckets, self.aggregations, self.types)
+        columns: dict[str, Any] = {"bucket_start": keys}
+        for aggregation in self.aggregations:
+            column, fn = aggregation["column"], aggregation["fn"]
+            values = numeric_values(rows.table.column(column), self.types[column])
+            pick = {"first": starts, "last": last_rows}
+            for name, part in OHLC if fn == "ohlc" else ((fn, fn),):
+                if part in pick:
+                    result = values.take(pick[part])
+                else:
+                    result = grouped.column(f"{column}_{_HASH[part]}")
+                columns[_output_name(column, fn, name)] = result
+        table = self._filled(pa.table(columns))
+        previous = self.last_row
+        # Kept before deltas: fill repeats values and the next delta subtracts values.
+        self.last_row = {n: table.column(n)[-1] for n in table.column_names}
+        table = self._deltas(table, previous)
+        return Rows(table, table.column("bucket_start").combine_chunks())
+
+    def _filled(self, table: pa.Table) -> pa.Table:
+        if self.fill == "none":
+            return table
+        previous = self.last_row
+        starts = table.column("bucket_start").to_pylist()
+        first = (
+            previous["bucket_start"].as_py() + self.interval if previous is not None else starts[0]
+        )
+        wanted = pa.array(range(first, starts[-1] + self.interval, self.interval), pa.int64())
+        if len(wanted) == len(starts):
+            return table
+        # Each wanted bucket takes its own row when it has one, else the row before it (fill
+        # previous) or nulls (fill null); the row "before" the first may be the last output.
+        found = pc.index_in(wanted, value_set=table.column("bucket_start"))
+        source = table
+        if previous is not None:
+            source = pa.concat_tables(
+                [pa.table({n: pa.array([v.as_py()], v.type) for n, v in previous.items()}), table]
+            )
+            found = pc.add(found, 1)
+        if self.fill == "previous":
+            index = pc.fill_null_forward(found)
+            filled = source.take(pc.fill_null(index, 0))
+            counts = [n for n in filled.column_names if n.endswith(("_count", "_sum"))]
+            for name in counts:
+                position = filled.column_names.index(name)
+                zero = pa.scalar(0).cast(filled.schema.field(name).type)
+                filled = filled.set_column(
+                    position, name, pc.if_else(pc.is_null(found), zero, filled.column(name))
+                )
+        else:
+            filled = source.take(found)
+        return filled.set_column(0, "bucket_start", wanted)
+
+    def _deltas(self, table: pa.Table, previous: dict[str, Any] | None) -> pa.Table:
+        for aggregation in self.aggregations:
+            if aggregation["transform"] != "delta":
+                continue
+            for name, _ in OHLC if aggregation["fn"] == "ohlc" else ((aggregation["fn"], None),):
+                output = _output_name(aggregation["column"], aggregation["fn"], name)
+                values = table.column(output).combine_chunks()
+                before = previous[output] if previous is not None else None
+                shifted = pa.concat_arrays(
+                    [
+                        pa.array([before.as_py() if before is not None else None], values.type),
+                        values.slice(0, len(values) - 1),
+                    ]
+                )
+                position = table.column_names.index(output)
+                table = table.set_column(position, output, _difference(values, shifted))
+        return table
+
+
+def _difference(values: pa.Array, previous: pa.Array) -> pa.Array:
+    if pa.types.is_decimal(values.type):
+        # decimal128(38, s) - decimal128(38, s) needs precision 39: compute wider, narrow back.
+        wide = pa.decimal256(38, values.type.scale)
+        result = pc.subtract(values.cast(wide), previous.cast(wide))
+        return result.cast(values.type)
+    return pc.subtract(values, previous)
+
+
+_HASH = {"min": "min", "max": "max", "avg": "mean", "sum": "sum", "count": "count"}
+
+
+def _output_name(column: str, fn: str, part: str) -> str:
+    return f"{column}_{part}" if fn == "ohlc" else f"{column}_{fn}"
+
+
+def _grouped(
+    table: pa.Table,
+    buckets: pa.Array,
+    aggregations: list[dict[str, Any]],
+    types: dict[str, LogicalType],
+) -> pa.Table:
+    wanted: list[tuple[str, str]] = []
+    for aggregation in aggregations:
+        parts = [p for _, p in OHLC] if aggregation["fn"] == "ohlc" else [aggregation["fn"]]
+        wanted.extend((aggregation["column"], _HASH[p]) for p in parts if p in _HASH)
+    if not wanted:
+        return pa.table({})
+    columns = {c: numeric_values(table.column(c), types[c]) for c, _ in wanted}
+    keyed = pa.table({"__bucket": buckets, **columns})
+    # use_threads=False keeps groups in order of first appearance: ascending buckets here.
+    return keyed.group_by("__bucket", use_threads=False).aggregate(list(dict.fromkeys(wanted)))
+
+
+def _memory_type(logical: LogicalType) -> pa.DataType:
+    return {
+        "timestamp": pa.int64(),
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "bool": pa.bool_(),
+        "decimal": pa.decimal128(38, logical.scale),
+    }.get(logical.kind, pa.string())
