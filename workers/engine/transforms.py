@@ -367,7 +367,7 @@ def _common_type(types: list[pa.DataType]) -> pa.DataType:
 
 def _broadcast(value: Any, length: int) -> Any:
     if isinstance(value, pa.Scalar):
-        return pa.array([value.as_py()] * length, type=value.type)
+        return pa.repeat(value, length)  # one allocation, no Python list per row
     return value
 
 
