@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import time
@@ -147,9 +148,10 @@ def _with_time_limit(on_progress: Callable[..., None]) -> Callable[..., None]:
 def _remove_other_attempts(winner: Path) -> None:
     """Leftovers of attempts that died (a killed worker's partial file) are never listed;
     the attempt that published removes them."""
-    for attempt in winner.parent.iterdir():
-        if attempt != winner:
-            shutil.rmtree(attempt, ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):  # deleteExport may have removed them all
+        for attempt in winner.parent.iterdir():
+            if attempt != winner:
+                shutil.rmtree(attempt, ignore_errors=True)
 
 
 def _finish_failed(job: job_runs.ClaimedJob, out_dir: Path, reason: str) -> None:

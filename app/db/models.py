@@ -94,6 +94,7 @@ class ExportJob(Base):
         UniqueConstraint("workspace_id", "idempotency_key"),
         Index("ix_export_jobs_ws_status", "workspace_id", "status"),
         Index("ix_export_jobs_status_heartbeat", "status", "heartbeat_at"),
+        Index("ix_export_jobs_ws_created", "workspace_id", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))

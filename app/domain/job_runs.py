@@ -170,7 +170,8 @@ def _retention_ns() -> int:
 
 def time_limit_reason(limit_seconds: float) -> str:
     """The reason of a job failed for running too long (by its worker or by the sweeper)."""
-    return f"export exceeded the time limit of {limit_seconds:g} s"
+    shown = int(limit_seconds) if float(limit_seconds).is_integer() else limit_seconds
+    return f"export exceeded the time limit of {shown} s"
 
 
 class TimeLimitExceeded(Exception):
