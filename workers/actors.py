@@ -25,6 +25,7 @@ from workers.broker import EXPORT_ACTOR, EXPORT_QUEUE, wake_export
 from workers.engine.compiler import DecodeError, SchemaError, SourceContext
 from workers.engine.export import ArtifactFile, ExportRequest, run_export
 from workers.engine.segments import SegmentFile
+from workers.engine.writers import OutputError
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,13 @@ def run_export_job(job_id: str) -> None:
         wake_export(job.id)
         _announce(job, "QUEUED")
         return
-    except (SchemaError, DecodeError, FileNotFoundError, job_runs.TimeLimitExceeded) as exc:
+    except (
+        SchemaError,
+        DecodeError,
+        OutputError,
+        FileNotFoundError,
+        job_runs.TimeLimitExceeded,
+    ) as exc:
         _finish_failed(job, out_dir, str(exc))
         return
     except (OSError, OperationalError) as exc:

@@ -15,11 +15,13 @@ from app.config import Settings
 from app.db.models import Instrument
 from app.domain.auth import Principal
 from app.domain.catalog import estimate_rows, segments_in_range_async
+from app.domain.errors import ErrorCode, user_error
 from app.domain.exports import ExportRequest, ValidatedExport, validate_export
-from workers.engine.compiler import SourceContext
+from workers.engine.compiler import DecodeError, SchemaError, SourceContext
 from workers.engine.export import ExportRequest as EngineRequest
 from workers.engine.export import run_export
 from workers.engine.segments import SegmentFile
+from workers.engine.writers import OutputError
 
 SAMPLE_RECORDS = 2_000
 
@@ -54,7 +56,13 @@ async def estimate_export(
     first = min((s.min_ts for s in segments), default=checked.start_ns)
     last = max((s.max_ts for s in segments), default=checked.start_ns)
     span = max(0, min(checked.end_ns, last + 1) - max(checked.start_ns, first))
-    return await anyio.to_thread.run_sync(_estimate, checked, context, files, records, span)
+    try:
+        return await anyio.to_thread.run_sync(_estimate, checked, context, files, records, span)
+    except (SchemaError, DecodeError, OutputError) as exc:
+        # The sample is a real export: what would fail the job is the answer, as a user error.
+        raise user_error(
+            ErrorCode.INVALID_ARGUMENT, "input", f"the export would fail: {exc}"
+        ) from None
 
 
 def _estimate(

@@ -5,6 +5,7 @@ user error naming its field; the result is the resolved options the job stores a
 from __future__ import annotations
 
 import decimal
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from workers.engine.options import (
     decimated_fields,
     interval_ns,
     numeric,
+    orderable,
     resolve_format_options,
 )
 
@@ -48,7 +50,9 @@ def resolve_options(
     fmt: str,
     fields: list[tuple[str, LogicalType]],
     max_rows: int,
+    span_ns: int,
 ) -> tuple[dict[str, Any], list[UserError]]:
+    """`span_ns` is the length of the time range (bounds the buckets a fill may create)."""
     check = _Check()
     format_options, issues = resolve_format_options(fmt, request.format_options)
     for issue in issues:
@@ -60,6 +64,14 @@ def resolve_options(
     output = fields
     if request.decimation is not None:
         decimation = _decimation(check, request.decimation, types)
+        if decimation is not None and decimation["fill"] != "none":
+            buckets = -(-span_ns // decimation["intervalNs"])
+            if buckets > max_rows:
+                check.fail(
+                    "input.decimation.interval",
+                    f"filling empty buckets would write {buckets:,} rows, more than the "
+                    f"{max_rows:,} allowed: use a wider interval or a shorter range",
+                )
         if decimation is not None:
             resolved["decimation"] = decimation
             output = decimated_fields(decimation, fields)
@@ -111,16 +123,7 @@ def _decimation(
     if interval is None:
         check.fail(
             "input.decimation.interval",
-            "interval is a positive number and a unit: ms, s, m, h or d (e.g. 15m)",
-        )
-    times = [n for n, t in types.items() if t.kind == "timestamp"]
-    time_column = decimation.get("timeColumn") or (
-        "collection_timestamp_ns" if "collection_timestamp_ns" in times else next(iter(times), None)
-    )
-    if time_column not in times:
-        check.fail(
-            "input.decimation.timeColumn",
-            f"the time column must be a timestamp column; here: {', '.join(times) or 'none'}",
+            "interval is a positive number and a unit: ms, s, m, h or d (e.g. 15m), at most 366d",
         )
     fill = decimation.get("fill") or "none"
     if fill not in FILLS:
@@ -139,22 +142,24 @@ def _decimation(
         if fn not in AGGREGATES:
             check.fail(f"{where}.fn", f"fn is one of {', '.join(AGGREGATES)}")
             continue
-        if fn in ("min", "max", "avg", "sum", "ohlc") and not numeric(types[column]):
-            check.fail(
-                f"{where}.fn",
-                f"{fn} needs a numeric column; {column} is {types[column].describe()}",
-            )
+        kind = types[column].describe()
+        if fn in ("avg", "sum", "ohlc") and not numeric(types[column]):
+            check.fail(f"{where}.fn", f"{fn} needs a numeric column; {column} is {kind}")
+        if fn in ("min", "max") and not orderable(types[column]):
+            check.fail(f"{where}.fn", f"{fn} needs a number or a time; {column} is {kind}")
         if transform not in (None, "delta"):
             check.fail(f"{where}.transform", "transform is delta or absent")
         if transform == "delta" and (fn == "count" or not numeric(types[column])):
             check.fail(f"{where}.transform", "delta needs a numeric aggregate")
         resolved.append({"column": column, "fn": fn, "transform": transform})
+    names = [n for n, _ in decimated_fields({"aggregations": resolved}, list(types.items()))]
+    if len(set(names)) != len(names):
+        check.fail("input.decimation.aggregations", "two aggregations produce the same column")
     if len(check.errors) > before:
         return None
     return {
         "interval": decimation["interval"],
         "intervalNs": interval,
-        "timeColumn": time_column,
         "fill": fill,
         "aggregations": resolved,
     }
@@ -230,6 +235,10 @@ def _scalar(check: _Check, logical: LogicalType, value: Any, where: str) -> Any:
         if not number.is_finite():
             check.fail(where, wrong)
             return None
+        _sign, digits, exponent = number.as_tuple()
+        if -int(exponent) > 37 or len(digits) + int(exponent) > 38:
+            check.fail(where, f"{wrong} (at most 38 digits, 37 after the point)")
+            return None
         return str(value)
     expected: tuple[type, ...] = {
         "int": (int,),
@@ -240,5 +249,12 @@ def _scalar(check: _Check, logical: LogicalType, value: Any, where: str) -> Any:
         logical.kind in ("int", "float") and isinstance(value, bool)
     ):
         check.fail(where, wrong)
+        return None
+    checked: Any = value  # an int or a float by now
+    if logical.kind == "int" and not -(2**63) <= checked < 2**63:
+        check.fail(where, f"{wrong} (outside 64-bit integers)")
+        return None
+    if logical.kind == "float" and not math.isfinite(float(checked)):
+        check.fail(where, f"{wrong} (not finite)")
         return None
     return value

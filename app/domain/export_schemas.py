@@ -19,7 +19,7 @@ from app.domain.auth import Principal
 from app.domain.errors import DomainError, ErrorCode, UserError, user_error
 from app.ids import id_prefix, new_id
 from app.timeutil import now_ns
-from workers.engine.compiler import SchemaError, SourceContext, compile_schema
+from workers.engine.compiler import MissingMapping, SchemaError, SourceContext, compile_schema
 from workers.engine.schema_spec import SchemaSpec, SpecInvalid, load_spec
 
 BUILTIN_DIR = Path(__file__).parent / "builtin_schemas"
@@ -100,8 +100,13 @@ def checked_definition(definition: dict[str, Any], name: str, field: str) -> Sch
     # without an unfold), so a saved schema never fails at run time for these reasons.
     errors = []
     for key in sorted(spec.source_keys()):
+        # `bybit_linear` binds as exchange bybit, market linear (lookups try the joined key
+        # first, so an exchange code with "_" in it binds to itself just the same).
+        exchange, _, market = key.partition("_")
         try:
-            compile_schema(spec, SourceContext(key, "", 0, ""))
+            compile_schema(spec, SourceContext(exchange, "", 0, market))
+        except MissingMapping:
+            pass  # a source only some columns map: checked when an export names a datastream
         except SchemaError as exc:
             errors.append(
                 UserError(ErrorCode.INVALID_ARGUMENT, (*field.split("."), "sources", key), str(exc))
@@ -235,7 +240,13 @@ async def publish_draft(session: AsyncSession, who: Principal, schema_id: str) -
     )
     row.draft_spec = row.draft_updated_at = None
     row.updated_at = now
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError:  # a concurrent publish took this version number
+        await session.rollback()
+        raise user_error(
+            ErrorCode.CONFLICT, "input.id", "the draft was published concurrently"
+        ) from None
     return row
 
 

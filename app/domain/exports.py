@@ -154,6 +154,7 @@ async def validate_export(
             request.format,
             fields,
             get_settings().max_export_rows,
+            (end_ns - start_ns) if start_ns is not None and end_ns is not None else 0,
         )
         errors.extend(problems)
     key = request.idempotency_key

@@ -9,7 +9,9 @@ removed afterwards (idempotently: a pass that dies half-way is finished by the n
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,22 +74,36 @@ async def fail_overdue(session: AsyncSession, settings: Settings) -> list[JobRef
             select(ExportJob.id, ExportJob.workspace_id).where(overdue).limit(BATCH)
         )
     ).all()
-    if not rows:
-        return []
-    await session.execute(
-        update(ExportJob)
-        .where(ExportJob.id.in_([r.id for r in rows]), overdue)
-        .values(
-            status=JobStatus.FAILED.value,
-            reason=time_limit_reason(settings.job_timeout_seconds),
-            finished_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    changed = await _transition(
+        session,
+        rows,
+        overdue,
+        status=JobStatus.FAILED.value,
+        reason=time_limit_reason(settings.job_timeout_seconds),
+        finished_at=now,
     )
-    await session.commit()
-    for row in rows:  # partial files of the attempt that was cut off
+    for row in changed:  # partial files of the attempt that was cut off
         await asyncio.to_thread(remove_job_files, settings, row.id)
-    return [JobRef(r.id, r.workspace_id, JobStatus.FAILED.value) for r in rows]
+    return [JobRef(r.id, r.workspace_id, JobStatus.FAILED.value) for r in changed]
+
+
+async def _transition(
+    session: AsyncSession, rows: Sequence[Any], condition: Any, **values: Any
+) -> list[Any]:
+    """Update each row only if `condition` still holds; the rows that really changed. Another
+    gateway's sweeper or a worker re-claiming a job may have won in between."""
+    changed = []
+    for row in rows:
+        result = await session.execute(
+            update(ExportJob)
+            .where(ExportJob.id == row.id, condition)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            changed.append(row)
+    await session.commit()
+    return changed
 
 
 async def expire_due(session: AsyncSession, settings: Settings) -> list[JobRef]:
@@ -109,15 +125,9 @@ async def expire_due(session: AsyncSession, settings: Settings) -> list[JobRef]:
     rows = (
         await session.execute(select(ExportJob.id, ExportJob.workspace_id).where(due).limit(BATCH))
     ).all()
-    if rows:
-        await session.execute(
-            update(ExportJob)
-            .where(ExportJob.id.in_([r.id for r in rows]), due)
-            .values(status=JobStatus.EXPIRED.value)
-            .execution_options(synchronize_session=False)
-        )
     await session.commit()
-    return [JobRef(r.id, r.workspace_id, JobStatus.EXPIRED.value) for r in rows]
+    changed = await _transition(session, rows, due, status=JobStatus.EXPIRED.value)
+    return [JobRef(r.id, r.workspace_id, JobStatus.EXPIRED.value) for r in changed]
 
 
 async def purge_expired_files(session: AsyncSession, settings: Settings) -> int:

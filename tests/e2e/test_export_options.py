@@ -21,6 +21,7 @@ import zstandard
 from tests.conftest import BIG_ID, BINANCE, BYBIT, START, Dataset, GatewayHandle
 from tests.e2e.test_exports import (
     CREATE,
+    FOLLOW,
     WINDOW,
     download,
     expected_normalized,
@@ -28,6 +29,7 @@ from tests.e2e.test_exports import (
     run_export,
 )
 from tests.e2e.test_schemas_api import _follow
+from tests.support import subscribe
 
 NORMALIZED = (
     "collection_timestamp_ns",
@@ -244,6 +246,72 @@ def test_csv_zstd_has_its_suffix_and_reads_back(gateway: GatewayHandle, dataset:
             "sum needs a numeric column",
         ),
         ({"split": {}}, "INVALID_ARGUMENT", ["input", "split"], "give by, maxRowsPerFile"),
+        (
+            {"formatOptions": {"delimiter": "é"}},
+            "INVALID_ARGUMENT",
+            ["input", "formatOptions"],
+            "printable ASCII",
+        ),
+        (
+            {"formatOptions": {"nullString": '"'}},
+            "INVALID_ARGUMENT",
+            ["input", "formatOptions"],
+            "nullString cannot contain a quote",
+        ),
+        (
+            {
+                "decimation": {
+                    "interval": "1m",
+                    "aggregations": [
+                        {"column": "price", "fn": "MAX"},
+                        {"column": "price", "fn": "MAX"},
+                    ],
+                }
+            },
+            "INVALID_ARGUMENT",
+            ["input", "decimation", "aggregations"],
+            "produce the same column",
+        ),
+        (
+            {
+                "decimation": {
+                    "interval": "1m",
+                    "aggregations": [{"column": "exchange_timestamp_ns", "fn": "SUM"}],
+                }
+            },
+            "INVALID_ARGUMENT",
+            ["input", "decimation", "aggregations", "0", "fn"],
+            "sum needs a numeric column",
+        ),
+        (
+            {
+                "decimation": {
+                    "interval": "400d",
+                    "aggregations": [{"column": "price", "fn": "MAX"}],
+                }
+            },
+            "INVALID_ARGUMENT",
+            ["input", "decimation", "interval"],
+            "at most 366d",
+        ),
+        (
+            {
+                "decimation": {
+                    "interval": "1ms",
+                    "fill": "PREVIOUS",
+                    "aggregations": [{"column": "price", "fn": "LAST"}],
+                }
+            },
+            "INVALID_ARGUMENT",
+            ["input", "decimation", "interval"],
+            "more than the 1,000,000 allowed",
+        ),
+        (
+            {"filter": {"column": "price", "op": "lt", "value": "1e40"}},
+            "INVALID_ARGUMENT",
+            ["input", "filter", "value"],
+            "at most 38 digits",
+        ),
         (
             {"split": {"maxBytesPerFile": 10}},
             "INVALID_ARGUMENT",
@@ -464,3 +532,51 @@ def test_estimate_before_running(gateway: GatewayHandle, dataset: Dataset) -> No
     assert limited["estimateExport"]["estimatedRows"] == 7
     bad = gateway.client().execute(ESTIMATE, {"input": {**request, "columns": ["x"]}})
     assert bad["estimateExport"]["userErrors"][0]["field"] == ["input", "columns"]
+
+
+def test_values_the_csv_options_cannot_hold_fail_the_job_clearly(gateway: GatewayHandle) -> None:
+    client = gateway.client()
+    payload = client.execute(
+        CREATE,
+        {
+            "input": {
+                "datastreamId": str(BINANCE.id),
+                "schema": "raw",
+                "formatOptions": {"quoting": "none"},  # raw JSON is full of commas
+                **WINDOW,
+            }
+        },
+    )["createExport"]
+    final = _follow_any(gateway, payload["exportJob"]["id"])
+    assert final["status"] == "FAILED"
+    assert final["reason"].startswith("CSV cannot hold these values with these options")
+    estimate = client.execute(
+        ESTIMATE,
+        {
+            "input": {
+                "datastreamId": str(BINANCE.id),
+                "schema": "raw",
+                "formatOptions": {"quoting": "none"},
+                **WINDOW,
+            }
+        },
+    )["estimateExport"]
+    assert "the export would fail: CSV cannot hold" in estimate["userErrors"][0]["message"]
+
+
+def _follow_any(gateway: GatewayHandle, job_id: str) -> dict[str, Any]:
+
+    *_, last = subscribe(gateway.gateway.url, gateway.key_a, FOLLOW, {"id": job_id})
+    return dict(last["payload"]["data"]["exportJobUpdated"])
+
+
+def test_parquet_files_respect_max_bytes(gateway: GatewayHandle, dataset: Dataset) -> None:
+    job = run_export(
+        gateway, BINANCE.id, "normalized", "PARQUET", split={"maxBytesPerFile": 100_000}
+    )
+    *parts, _manifest = job["artifacts"]
+    assert len(parts) > 2
+    # Checked after every slice of 4096 rows: at most one slice (~100 kB here) over.
+    assert all(p["byteSize"] < 2 * 100_000 for p in parts)
+    tables = [pq.read_table(io.BytesIO(download(p))) for p in parts]
+    assert sum(t.num_rows for t in tables) == len(expected_normalized(dataset, BINANCE.id))

@@ -43,9 +43,20 @@ from workers.engine.schema_spec import (
 )
 from workers.engine.transforms import Transform, TransformError, compile_transform
 
-__all__ = ["CompiledSchema", "DecodeError", "LogicalType", "SchemaError", "SourceContext"]
+__all__ = [
+    "CompiledSchema",
+    "DecodeError",
+    "LogicalType",
+    "MissingMapping",
+    "SchemaError",
+    "SourceContext",
+]
 
 _DECIMAL_TEXT = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+class MissingMapping(SchemaError):
+    """The schema has no mapping for this source (checked per export, not per schema)."""
 
 
 class DecodeError(ValueError):
@@ -579,7 +590,7 @@ class _Binder:
                 continue
             mapping = lookup_source(column.data or {}, self.context.exchange, self.context.market)
             if mapping is None:
-                raise SchemaError(
+                raise MissingMapping(
                     f"schema {self.spec.name!r} has no mapping for {self.context.exchange!r} "
                     f"(column {column.output_column!r})"
                 )

@@ -19,12 +19,19 @@ import pyarrow.compute as pc
 from workers.engine.compiler import SourceContext, compile_schema
 from workers.engine.pipeline import Decimator, Fields, Rows, compile_filter
 from workers.engine.segments import SegmentFile, scan
-from workers.engine.writers import ArtifactWriter, content_type, file_suffix, open_writer
+from workers.engine.writers import (
+    ArtifactWriter,
+    OutputError,
+    content_type,
+    file_suffix,
+    open_writer,
+)
 
 MANIFEST_TYPE = "application/json"
 # With maxBytesPerFile, rows go to the file in slices this big, so a file overshoots the
 # limit by at most one slice's bytes.
 BYTES_CHECK_ROWS = 4096
+MAX_FILES = 10_000
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,7 @@ class _FileSet:
         self.max_bytes: int | None = split.get("maxBytesPerFile")
         self.current: _OpenFile | None = None
         self.closed: list[_OpenFile] = []
+        self.closed_bytes = 0
         request.output_dir.mkdir(parents=True, exist_ok=True)
         if not self.split:
             self.current = self._open(None)
@@ -149,6 +157,8 @@ class _FileSet:
                     room = min(room, BYTES_CHECK_ROWS)
                 self._append(part.slice(0, room))
                 part = part.slice(room)
+                if self.max_bytes is not None:
+                    self.current.writer.settle()
                 full_rows = self.max_rows is not None and self.current.rows >= self.max_rows
                 full_bytes = (
                     self.max_bytes is not None
@@ -180,6 +190,11 @@ class _FileSet:
 
     def _open(self, period: tuple[int, int] | None) -> _OpenFile:
         index = len(self.closed)
+        if index >= MAX_FILES:
+            raise OutputError(
+                f"the split would write more than {MAX_FILES:,} files: raise maxRowsPerFile "
+                "or maxBytesPerFile, or split by a longer period"
+            )
         suffix = file_suffix(self.request.format, self.request.compression)
         temp = self.request.output_dir / f".part-{index:05d}.{suffix}.partial"
         writer = open_writer(
@@ -205,12 +220,12 @@ class _FileSet:
     def _close(self) -> None:
         if self.current is not None:
             self.current.writer.close()
+            self.closed_bytes += self.current.temp.stat().st_size
             self.closed.append(self.current)
             self.current = None
 
     def bytes_written(self) -> int:
-        done = sum(f.temp.stat().st_size for f in self.closed)
-        return done + (self.current.writer.bytes_written() if self.current else 0)
+        return self.closed_bytes + (self.current.writer.bytes_written() if self.current else 0)
 
     def publish(self) -> list[ArtifactFile]:
         self._close()

@@ -5,7 +5,6 @@ echoed back, so a pipeline can pin it; the engine only ever sees resolved option
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -15,7 +14,7 @@ from workers.engine.schema_spec import SpecIssue
 
 NS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9}
 _INTERVAL_RE = re.compile(r"^(\d+)(ms|s|m|h|d)$")
-TIME_RENDERINGS = ("ns", "us", "ms", "iso")
+MAX_INTERVAL_NS = 366 * 86400 * 10**9
 FILTER_OPS = (
     "eq",
     "ne",
@@ -49,8 +48,10 @@ class CsvOptions(_Options):
 
     @model_validator(mode="after")
     def _delimiter(self) -> CsvOptions:
-        if self.delimiter in ('"', "\n", "\r"):
-            raise ValueError("delimiter cannot be a quote or a line break")
+        if not (self.delimiter == "\t" or " " <= self.delimiter <= "~") or self.delimiter == '"':
+            raise ValueError("delimiter is one printable ASCII character (or tab), not a quote")
+        if any(c in self.null_string for c in ('"', "\n", "\r", self.delimiter)):
+            raise ValueError("nullString cannot contain a quote, a line break or the delimiter")
         return self
 
 
@@ -129,13 +130,8 @@ def interval_ns(text: str) -> int | None:
     match = _INTERVAL_RE.match(text.strip())
     if not match or int(match.group(1)) == 0:
         return None
-    return int(match.group(1)) * NS[match.group(2)]
-
-
-@dataclass(frozen=True)
-class OutputColumn:
-    name: str
-    logical: LogicalType
+    value = int(match.group(1)) * NS[match.group(2)]
+    return value if value <= MAX_INTERVAL_NS else None
 
 
 def decimated_fields(
@@ -160,4 +156,9 @@ def decimated_fields(
 
 
 def numeric(logical: LogicalType) -> bool:
-    return logical.kind in ("int", "float", "decimal", "timestamp")
+    """Numbers that can be added up (timestamps only compare: min, max, first, last)."""
+    return logical.kind in ("int", "float", "decimal")
+
+
+def orderable(logical: LogicalType) -> bool:
+    return numeric(logical) or logical.kind == "timestamp"

@@ -128,8 +128,12 @@ def _comparable(logical: LogicalType, values: list[Any]) -> tuple[Callable[[Any]
 
 
 class Decimator:
-    """Buckets aligned to the epoch over the collection time. Rows arrive in time order, so
-    every bucket but the last one of a batch is complete; the last waits for the next batch."""
+    """Buckets aligned to the epoch over the collection time.
+
+    Each batch is reduced to one partial row per bucket (first, last, min, max, sum, count as
+    needed). Rows arrive in time order, so only the last bucket of a batch can continue in
+    the next one: its partial row is carried and merged, and memory stays one row per bucket
+    of a batch however wide the buckets are."""
 
     def __init__(self, decimation: dict[str, Any], fields: Fields) -> None:
         self.interval = int(decimation["intervalNs"])
@@ -137,27 +141,26 @@ class Decimator:
         self.aggregations = decimation["aggregations"]
         self.types = dict(fields)
         self.fields = decimated_fields(decimation, fields)
-        self.pending: Rows | None = None
+        self.parts = _needed_parts(self.aggregations)
+        self.carry: pa.Table | None = None  # partial row of the bucket still open
         self.last_row: dict[str, Any] | None = None  # previous output row, for fill and delta
 
     def push(self, rows: Rows) -> Rows:
-        if self.pending is not None:
-            rows = Rows(
-                pa.concat_tables([self.pending.table, rows.table]),
-                pa.concat_arrays([self.pending.time, rows.time]),
-            )
         if rows.num_rows == 0:
-            self.pending = rows
             return self._empty()
-        buckets = self._buckets(rows.time)
-        last = buckets[-1]
-        done = pc.less(buckets, last)
-        self.pending = rows.take(pc.invert(done))
-        return self._aggregate(rows.take(done))
+        partial = self._partials(rows)
+        if self.carry is not None:
+            if self.carry.column("bucket_start")[0] == partial.column("bucket_start")[0]:
+                merged = _merge_rows(self.carry, partial.slice(0, 1))
+                partial = pa.concat_tables([merged, partial.slice(1)])
+            else:
+                partial = pa.concat_tables([self.carry, partial])
+        self.carry = partial.slice(partial.num_rows - 1)
+        return self._complete(partial.slice(0, partial.num_rows - 1))
 
     def finish(self) -> Rows:
-        rows, self.pending = self.pending, None
-        return self._aggregate(rows) if rows is not None else self._empty()
+        carry, self.carry = self.carry, None
+        return self._complete(carry) if carry is not None else self._empty()
 
     def _buckets(self, time: pa.Array) -> pa.Array:
         start = pc.multiply(pc.divide(time, self.interval), self.interval)
@@ -170,26 +173,43 @@ class Decimator:
             pa.array([], pa.int64()),
         )
 
-    def _aggregate(self, rows: Rows) -> Rows:
-        if rows.num_rows == 0:
-            return self._empty()
+    def _partials(self, rows: Rows) -> pa.Table:
         buckets = self._buckets(rows.time)
         ends = pc.run_end_encode(buckets).run_ends.cast(pa.int64())
         starts = pa.concat_arrays([pa.array([0], pa.int64()), ends.slice(0, len(ends) - 1)])
-        last_rows = pc.subtract(ends, 1)
-        keys = buckets.take(starts)
-        grouped = _grouped(rows.table, buckets, self.aggregations, self.types)
-        columns: dict[str, Any] = {"bucket_start": keys}
+        picks = {"first": starts, "last": pc.subtract(ends, 1)}
+        hashed = [(c, _HASH[p]) for c, p in self.parts if p not in picks]
+        columns = {c: numeric_values(rows.table.column(c), self.types[c]) for c, _ in self.parts}
+        grouped = None
+        if hashed:
+            keyed = pa.table({"__bucket": buckets, **{c: columns[c] for c, _ in hashed}})
+            # use_threads=False keeps groups in order of appearance: ascending buckets here.
+            grouped = keyed.group_by("__bucket", use_threads=False).aggregate(hashed)
+        result: dict[str, Any] = {"bucket_start": buckets.take(starts)}
+        for column, part in self.parts:
+            if part in picks:
+                result[_part_name(column, part)] = columns[column].take(picks[part])
+            else:
+                assert grouped is not None
+                result[_part_name(column, part)] = grouped.column(f"{column}_{_HASH[part]}")
+        return pa.table(result)
+
+    def _complete(self, partial: pa.Table) -> Rows:
+        if partial.num_rows == 0:
+            return self._empty()
+        columns: dict[str, Any] = {"bucket_start": partial.column("bucket_start")}
         for aggregation in self.aggregations:
             column, fn = aggregation["column"], aggregation["fn"]
-            values = numeric_values(rows.table.column(column), self.types[column])
-            pick = {"first": starts, "last": last_rows}
             for name, part in OHLC if fn == "ohlc" else ((fn, fn),):
-                if part in pick:
-                    result = values.take(pick[part])
+                if part == "avg":
+                    value = _mean(
+                        partial.column(_part_name(column, "sum")),
+                        partial.column(_part_name(column, "count")),
+                        self.types[column],
+                    )
                 else:
-                    result = grouped.column(f"{column}_{_HASH[part]}")
-                columns[_output_name(column, fn, name)] = result
+                    value = partial.column(_part_name(column, part))
+                columns[_output_name(column, fn, name)] = value
         table = self._filled(pa.table(columns))
         previous = self.last_row
         # Kept before deltas: fill repeats values and the next delta subtracts values.
@@ -259,29 +279,58 @@ def _difference(values: pa.Array, previous: pa.Array) -> pa.Array:
     return pc.subtract(values, previous)
 
 
-_HASH = {"min": "min", "max": "max", "avg": "mean", "sum": "sum", "count": "count"}
+_HASH = {"min": "min", "max": "max", "sum": "sum", "count": "count"}
 
 
 def _output_name(column: str, fn: str, part: str) -> str:
     return f"{column}_{part}" if fn == "ohlc" else f"{column}_{fn}"
 
 
-def _grouped(
-    table: pa.Table,
-    buckets: pa.Array,
-    aggregations: list[dict[str, Any]],
-    types: dict[str, LogicalType],
-) -> pa.Table:
-    wanted: list[tuple[str, str]] = []
+def _needed_parts(aggregations: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(column, part) pairs the partial rows must keep; avg is sum and count."""
+    expand = {"ohlc": ("first", "max", "min", "last"), "avg": ("sum", "count")}
+    parts: list[tuple[str, str]] = []
     for aggregation in aggregations:
-        parts = [p for _, p in OHLC] if aggregation["fn"] == "ohlc" else [aggregation["fn"]]
-        wanted.extend((aggregation["column"], _HASH[p]) for p in parts if p in _HASH)
-    if not wanted:
-        return pa.table({})
-    columns = {c: numeric_values(table.column(c), types[c]) for c, _ in wanted}
-    keyed = pa.table({"__bucket": buckets, **columns})
-    # use_threads=False keeps groups in order of first appearance: ascending buckets here.
-    return keyed.group_by("__bucket", use_threads=False).aggregate(list(dict.fromkeys(wanted)))
+        for part in expand.get(aggregation["fn"], (aggregation["fn"],)):
+            parts.append((aggregation["column"], part))
+    return list(dict.fromkeys(parts))
+
+
+def _part_name(column: str, part: str) -> str:
+    return f"{column}\x00{part}"
+
+
+def _merge_rows(before: pa.Table, after: pa.Table) -> pa.Table:
+    """Two partial rows of the same bucket as one (a single row: plain Python is fine)."""
+    merged = {}
+    for name in before.column_names:
+        a, b = before.column(name)[0].as_py(), after.column(name)[0].as_py()
+        part = name.rsplit("\x00", 1)[-1]
+        present = [v for v in (a, b) if v is not None]
+        if name == "bucket_start" or part == "first":
+            value = a
+        elif part == "last":
+            value = b
+        elif part == "min":
+            value = min(present) if present else None
+        elif part == "max":
+            value = max(present) if present else None
+        else:  # sum, count
+            value = sum(present) if present else None
+        merged[name] = pa.array([value], before.schema.field(name).type)
+    return pa.table(merged)
+
+
+def _mean(total: Any, count: Any, logical: LogicalType) -> Any:
+    divisor = pc.if_else(pc.equal(count, 0), pa.scalar(None, pa.int64()), count)
+    if logical.kind == "decimal":
+        # Arrow widens a decimal quotient by the divisor's digits: keep both narrow enough.
+        wide = pc.divide(
+            total.cast(pa.decimal256(40, logical.scale)), divisor.cast(pa.decimal256(19, 0))
+        )
+        exact = pc.round(wide, ndigits=logical.scale, round_mode="half_towards_infinity")
+        return exact.cast(pa.decimal128(38, logical.scale))
+    return pc.divide(pc.cast(total, pa.float64()), pc.cast(divisor, pa.float64()))
 
 
 def _memory_type(logical: LogicalType) -> pa.DataType:

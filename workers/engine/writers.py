@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,6 +54,12 @@ class ArtifactWriter(Protocol):
     def write(self, table: pa.Table) -> None: ...
     def close(self) -> None: ...
     def bytes_written(self) -> int: ...
+    def settle(self) -> None:
+        """Push buffered rows to the file, so bytes_written is what the file holds."""
+
+
+class OutputError(ValueError):
+    """Rows the chosen format options cannot represent (a permanent job failure)."""
 
 
 GZIP_LEVEL = 6  # ~5x faster than level 9 for a few percent more bytes
@@ -76,6 +83,9 @@ class _StreamWriter:
 
     def bytes_written(self) -> int:
         return int(self._file.tell())
+
+    def settle(self) -> None:
+        self._stream.flush()  # gzip: a sync flush; zstd: ends the block; then the file
 
     def close(self) -> None:
         if self._stream is not self._file:
@@ -112,9 +122,12 @@ class CsvWriter(_StreamWriter):
         if table.num_rows == 0:
             return
         columns = [_as_text(table.column(n), t, self._times) for n, t in self._fields]
-        pcsv.write_csv(
-            pa.table(columns, names=[n for n, _ in self._fields]), self._stream, self._options
-        )
+        try:
+            pcsv.write_csv(
+                pa.table(columns, names=[n for n, _ in self._fields]), self._stream, self._options
+            )
+        except pa.ArrowInvalid as exc:
+            raise OutputError(f"CSV cannot hold these values with these options: {exc}") from None
 
 
 def _csv_name(name: str, delimiter: str, quoting: str) -> str:
@@ -154,7 +167,7 @@ class JsonLinesWriter(_StreamWriter):
                 pc.cast(_as_text(values, logical, self._times), pa.string()), "null"
             )
         if logical.kind == "decimal" and self._decimal_numbers:
-            return pc.fill_null(pc.cast(values, pa.string()), "null")
+            return pc.fill_null(_json_number(_as_text(values, logical)), "null")
         return _json_fragment(values, logical)
 
 
@@ -196,6 +209,10 @@ class ParquetArtifactWriter:
     def bytes_written(self) -> int:
         return int(self._file.tell())
 
+    def settle(self) -> None:
+        if self._pending_rows:
+            self._flush(self._pending_rows)
+
     def close(self) -> None:
         if self._pending_rows:
             self._flush(self._pending_rows)
@@ -227,13 +244,44 @@ _TIME_DIVISORS = {"ns": 1, "us": 1_000, "ms": 1_000_000}
 def _as_text(values: Any, logical: LogicalType, times: str = "ns") -> Any:
     # Decimals as text keep the source's exact digits; numbers stay numbers (unquoted).
     if logical.kind == "decimal":
-        return pc.cast(values, pa.string())
+        return _plain_decimal(values)
     if logical.kind == "timestamp":
         nanos = pc.cast(values, pa.int64())
         if times == "iso":
             return pc.strftime(nanos.cast(pa.timestamp("ns", "UTC")), "%Y-%m-%dT%H:%M:%SZ")
         return pc.divide(nanos, _TIME_DIVISORS[times]) if times != "ns" else nanos
     return values
+
+
+def _plain_decimal(values: Any) -> Any:
+    """Decimal text without exponents. Source text passes through unchanged; computed
+    decimals print like `1.0E-7` in Arrow for tiny values, which those rows (few) fix."""
+    text = pc.cast(values, pa.string())
+    scientific = pc.fill_null(pc.match_substring(text, "E"), False)
+    if not pc.any(scientific).as_py():
+        return text
+    fixed = [format(Decimal(t), "f") for t in text.filter(scientific).to_pylist()]
+    return pc.replace_with_mask(text, scientific, pa.array(fixed, pa.string()))
+
+
+_JSON_NUMBER = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+
+
+def _json_number(text: Any) -> Any:
+    """Decimal text as a JSON number: `.5`, `+2` or `1.` (valid decimals, invalid JSON) are
+    rewritten; the rest keep their exact digits."""
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    odd = pc.invert(pc.fill_null(pc.match_substring_regex(text, _JSON_NUMBER), True))
+    if not pc.any(odd).as_py():
+        return text
+    fixed = [_canonical(t) for t in text.filter(odd).to_pylist()]
+    return pc.replace_with_mask(text, odd, pa.array(fixed, pa.string()))
+
+
+def _canonical(text: str) -> str:
+    plain = format(Decimal(text), "f")
+    return plain + "0" if plain.endswith(".") else plain
 
 
 def _json_fragment(values: Any, logical: LogicalType) -> Any:
