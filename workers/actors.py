@@ -17,14 +17,13 @@ from sqlalchemy.exc import OperationalError
 from app.config import get_settings
 from app.db.engine import sync_sessions
 from app.domain import job_runs
-from app.domain.catalog import segments_in_range
+from app.domain.catalog import segment_files, segments_in_range
 from app.events import JobEvent, get_event_bus
 from app.storage import artifact_dir
 from app.timeutil import now_ns
 from workers.broker import EXPORT_ACTOR, EXPORT_QUEUE, wake_export
 from workers.engine.compiler import DecodeError, SchemaError, SourceContext
 from workers.engine.export import ArtifactFile, ExportRequest, run_export
-from workers.engine.segments import SegmentFile
 from workers.engine.writers import OutputError
 
 log = logging.getLogger(__name__)
@@ -114,10 +113,7 @@ def _run(job: job_runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:
     request = ExportRequest(
         schema_spec=job.schema_spec,
         context=SourceContext(job.exchange, job.symbol, job.datastream_id, job.market),
-        segments=[
-            SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
-            for s in segments
-        ],
+        segments=segment_files(settings, segments),
         start_ns=job.start_ns,
         end_ns=job.end_ns,
         format=job.format,

@@ -10,9 +10,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.db.models import Datastream, Exchange, Instrument, Segment
 from app.ids import new_id
 from app.timeutil import now_ns
+from workers.engine.compiler import SourceContext
+from workers.engine.segments import SegmentFile
 
 
 @dataclass(frozen=True)
@@ -180,3 +183,20 @@ async def instruments_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[i
 async def exchanges_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, Exchange]:
     rows = await session.scalars(select(Exchange).where(Exchange.code.in_(codes)))
     return {e.code: e for e in rows}
+
+
+def source_context(datastream: Datastream, instrument: Instrument | None) -> SourceContext:
+    """What the engine knows of a datastream's source: exchange, market, symbol, id."""
+    return SourceContext(
+        datastream.exchange_code,
+        instrument.symbol if instrument else "",
+        datastream.id,
+        instrument.type if instrument else "",
+    )
+
+
+def segment_files(settings: Settings, segments: Sequence[SegmentInfo]) -> list[SegmentFile]:
+    return [
+        SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
+        for s in segments
+    ]

@@ -12,12 +12,11 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.db.models import Instrument
 from app.domain.auth import Principal
-from app.domain.catalog import estimate_rows, segments_in_range_async
+from app.domain.catalog import estimate_rows, segment_files, segments_in_range_async
 from app.domain.errors import ErrorCode, user_error
 from app.domain.exports import ExportRequest, ValidatedExport, validate_export
-from workers.engine.compiler import DecodeError, SchemaError, SourceContext
+from workers.engine.compiler import DecodeError, SchemaError
 from workers.engine.export import ExportRequest as EngineRequest
 from workers.engine.export import run_export
 from workers.engine.segments import SegmentFile
@@ -42,22 +41,12 @@ async def estimate_export(
         session, checked.datastream.id, checked.start_ns, checked.end_ns
     )
     records = estimate_rows(segments, checked.start_ns, checked.end_ns)
-    instrument = await session.get(Instrument, checked.datastream.instrument_id)
-    context = SourceContext(
-        checked.datastream.exchange_code,
-        instrument.symbol if instrument else "",
-        checked.datastream.id,
-        instrument.type if instrument else "",
-    )
-    files = [
-        SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
-        for s in segments
-    ]
+    files = segment_files(settings, segments)
     first = min((s.min_ts for s in segments), default=checked.start_ns)
     last = max((s.max_ts for s in segments), default=checked.start_ns)
     span = max(0, min(checked.end_ns, last + 1) - max(checked.start_ns, first))
     try:
-        return await anyio.to_thread.run_sync(_estimate, checked, context, files, records, span)
+        return await anyio.to_thread.run_sync(_estimate, checked, files, records, span)
     except (SchemaError, DecodeError, OutputError) as exc:
         # The sample is a real export: what would fail the job is the answer, as a user error.
         raise user_error(
@@ -67,12 +56,11 @@ async def estimate_export(
 
 def _estimate(
     checked: ValidatedExport,
-    context: SourceContext,
     files: list[SegmentFile],
     records: int,
     span_ns: int,
 ) -> Estimate:
-    sampled, rows, size = _sample(checked, context, files)
+    sampled, rows, size = _sample(checked, files)
     options = checked.options
     per_record = rows / sampled if sampled else 0.0
     estimated = round(records * per_record)
@@ -86,9 +74,7 @@ def _estimate(
     return Estimate(estimated, round(estimated * per_row), records, sampled)
 
 
-def _sample(
-    checked: ValidatedExport, context: SourceContext, files: list[SegmentFile]
-) -> tuple[int, int, int]:
+def _sample(checked: ValidatedExport, files: list[SegmentFile]) -> tuple[int, int, int]:
     """(records read, rows written, bytes written) for the first records, really exported."""
     if not files:
         return 0, 0, 0
@@ -102,7 +88,7 @@ def _sample(
         artifacts = run_export(
             EngineRequest(
                 schema_spec=checked.snapshot,
-                context=context,
+                context=checked.context,
                 segments=[first],
                 start_ns=start,
                 end_ns=end,

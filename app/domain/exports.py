@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings, get_settings
 from app.db.models import Datastream, ExportArtifact, ExportJob, Instrument, Workspace
 from app.domain.auth import Principal
-from app.domain.catalog import estimate_rows, segments_in_range_async
+from app.domain.catalog import estimate_rows, segments_in_range_async, source_context
 from app.domain.errors import DomainError, ErrorCode, UserError, user_error
 from app.domain.export_options import OptionsRequest, resolve_options
 from app.domain.export_schemas import ExportSchemaDef, applicability_errors, resolve_for_export
@@ -86,6 +86,7 @@ class ValidatedExport:
     options: dict[str, Any]
     fields: list[tuple[str, LogicalType]]
     fingerprint: str
+    context: SourceContext
 
 
 async def validate_export(
@@ -115,13 +116,14 @@ async def validate_export(
     except DomainError as exc:
         errors.extend(exc.errors)
     fields: list[tuple[str, LogicalType]] | None = None
+    context: SourceContext | None = None
     if schema is not None and datastream is not None:
         instrument = await session.get(Instrument, datastream.instrument_id)
-        market = instrument.type if instrument is not None else ""
-        problems = applicability_errors(schema, datastream, market, "input.schema")
+        context = source_context(datastream, instrument)
+        problems = applicability_errors(schema, datastream, context.market, "input.schema")
         errors.extend(problems)
         if not problems:
-            fields = _schema_fields(schema, datastream, instrument, market, errors)
+            fields = _schema_fields(schema, context, errors)
     if request.format not in FORMATS:
         errors.append(
             UserError(
@@ -174,6 +176,7 @@ async def validate_export(
         and start_ns is not None
         and end_ns is not None
         and fields is not None
+        and context is not None
     )
     snapshot = schema.snapshot()
     fingerprint = _fingerprint(
@@ -190,20 +193,14 @@ async def validate_export(
         options,
         fields,
         fingerprint,
+        context,
     )
 
 
 def _schema_fields(
-    schema: ExportSchemaDef,
-    datastream: Datastream,
-    instrument: Instrument | None,
-    market: str,
-    errors: list[UserError],
+    schema: ExportSchemaDef, context: SourceContext, errors: list[UserError]
 ) -> list[tuple[str, LogicalType]] | None:
     """The columns this schema produces for this datastream (binding it is cheap)."""
-    context = SourceContext(
-        datastream.exchange_code, instrument.symbol if instrument else "", datastream.id, market
-    )
     try:
         return compile_schema(schema.snapshot(), context).fields
     except SchemaError as exc:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.db.models import Datastream, Instrument
 from app.domain.auth import Principal
-from app.domain.catalog import segments_in_range_async
+from app.domain.catalog import segment_files, segments_in_range_async, source_context
 from app.domain.errors import DomainError, ErrorCode, user_error
 from app.domain.export_schemas import applicability_errors, resolve_for_export
 from workers.engine.compiler import DecodeError, SchemaError, SourceContext, compile_schema
@@ -46,18 +46,12 @@ async def preview(
         raise user_error(ErrorCode.NOT_FOUND, "datastreamId", f"no datastream {datastream_id}")
     schema = await resolve_for_export(session, who, reference, inline, datastream)
     instrument = await session.get(Instrument, datastream.instrument_id)
-    market = instrument.type if instrument else ""
-    errors = applicability_errors(schema, datastream, market, "schema")
+    context = source_context(datastream, instrument)
+    errors = applicability_errors(schema, datastream, context.market, "schema")
     if errors:
         raise DomainError(errors)
     segments = await segments_in_range_async(session, datastream.id, 0, END_OF_TIME)
-    files = [
-        SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
-        for s in segments
-    ]
-    context = SourceContext(
-        datastream.exchange_code, instrument.symbol if instrument else "", datastream.id, market
-    )
+    files = segment_files(settings, segments)
     return await anyio.to_thread.run_sync(_first_rows, schema.snapshot(), context, files, limit)
 
 

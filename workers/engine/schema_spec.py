@@ -120,7 +120,8 @@ class SchemaSpec(SpecModel):
 
     def supports(self, exchange: str, market: str) -> bool:
         return all(
-            c.data is None or _lookup(c.data, exchange, market) is not None for c in self.columns
+            c.data is None or lookup_source(c.data, exchange, market) is not None
+            for c in self.columns
         )
 
     def dump(self) -> dict[str, Any]:
@@ -128,12 +129,9 @@ class SchemaSpec(SpecModel):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
-def _lookup(mapping: dict[str, Any], exchange: str, market: str) -> Any:
-    return mapping.get(f"{exchange}_{market}", mapping.get(exchange))
-
-
 def lookup_source(mapping: dict[str, Any], exchange: str, market: str) -> Any:
-    return _lookup(mapping, exchange, market)
+    """The entry for `exchange_market` if there is one, else for `exchange`."""
+    return mapping.get(f"{exchange}_{market}", mapping.get(exchange))
 
 
 class SchemaError(ValueError):
