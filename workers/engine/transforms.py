@@ -59,14 +59,16 @@ def compile_transform(text: str) -> Transform:
         tree = sqlglot.parse_one(sql)
     except sqlglot.errors.ParseError as exc:
         error = exc.errors[0] if exc.errors else {}
+        column = error.get("col")
+        position = _offset(sql, error.get("line") or 1, column) if column else None
         raise TransformError(
-            f"cannot parse transform: {error.get('description', exc)}", error.get("col")
+            f"cannot parse transform: {error.get('description', exc)}", position
         ) from None
     except sqlglot.errors.TokenError as exc:  # e.g. an unterminated string; no position known
         raise TransformError(f"cannot parse transform: {exc}") from None
     if not isinstance(tree, exp.Expression):
         raise TransformError("empty transform")
-    compiler = _Compiler(names)
+    compiler = _Compiler(names, sql)
     build = compiler.compile(tree)
     inputs = tuple(dict.fromkeys(n for n in names.values() if n != VALUE))
     return Transform(text, inputs, build)
@@ -91,9 +93,32 @@ def _substitute_placeholders(text: str) -> tuple[str, dict[str, str]]:
     return _PLACEHOLDER_RE.sub(replace, text), names
 
 
-def _position(node: exp.Expression) -> int | None:
-    starts = [n.meta["start"] for n in node.walk() if "start" in n.meta]
-    return min(starts) + 1 if starts else None
+# Nodes whose first token carries no position in sqlglot: found by looking back from the
+# first position inside them.
+_LEADING = {exp.Subquery: "(", exp.Paren: "(", exp.Select: "SELECT", exp.Exists: "EXISTS"}
+
+
+def _start(node: exp.Expression, text: str) -> int | None:
+    """0-based offset of the node's first character in the (substituted) text."""
+    starts = [node.meta["start"]] if "start" in node.meta else []
+    starts += [s for c in node.iter_expressions() if (s := _start(c, text)) is not None]
+    if not starts:
+        return None
+    first = min(starts)
+    leading = _LEADING.get(type(node))
+    if leading is None and isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous):
+        leading = node.sql_name()
+    if leading is not None:
+        found = text.upper().rfind(leading, 0, first)
+        if found >= 0:
+            first = found
+    return first
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    """sqlglot counts columns per line; positions here count characters of the text."""
+    lines = text.split("\n")
+    return sum(len(x) + 1 for x in lines[: max(0, line - 1)]) + column
 
 
 def _describe(node: exp.Expression, names: Mapping[str, str]) -> str:
@@ -104,16 +129,23 @@ def _describe(node: exp.Expression, names: Mapping[str, str]) -> str:
 
 
 class _Compiler:
-    def __init__(self, names: Mapping[str, str]) -> None:
+    def __init__(self, names: Mapping[str, str], text: str) -> None:
         self.names = names
+        self.text = text
 
     def reject(self, node: exp.Expression, why: str) -> TransformError:
-        return TransformError(f"{_describe(node, self.names)!r}: {why}", _position(node))
+        start = _start(node, self.text)
+        position = start + 1 if start is not None else None
+        return TransformError(f"{_describe(node, self.names)!r}: {why}", position)
 
     def compile(self, node: exp.Expression) -> Compiled:
         if isinstance(node, exp.Anonymous) or type(node) in _FUNCTION_NODES:
             return self._function(node)
         handler = _COMPILERS.get(type(node))
+        if handler is None and isinstance(node, exp.Func):  # a function sqlglot knows
+            allowed = ", ".join(sorted(FUNCTIONS))
+            name = node.sql_name().lower()
+            raise self.reject(node, f"unknown function {name!r}; allowed: {allowed}")
         if handler is None:
             raise self.reject(node, f"{type(node).__name__} is not allowed in transforms")
         return handler(self, node)
