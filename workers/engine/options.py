@@ -58,7 +58,8 @@ class CsvOptions(_Options):
 class ParquetOptions(_Options):
     compression: Literal["zstd", "snappy", "gzip", "lz4", "none"] = "zstd"
     compression_level: int | None = Field(default=None, alias="compressionLevel")
-    row_group_size: int = Field(default=1_000_000, ge=1_000, le=10_000_000, alias="rowGroupSize")
+    # Rows are held until a row group is full: this bounds the writer's memory.
+    row_group_size: int = Field(default=131_072, ge=1_000, le=1_048_576, alias="rowGroupSize")
     dictionary: bool = True
     statistics: bool = True
     data_page_size: int = Field(default=1 << 20, ge=1 << 12, le=1 << 30, alias="dataPageSize")

@@ -176,7 +176,7 @@ class ParquetArtifactWriter:
         self._fields = fields
         self._schema = pa.schema([pa.field(n, parquet_type(t)) for n, t in fields])
         self._file = pa.OSFile(str(path), "wb")
-        self._row_group_size = int(options.get("rowGroupSize", 1_000_000))
+        self._row_group_size = int(options.get("rowGroupSize", 131_072))
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self._writer = pq.ParquetWriter(
