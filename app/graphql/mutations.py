@@ -148,6 +148,9 @@ class ExportSchemaIdInput:
     id: strawberry.ID = strawberry.field(description="`sch_...` id.")
 
 
+SchemaIdArgument = Annotated[ExportSchemaIdInput, strawberry.argument(description="Which schema.")]
+
+
 @strawberry.input(description="New contents for a schema's draft.")
 class UpdateExportSchemaDraftInput:
     id: strawberry.ID = strawberry.field(description="`sch_...` id.")
@@ -206,7 +209,7 @@ class SchemaMutation:
     async def create_export_schema_draft(
         self,
         info: Info,
-        input: Annotated[ExportSchemaIdInput, strawberry.argument(description="Which schema.")],
+        input: SchemaIdArgument,
     ) -> ExportSchemaPayload:
         return await _schema_change(
             info, lambda s, who: export_schemas.create_draft(s, who, str(input.id))
@@ -232,7 +235,7 @@ class SchemaMutation:
     async def publish_export_schema_draft(
         self,
         info: Info,
-        input: Annotated[ExportSchemaIdInput, strawberry.argument(description="Which schema.")],
+        input: SchemaIdArgument,
     ) -> ExportSchemaPayload:
         return await _schema_change(
             info, lambda s, who: export_schemas.publish_draft(s, who, str(input.id))
@@ -242,7 +245,7 @@ class SchemaMutation:
     async def discard_export_schema_draft(
         self,
         info: Info,
-        input: Annotated[ExportSchemaIdInput, strawberry.argument(description="Which schema.")],
+        input: SchemaIdArgument,
     ) -> ExportSchemaPayload:
         return await _schema_change(
             info, lambda s, who: export_schemas.discard_draft(s, who, str(input.id))
@@ -264,7 +267,7 @@ class SchemaMutation:
     async def delete_export_schema(
         self,
         info: Info,
-        input: Annotated[ExportSchemaIdInput, strawberry.argument(description="Which schema.")],
+        input: SchemaIdArgument,
     ) -> DeleteExportSchemaPayload:
         try:
             async with info.context.sessions() as session:

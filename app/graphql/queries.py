@@ -32,6 +32,8 @@ from app.ids import id_prefix
 from app.timeutil import TimestampError, parse_timestamp
 
 Info = strawberry.Info[Context, None]
+First = Annotated[int | None, strawberry.argument(description="Page size (default 20).")]
+After = Annotated[str | None, strawberry.argument(description="Cursor to continue after.")]
 
 
 @strawberry.type(description="A column of a preview.")
@@ -142,12 +144,8 @@ class Query:
         stream_type: Annotated[
             str | None, strawberry.argument(description="e.g. `trades`.")
         ] = None,
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size (default 20).")
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after.")
-        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Datastream]:
         limit = page_size(info, first)
         after_value = cursor_value(after)
@@ -190,12 +188,8 @@ class Query:
         stream_category: Annotated[
             str | None, strawberry.argument(description="Only schemas for this kind, e.g. `book`.")
         ] = None,
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size (default 20).")
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after.")
-        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[ExportSchema]:
         limit = page_size(info, first)
         after_value = cursor_value(after)
@@ -375,12 +369,8 @@ class Query:
             ExportJobOrder,
             strawberry.argument(description="By creation time, then id; default newest first."),
         ] = ExportJobOrder.CREATED_AT_DESC,
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size (default 20).")
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after.")
-        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[ExportJob]:
         limit = page_size(info, first)
         after_value = cursor_value(after)
