@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import queue
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -80,6 +82,10 @@ class _StreamWriter:
         elif compression == "ZSTD":
             # Arrow's default zstd level (fast); streaming, so memory stays bounded.
             self._stream = pa.CompressedOutputStream(pa.PythonFile(self._file, mode="w"), "zstd")
+        if self._stream is not self._file:
+            # zlib and zstd release the GIL: compressing on a second thread overlaps with
+            # decoding the next batch on this one.
+            self._stream = _BackgroundWriter(self._stream)
 
     def bytes_written(self) -> int:
         return int(self._file.tell())
@@ -94,6 +100,58 @@ class _StreamWriter:
             self._file.close()
 
 
+class _BackgroundWriter:
+    """A file-like object whose writes happen, in order, on a thread of their own. The queue
+    is short, so at most a few chunks wait in memory; errors surface on the next call."""
+
+    def __init__(self, target: Any, depth: int = 4) -> None:
+        self._target = target
+        self._queue: queue.Queue[bytes | None] = queue.Queue(depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="compress", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            chunk = self._queue.get()
+            try:
+                if chunk is None:
+                    return
+                if self._error is None:
+                    self._target.write(chunk)
+            except BaseException as exc:
+                self._error = exc
+            finally:
+                self._queue.task_done()
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def write(self, data: Any) -> int:
+        self._check()
+        chunk = bytes(data)  # pyarrow may reuse its buffer once write returns
+        self._queue.put(chunk)
+        return len(chunk)
+
+    def flush(self) -> None:
+        self._queue.join()
+        self._check()
+        self._target.flush()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._target.close()
+        self._check()
+
+    @property
+    def closed(self) -> bool:
+        return not self._thread.is_alive()
+
+
+# Rows pyarrow formats per write call: big enough that a write is worth a queue hop.
+CSV_CHUNK_ROWS = 32_768
 _QUOTING = {"needed": "needed", "all": "all_valid", "none": "none"}
 
 
@@ -113,6 +171,7 @@ class CsvWriter(_StreamWriter):
             quoting_style=_QUOTING[quoting],
             null_string=options.get("nullString", ""),
             eol=eol,
+            batch_size=CSV_CHUNK_ROWS,
         )
         if options.get("header", True):
             names = [_csv_name(name, delimiter, quoting) for name, _ in fields]
