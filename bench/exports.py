@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.dataset import Dataset
+from workers.engine.writers import file_suffix
 
 # Export "kinds" measured: (format, compression) as the engine spells them.
 KINDS: dict[str, tuple[str, str]] = {
@@ -23,7 +24,6 @@ KINDS: dict[str, tuple[str, str]] = {
     "PARQUET": ("PARQUET", "NONE"),
     "CSV": ("CSV", "NONE"),
 }
-SUFFIXES = {"CSV": "csv", "JSONL": "jsonl", "PARQUET": "parquet"}
 NORMALIZED_COLUMNS = [
     "collection_timestamp_ns",
     "exchange_timestamp_ns",
@@ -41,7 +41,7 @@ Export = Callable[[], int]
 
 def output_name(impl: str, kind: str) -> str:
     fmt, compression = KINDS[kind]
-    return f"{impl}.{SUFFIXES[fmt]}" + (".gz" if compression == "GZIP" else "")
+    return f"{impl}.{file_suffix(fmt, compression)}"
 
 
 def prepare(impl: str, dataset: Dataset, kind: str, rows: int, path: Path) -> Export:

@@ -22,7 +22,7 @@ from app.events import JobEvent, get_event_bus
 from app.storage import artifact_dir
 from app.timeutil import now_ns
 from workers.broker import EXPORT_ACTOR, EXPORT_QUEUE, wake_export
-from workers.engine.compiler import DecodeError, SchemaError, SourceContext
+from workers.engine.compiler import DecodeError, SchemaError
 from workers.engine.export import ArtifactFile, ExportRequest, run_export
 from workers.engine.writers import OutputError
 
@@ -112,7 +112,7 @@ def _run(job: job_runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:
         segments = segments_in_range(session, job.datastream_id, job.start_ns, job.end_ns)
     request = ExportRequest(
         schema_spec=job.schema_spec,
-        context=SourceContext(job.exchange, job.symbol, job.datastream_id, job.market),
+        context=job.context,
         segments=segment_files(settings, segments),
         start_ns=job.start_ns,
         end_ns=job.end_ns,

@@ -202,7 +202,7 @@ def _schema_fields(
 ) -> list[tuple[str, LogicalType]] | None:
     """The columns this schema produces for this datastream (binding it is cheap)."""
     try:
-        return compile_schema(schema.snapshot(), context).fields
+        return compile_schema(schema.spec, context).fields  # already checked: no re-parse
     except SchemaError as exc:
         errors.append(UserError(ErrorCode.INVALID_ARGUMENT, ("input", "schema"), str(exc)))
         return None

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db.models import Datastream, ExportArtifact, ExportJob, Instrument
+from app.domain.catalog import source_context
 from app.domain.exports import JobStatus
 from app.ids import new_id
 from app.timeutil import now_ns
+from workers.engine.compiler import SourceContext
 
 
 class ClaimLost(Exception):
@@ -34,9 +36,7 @@ class ClaimedJob:
     workspace_id: str
     claim_token: str
     datastream_id: int
-    exchange: str
-    symbol: str
-    market: str
+    context: SourceContext
     schema_spec: dict[str, Any]
     options: dict[str, Any]
     format: str
@@ -93,9 +93,7 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
         workspace_id=job.workspace_id,
         claim_token=token,
         datastream_id=datastream.id,
-        exchange=datastream.exchange_code,
-        symbol=instrument.symbol if instrument else "",
-        market=instrument.type if instrument else "",
+        context=source_context(datastream, instrument),
         schema_spec=job.schema_snapshot,
         options=job.options or {},
         format=job.format,

@@ -122,7 +122,9 @@ class SplitInput:
         default=None, description="Start a new file after this many rows."
     )
     max_bytes_per_file: Long | None = strawberry.field(
-        default=None, description="Start a new file once this size is reached (approximately)."
+        default=None,
+        description="Start a new file once this size is reached (a file passes it by less "
+        "than one row; Parquet adds its footer).",
     )
 
 

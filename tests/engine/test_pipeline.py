@@ -100,6 +100,28 @@ def test_decimation_is_independent_of_batches_and_exact(steps: list, cuts: list[
     assert run(rows, cuts) == run(rows, []) == expected(rows)
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    rows_strategy, st.lists(st.integers(1, 59), max_size=6), st.sampled_from(["previous", "null"])
+)
+def test_filled_buckets_are_independent_of_batches(steps: list, cuts: list[int], fill: str) -> None:
+    rows = timeline(steps)
+    cuts = [c for c in cuts if c < len(rows)]
+    got = run(rows, cuts, fill)
+    assert got == run(rows, [], fill)
+    starts = [r["bucket_start"] for r in got]
+    assert starts == list(range(starts[0], starts[-1] + INTERVAL, INTERVAL))  # no gaps
+    # Buckets with rows are what the unfilled run gives (deltas aside: they follow the fill).
+    real = {e["bucket_start"]: e for e in expected(rows)}
+    without_delta = [{k: v for k, v in r.items() if k != "price_last"} for r in got]
+    assert [r for r in without_delta if r["bucket_start"] in real] == [
+        {k: v for k, v in e.items() if k != "price_last"} for e in real.values()
+    ]
+    for row in without_delta:  # and the empty ones are filled as asked
+        if row["bucket_start"] not in real:
+            assert row["qty_count"] == (0 if fill == "previous" else None)
+
+
 def test_fill_previous_repeats_values_with_zero_counts() -> None:
     rows = [(1, Decimal("1.00"), 1), (35, Decimal("2.00"), 2)]
     got = run(rows, [1], fill="previous")

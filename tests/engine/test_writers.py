@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from workers.engine.compiler import LogicalType
-from workers.engine.writers import open_writer
+from workers.engine.writers import _BackgroundWriter, open_writer
 
 FIELDS = [("collection_timestamp_ns", LogicalType("timestamp")), ("data", LogicalType("json"))]
 TABLE = pa.table(
@@ -37,3 +37,23 @@ def test_a_retried_attempt_writes_the_same_bytes(
     first = _write(tmp_path / "attempt-1.tmp", fmt, compression)
     second = _write(tmp_path / "another-name.part", fmt, compression)
     assert first == second
+
+
+class _FailingTarget:
+    def write(self, data: bytes) -> None:
+        raise OSError("disk full")
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_errors_of_the_compressing_thread_reach_the_writer() -> None:
+    writer = _BackgroundWriter(_FailingTarget())
+    writer.write(b"rows")
+    with pytest.raises(OSError, match="disk full"):
+        writer.flush()
+    with pytest.raises(OSError, match="disk full"):
+        writer.close()

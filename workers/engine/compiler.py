@@ -88,6 +88,18 @@ class SourceContext:
     market: str = ""
 
 
+_TIME_DIVISORS = {"ns": 1, "us": 1_000, "ms": 1_000_000}
+
+
+def render_time(nanos: Any, unit: str) -> Any:
+    """Nanoseconds since the epoch as `ns`/`us`/`ms` integers or `iso` text (nine digits);
+    shared by meta column formats and the writers' timestamp options."""
+    nanos = pc.cast(nanos, pa.int64())
+    if unit == "iso":
+        return pc.strftime(nanos.cast(pa.timestamp("ns", "UTC")), "%Y-%m-%dT%H:%M:%SZ")
+    return pc.divide(nanos, _TIME_DIVISORS[unit]) if unit != "ns" else nanos
+
+
 def logical_type(type_name: str) -> LogicalType:
     if type_name in TIMESTAMP_UNITS:
         return LogicalType("timestamp")
@@ -328,13 +340,9 @@ class CompiledSchema:
         values = self._meta_values(column.meta, state.timestamps, state.raw)
         if state.parents is not None:
             values = values.take(state.parents)
-        if column.meta != "collection_timestamp_ns":
+        if column.meta != "collection_timestamp_ns" or column.format in (None, "timestamp"):
             return values
-        if column.format in ("us", "ms"):
-            return pc.divide(values, 1_000 if column.format == "us" else 1_000_000)
-        if column.format == "iso":
-            return pc.strftime(values.cast(pa.timestamp("ns", "UTC")), "%Y-%m-%dT%H:%M:%SZ")
-        return values
+        return render_time(values, column.format)
 
     def _meta_values(self, meta: str, timestamps: Any, raw: Any) -> pa.Array:
         n = len(timestamps)

@@ -28,9 +28,10 @@ from workers.engine.writers import (
 )
 
 MANIFEST_TYPE = "application/json"
-# With maxBytesPerFile, rows go to the file in slices this big, so a file overshoots the
-# limit by at most one slice's bytes.
+# With maxBytesPerFile, rows go to the file in slices sized from the bytes per row seen so
+# far to fit what is left (at most this many, and this many to probe a first file).
 BYTES_CHECK_ROWS = 4096
+PROBE_ROWS = 256
 MAX_FILES = 10_000
 
 
@@ -134,6 +135,7 @@ class _FileSet:
         self.current: _OpenFile | None = None
         self.closed: list[_OpenFile] = []
         self.closed_bytes = 0
+        self.bytes_per_row: float | None = None  # measured, for maxBytesPerFile
         request.output_dir.mkdir(parents=True, exist_ok=True)
         if not self.split:
             self.current = self._open(None)
@@ -154,11 +156,12 @@ class _FileSet:
                 if self.max_rows is not None:
                     room = min(room, self.max_rows - self.current.rows)
                 if self.max_bytes is not None:
-                    room = min(room, BYTES_CHECK_ROWS)
+                    room = min(room, self._rows_that_fit())
                 self._append(part.slice(0, room))
                 part = part.slice(room)
                 if self.max_bytes is not None:
                     self.current.writer.settle()
+                    self._learn_row_size()
                 full_rows = self.max_rows is not None and self.current.rows >= self.max_rows
                 full_bytes = (
                     self.max_bytes is not None
@@ -166,6 +169,19 @@ class _FileSet:
                 )
                 if full_rows or full_bytes:
                     self._close()
+
+    def _rows_that_fit(self) -> int:
+        assert self.current is not None and self.max_bytes is not None
+        if self.bytes_per_row is None:
+            return PROBE_ROWS
+        left = self.max_bytes - self.current.writer.bytes_written()
+        return max(1, min(BYTES_CHECK_ROWS, int(left / self.bytes_per_row)))
+
+    def _learn_row_size(self) -> None:
+        assert self.current is not None
+        written = self.current.writer.bytes_written()
+        if self.current.rows and written:
+            self.bytes_per_row = written / self.current.rows
 
     def _by_period(self, chunk: Rows) -> list[tuple[tuple[int, int] | None, Rows]]:
         if self.by is None:
@@ -244,20 +260,19 @@ class _FileSet:
         return content_type(self.request.format, self.request.compression)
 
     def _final_name(self, file: _OpenFile, used: set[str]) -> str:
+        """`<stem>.<ext>` for one file; `<datastream>_<from>_<to>.<ext>` for split files: the
+        period (clipped to the export's range), or the rows' own times when split by size."""
         suffix = file_suffix(self.request.format, self.request.compression)
         if not self.split:
-            name = f"{self.request.filename_stem}.{suffix}"
-        else:
-            low, high = file.period or (file.first_ns or 0, (file.last_ns or 0) + 1)
-            if self.max_rows is not None or self.max_bytes is not None:
-                low, high = file.first_ns or low, (file.last_ns or low) + 1
-            low, high = max(low, self.request.start_ns), min(high, self.request.end_ns)
-            stem = f"{self.request.context.datastream_id}_{_stamp(low)}_{_stamp(high)}"
-            name = f"{stem}.{suffix}"
-            counter = 2
-            while name in used:
-                name = f"{stem}_{counter}.{suffix}"
-                counter += 1
+            return f"{self.request.filename_stem}.{suffix}"
+        assert file.first_ns is not None and file.last_ns is not None  # split files have rows
+        sized = self.max_rows is not None or self.max_bytes is not None
+        low, high = (file.first_ns, file.last_ns + 1) if sized or not file.period else file.period
+        low, high = max(low, self.request.start_ns), min(high, self.request.end_ns)
+        stem = f"{self.request.context.datastream_id}_{_stamp(low)}_{_stamp(high)}"
+        name, counter = f"{stem}.{suffix}", 2
+        while name in used:
+            name, counter = f"{stem}_{counter}.{suffix}", counter + 1
         used.add(name)
         return name
 

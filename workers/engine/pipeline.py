@@ -142,6 +142,12 @@ class Decimator:
         self.types = dict(fields)
         self.fields = decimated_fields(decimation, fields)
         self.parts = _needed_parts(self.aggregations)
+        # An empty bucket filled from the previous one has no rows: nothing counted or summed.
+        self.zero_when_empty = [
+            _output_name(a["column"], a["fn"], a["fn"])
+            for a in self.aggregations
+            if a["fn"] in ("count", "sum")
+        ]
         self.carry: pa.Table | None = None  # partial row of the bucket still open
         self.last_row: dict[str, Any] | None = None  # previous output row, for fill and delta
 
@@ -221,16 +227,20 @@ class Decimator:
         if self.fill == "none":
             return table
         previous = self.last_row
-        starts = table.column("bucket_start").to_pylist()
+        starts = table.column("bucket_start")
         first = (
-            previous["bucket_start"].as_py() + self.interval if previous is not None else starts[0]
+            previous["bucket_start"].as_py() + self.interval
+            if previous is not None
+            else starts[0].as_py()
         )
-        wanted = pa.array(range(first, starts[-1] + self.interval, self.interval), pa.int64())
-        if len(wanted) == len(starts):
+        count = (starts[-1].as_py() - first) // self.interval + 1
+        if count == table.num_rows:
             return table
+        steps = pc.cumulative_sum(pa.repeat(pa.scalar(self.interval, pa.int64()), count))
+        wanted = pc.add(steps, first - self.interval)  # first, first + interval, ...
         # Each wanted bucket takes its own row when it has one, else the row before it (fill
         # previous) or nulls (fill null); the row "before" the first may be the last output.
-        found = pc.index_in(wanted, value_set=table.column("bucket_start"))
+        found = pc.index_in(wanted, value_set=starts)
         source = table
         if previous is not None:
             source = pa.concat_tables(
@@ -240,8 +250,7 @@ class Decimator:
         if self.fill == "previous":
             index = pc.fill_null_forward(found)
             filled = source.take(pc.fill_null(index, 0))
-            counts = [n for n in filled.column_names if n.endswith(("_count", "_sum"))]
-            for name in counts:
+            for name in self.zero_when_empty:
                 position = filled.column_names.index(name)
                 zero = pa.scalar(0).cast(filled.schema.field(name).type)
                 filled = filled.set_column(

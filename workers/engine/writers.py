@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from workers.engine.compiler import LogicalType
+from workers.engine.compiler import LogicalType, render_time
 
 Fields = list[tuple[str, LogicalType]]
 
@@ -297,18 +297,12 @@ def _as_parquet(values: Any, logical: LogicalType) -> Any:
     return pc.cast(values, parquet_type(logical))
 
 
-_TIME_DIVISORS = {"ns": 1, "us": 1_000, "ms": 1_000_000}
-
-
 def _as_text(values: Any, logical: LogicalType, times: str = "ns") -> Any:
     # Decimals as text keep the source's exact digits; numbers stay numbers (unquoted).
     if logical.kind == "decimal":
         return _plain_decimal(values)
     if logical.kind == "timestamp":
-        nanos = pc.cast(values, pa.int64())
-        if times == "iso":
-            return pc.strftime(nanos.cast(pa.timestamp("ns", "UTC")), "%Y-%m-%dT%H:%M:%SZ")
-        return pc.divide(nanos, _TIME_DIVISORS[times]) if times != "ns" else nanos
+        return render_time(values, times)
     return values
 
 
