@@ -100,7 +100,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
     from app.domain.catalog import DatastreamSpec
-    from workers.engine.ingest import IngestError
+    from engine.record_files import IngestError
     from workers.ingest import ingest_file
 
     spec = None

@@ -35,7 +35,7 @@ from app.graphql.context import Context
 from app.graphql.errors import request_id_var
 from app.graphql.schema import build_schema
 from app.storage import verify_signature
-from app.timeutil import now_ns
+from engine.timestamps import now_ns
 
 log = logging.getLogger(__name__)
 GRAPHIQL_ASSETS = (

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.dataset import Dataset
-from workers.engine.writers import file_suffix
+from engine.writers import file_suffix
 
 # Export "kinds" measured: (format, compression) as the engine spells them.
 KINDS: dict[str, tuple[str, str]] = {
@@ -55,8 +55,8 @@ def prepare_engine(
     dataset: Dataset, fmt: str, compression: str, start_ns: int, end_ns: int, path: Path
 ) -> Export:
     from app.domain.export_schemas import builtin_for
-    from workers.engine.compiler import SourceContext
-    from workers.engine.export import ExportRequest, run_export
+    from engine.export import ExportRequest, run_export
+    from engine.logical import SourceContext
 
     schema = builtin_for("normalized", "trades")
     if schema is None:
@@ -99,7 +99,7 @@ def prepare_naive(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from workers.engine.writers import GZIP_LEVEL  # the same compression effort as the engine
+    from engine.writers import GZIP_LEVEL  # the same compression effort as the engine
 
     exchange = dataset.exchange
     segments = sorted(

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from app.domain.catalog import DatastreamSpec
-from app.timeutil import parse_timestamp
+from engine.timestamps import parse_timestamp
 from tests.services import REDIS_URL, require_postgres_and_redis, temporary_database
 from tests.support import Gateway, GraphQLClient, WorkerProcess, gateway_env, run_cli
 from workers.demo import binance_book, binance_trades, bybit_book, bybit_trades

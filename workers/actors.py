@@ -20,11 +20,11 @@ from app.domain import job_runs
 from app.domain.catalog import segment_files, segments_in_range
 from app.events import JobEvent, get_event_bus
 from app.storage import artifact_dir
-from app.timeutil import now_ns
+from engine.export import ArtifactFile, ExportRequest, run_export
+from engine.export_schema import DecodeError, SchemaError
+from engine.timestamps import now_ns
+from engine.writers import OutputError
 from workers.broker import EXPORT_ACTOR, EXPORT_QUEUE, wake_export
-from workers.engine.compiler import DecodeError, SchemaError
-from workers.engine.export import ArtifactFile, ExportRequest, run_export
-from workers.engine.writers import OutputError
 
 log = logging.getLogger(__name__)
 

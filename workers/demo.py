@@ -11,6 +11,7 @@ from app.config import Settings
 from app.db.engine import sync_sessions
 from app.db.models import Segment
 from app.domain.catalog import DatastreamSpec
+from engine.segments import RECORD_SCHEMA
 from workers.demo_book import binance_book, bybit_book
 from workers.demo_trades import (
     DEMO_HOURS,
@@ -20,7 +21,6 @@ from workers.demo_trades import (
     binance_trades,
     bybit_trades,
 )
-from workers.engine.segments import RECORD_SCHEMA
 from workers.ingest import IngestResult, ingest_tables
 
 __all__ = [

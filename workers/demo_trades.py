@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 
 from app.domain.catalog import DatastreamSpec
-from app.timeutil import parse_timestamp
+from engine.timestamps import parse_timestamp
 
 DEMO_START = parse_timestamp("2024-01-15T08:00:00Z")
 DEMO_HOURS = 3

@@ -17,8 +17,8 @@ from app.db.engine import sync_sessions
 from app.domain.catalog import DatastreamSpec, SegmentInfo, ensure_datastream, register_segments
 from app.ids import new_id
 from app.storage import segment_dir
-from workers.engine.ingest import read_records
-from workers.engine.segments import write_segment
+from engine.record_files import read_records
+from engine.segments import write_segment
 
 
 @dataclass(frozen=True)

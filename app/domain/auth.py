@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import ApiKey, Workspace
 from app.ids import new_id
-from app.timeutil import now_ns
+from engine.timestamps import now_ns
 
 KEY_PREFIX = "egw_"
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db.models import Datastream, Exchange, Instrument, Segment
 from app.ids import new_id
-from app.timeutil import now_ns
-from workers.engine.compiler import SourceContext
-from workers.engine.segments import SegmentFile
+from engine.logical import SourceContext
+from engine.segments import SegmentFile
+from engine.timestamps import now_ns
 
 
 @dataclass(frozen=True)

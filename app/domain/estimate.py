@@ -16,11 +16,11 @@ from app.domain.auth import Principal
 from app.domain.catalog import estimate_rows, segment_files, segments_in_range_async
 from app.domain.errors import ErrorCode, user_error
 from app.domain.exports import ExportRequest, ValidatedExport, validate_export
-from workers.engine.compiler import DecodeError, SchemaError
-from workers.engine.export import ExportRequest as EngineRequest
-from workers.engine.export import run_export
-from workers.engine.segments import SegmentFile
-from workers.engine.writers import OutputError
+from engine.export import ExportRequest as EngineRequest
+from engine.export import run_export
+from engine.export_schema import DecodeError, SchemaError
+from engine.segments import SegmentFile
+from engine.writers import OutputError
 
 SAMPLE_RECORDS = 2_000
 

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain.errors import ErrorCode, UserError
-from app.timeutil import parse_timestamp
-from workers.engine.compiler import LogicalType
-from workers.engine.options import (
+from engine.logical import LogicalType
+from engine.options import (
     AGGREGATES,
     FILTER_OPS,
     decimated_fields,
@@ -21,6 +20,7 @@ from workers.engine.options import (
     orderable,
     resolve_format_options,
 )
+from engine.timestamps import parse_timestamp
 
 SPLIT_PERIODS = ("HOUR", "DAY", "WEEK", "MONTH")
 FILLS = ("none", "previous", "null")

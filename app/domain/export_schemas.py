@@ -18,9 +18,10 @@ from app.db.models import Datastream, ExportSchemaRow, ExportSchemaVersion
 from app.domain.auth import Principal
 from app.domain.errors import DomainError, ErrorCode, UserError, user_error
 from app.ids import id_prefix, new_id
-from app.timeutil import now_ns
-from workers.engine.compiler import MissingMapping, SchemaError, SourceContext, compile_schema
-from workers.engine.schema_spec import SchemaSpec, SpecInvalid, load_spec
+from engine.export_schema import MissingMapping, SchemaError, compile_schema
+from engine.export_schema.spec import SchemaSpec, SpecInvalid, load_spec
+from engine.logical import SourceContext
+from engine.timestamps import now_ns
 
 BUILTIN_DIR = Path(__file__).parent / "builtin_schemas"
 ANY_CATEGORY = "any"

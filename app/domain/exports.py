@@ -25,8 +25,9 @@ from app.domain.errors import DomainError, ErrorCode, UserError, user_error
 from app.domain.export_options import OptionsRequest, resolve_options
 from app.domain.export_schemas import ExportSchemaDef, applicability_errors, resolve_for_export
 from app.ids import new_id
-from app.timeutil import TimestampError, now_ns, parse_timestamp
-from workers.engine.compiler import LogicalType, SchemaError, SourceContext, compile_schema
+from engine.export_schema import SchemaError, compile_schema
+from engine.logical import LogicalType, SourceContext
+from engine.timestamps import TimestampError, now_ns, parse_timestamp
 
 
 class JobStatus(str, Enum):

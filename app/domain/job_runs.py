@@ -22,8 +22,8 @@ from app.db.models import Datastream, ExportArtifact, ExportJob, Instrument
 from app.domain.catalog import source_context
 from app.domain.exports import JobStatus
 from app.ids import new_id
-from app.timeutil import now_ns
-from workers.engine.compiler import SourceContext
+from engine.logical import SourceContext
+from engine.timestamps import now_ns
 
 
 class ClaimLost(Exception):

@@ -15,8 +15,9 @@ from app.domain.auth import Principal
 from app.domain.catalog import segment_files, segments_in_range_async, source_context
 from app.domain.errors import DomainError, ErrorCode, user_error
 from app.domain.export_schemas import applicability_errors, resolve_for_export
-from workers.engine.compiler import DecodeError, SchemaError, SourceContext, compile_schema
-from workers.engine.segments import SegmentFile, scan
+from engine.export_schema import DecodeError, SchemaError, compile_schema
+from engine.logical import SourceContext
+from engine.segments import SegmentFile, scan
 
 MAX_PREVIEW_ROWS = 200
 END_OF_TIME = 2**63 - 1

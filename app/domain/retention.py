@@ -23,7 +23,7 @@ from app.domain.errors import ErrorCode, user_error
 from app.domain.exports import JobStatus, get_export
 from app.domain.job_runs import time_limit_reason
 from app.storage import remove_job_files
-from app.timeutil import now_ns
+from engine.timestamps import now_ns
 
 BATCH = 200  # jobs per sweeper step; the next pass takes the rest
 

@@ -29,7 +29,7 @@ from app.graphql.types import (
     make_connection,
 )
 from app.ids import id_prefix
-from app.timeutil import TimestampError, parse_timestamp
+from engine.timestamps import TimestampError, parse_timestamp
 
 Info = strawberry.Info[Context, None]
 First = Annotated[int | None, strawberry.argument(description="Page size (default 20).")]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, NewType
 
 import strawberry
 
-from app.timeutil import TimestampError, format_timestamp, parse_timestamp
+from engine.timestamps import TimestampError, format_timestamp, parse_timestamp
 
 
 def _parse_long(value: object) -> int:

@@ -14,7 +14,7 @@ from app.domain.errors import DomainError, ErrorCode, UserError
 from app.domain.export_schemas import ExportSchemaDef
 from app.graphql.errors import UserError as ApiUserError
 from app.graphql.scalars import Timestamp
-from workers.engine.schema_spec import SchemaSpec, load_spec
+from engine.export_schema.spec import SchemaSpec, load_spec
 
 
 @strawberry.enum(description="What a value that cannot be converted to the column's type does.")

@@ -108,7 +108,7 @@ def wait_running(handle: GatewayHandle, key: str, job_id: str) -> None:
 
 
 def ns(timestamp: str) -> int:
-    from app.timeutil import parse_timestamp
+    from engine.timestamps import parse_timestamp
 
     return parse_timestamp(timestamp)
 

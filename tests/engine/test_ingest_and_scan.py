@@ -4,8 +4,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from workers.engine.ingest import IngestError, read_records
-from workers.engine.segments import SegmentFile, scan, write_segment
+from engine.record_files import IngestError, read_records
+from engine.segments import SegmentFile, scan, write_segment
 
 
 def test_csv_bad_line_reports_its_line_number(tmp_path: Path) -> None:

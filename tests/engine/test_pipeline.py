@@ -12,8 +12,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers.engine.compiler import LogicalType
-from workers.engine.pipeline import Decimator, Rows
+from engine.logical import LogicalType
+from engine.pipeline import Decimator, Rows
 
 FIELDS = [("price", LogicalType("decimal", 2)), ("qty", LogicalType("int"))]
 INTERVAL = 10

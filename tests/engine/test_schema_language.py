@@ -12,14 +12,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from workers.engine.compiler import (
-    CompiledSchema,
-    DecodeError,
-    LogicalType,
-    SourceContext,
-    compile_schema,
-)
-from workers.engine.schema_spec import SchemaError, SpecInvalid, load_spec
+from engine.export_schema import CompiledSchema, DecodeError, compile_schema
+from engine.export_schema import SchemaError, SpecInvalid, load_spec
+from engine.logical import LogicalType, SourceContext
 
 T0 = 1_705_305_600_123_456_789  # 2024-01-15T08:00:00.123456789Z
 STEP = 1_000  # between the collection timestamps of consecutive records

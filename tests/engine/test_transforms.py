@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers.engine.transforms import FUNCTIONS, TransformError, compile_transform
+from engine.transforms import FUNCTIONS, TransformError, compile_transform
 
 
 @pytest.mark.parametrize(

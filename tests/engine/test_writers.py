@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from workers.engine.compiler import LogicalType
-from workers.engine.writers import _BackgroundWriter, open_writer
+from engine.logical import LogicalType
+from engine.writers import _BackgroundWriter, open_writer
 
 FIELDS = [("collection_timestamp_ns", LogicalType("timestamp")), ("data", LogicalType("json"))]
 TABLE = pa.table(

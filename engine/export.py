@@ -16,10 +16,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workers.engine.compiler import SourceContext, compile_schema
-from workers.engine.pipeline import Decimator, Fields, Rows, compile_filter
-from workers.engine.segments import SegmentFile, scan
-from workers.engine.writers import (
+from engine.export_schema import compile_schema
+from engine.logical import SourceContext
+from engine.pipeline import Decimator, Fields, Rows, compile_filter
+from engine.segments import SegmentFile, scan
+from engine.writers import (
     ArtifactWriter,
     OutputError,
     content_type,

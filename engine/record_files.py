@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from workers.engine.segments import RECORD_SCHEMA
+from engine.segments import RECORD_SCHEMA
 
 CHUNK_ROWS = 500_000
 MAX_FIELD = 64 * 1024 * 1024

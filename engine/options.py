@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from workers.engine.compiler import LogicalType
-from workers.engine.schema_spec import SpecIssue
+from engine.export_schema.spec import SpecIssue
+from engine.logical import LogicalType
 
 NS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9}
 _INTERVAL_RE = re.compile(r"^(\d+)(ms|s|m|h|d)$")

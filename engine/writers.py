@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from workers.engine.compiler import LogicalType, render_time
+from engine.logical import LogicalType, render_time
 
 Fields = list[tuple[str, LogicalType]]
 

@@ -1,5 +1,5 @@
 """The export schema language: its structure (pydantic) and the checks that run when a schema
-is created, before any job uses it. `compiler.py` turns a checked spec into a batch function.
+is created, before any job uses it. `binder.py` turns a checked spec into a batch function.
 
 A spec is JSON shaped like:
 
@@ -26,7 +26,8 @@ from typing import Any, Literal
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from workers.engine.transforms import Transform, TransformError, compile_transform
+from engine.export_schema.errors import SchemaError
+from engine.transforms import Transform, TransformError, compile_transform
 
 META_FIELDS = (
     "collection_timestamp_ns",
@@ -132,10 +133,6 @@ class SchemaSpec(SpecModel):
 def lookup_source(mapping: dict[str, Any], exchange: str, market: str) -> Any:
     """The entry for `exchange_market` if there is one, else for `exchange`."""
     return mapping.get(f"{exchange}_{market}", mapping.get(exchange))
-
-
-class SchemaError(ValueError):
-    """The schema cannot be applied to this datastream."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 import pytest
 
-from app.timeutil import TimestampError, format_timestamp, parse_timestamp
+from engine.timestamps import TimestampError, format_timestamp, parse_timestamp
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workers.engine.compiler import LogicalType
-from workers.engine.options import OHLC, decimated_fields
+from engine.logical import LogicalType
+from engine.options import OHLC, decimated_fields
 
 Fields = list[tuple[str, LogicalType]]
 Mask = Callable[[pa.Table], Any]

@@ -1,0 +1,1 @@
+"""The data library: segments, record files, export schemas, transforms, options, pipeline and\nwriters. pyarrow lives here; it imports nothing from the gateway (`app`) or the workers."""

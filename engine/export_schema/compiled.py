@@ -1,0 +1,293 @@
+"""A compiled export schema: a function over record batches (see `binder.py` for how a spec
+becomes one, `spec.py` for the language).
+
+A record batch has `collection_timestamp_ns` (int64) and `data` (the raw JSON text). The
+compiled schema decodes only the JSON paths its columns need, in one pyarrow.json call per
+batch with an explicit schema, unfolds arrays, applies transforms, and returns a table of
+output columns in their *logical* representation (see `LogicalType`), which the writers
+render per format.
+
+Two paths are per record in Python, on purpose: `json` columns (pyarrow cannot hand back a
+sub-document as text), and a batch whose values do not have the declared JSON types (the
+strict reader rejects it; the lenient decoder converts what it can and names the first value
+it cannot, with its column, source and record).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from engine.export_schema.decode_tree import Struct, arrow_type, get_path, walk
+from engine.export_schema.errors import DecodeError
+from engine.export_schema.lenient import (
+    CannotCoerce,
+    as_list,
+    coerce,
+    contiguous,
+    fits_decimal,
+    json_text,
+    parse_documents,
+    parse_exactly,
+    shown,
+    type_label,
+)
+from engine.export_schema.spec import DECIMAL_RE, TIMESTAMP_UNITS, Path
+from engine.logical import LogicalType, SourceContext, render_time
+from engine.transforms import Transform
+
+_DECIMAL_TEXT = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+@dataclass
+class Value:
+    """A value read from the message: the column's own or a transform input."""
+
+    tokens: Path  # from the message, or from the unfolded element when `element`
+    element: bool
+    type_name: str
+
+
+@dataclass
+class DataColumn:
+    name: str
+    source: str
+    value: Value
+    transform: Transform | None
+    inputs: dict[str, Value]
+    logical: LogicalType
+    null_on_error: bool
+
+
+@dataclass
+class MetaColumn:
+    name: str
+    meta: str
+    format: str | None
+    logical: LogicalType
+
+
+@dataclass
+class Unfold:
+    tokens: Path
+    tag: str | None
+
+
+@dataclass
+class _Batch:
+    """One batch during `apply`: the decoded messages and, when unfolding, the elements."""
+
+    timestamps: pa.Array
+    raw: pa.Array
+    decoded: Any
+    parents: pa.Array | None = None
+    elements: Any = None
+    tags: pa.Array | None = None
+    messages: list[Any] | None = None  # parsed in Python, only for json columns
+
+    def row_timestamp(self, row: int) -> int:
+        message = row if self.parents is None else self.parents[row].as_py()
+        return int(self.timestamps[message].as_py())
+
+
+@dataclass
+class CompiledSchema:
+    name: str
+    source: str | None
+    columns: list[DataColumn | MetaColumn]
+    unfolds: list[Unfold]
+    decode_tree: Struct
+    context: SourceContext
+    fields: list[tuple[str, LogicalType]] = field(default_factory=list)
+
+    def apply(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
+        return self.apply_with_times(batch)[0]
+
+    def apply_with_times(self, batch: pa.RecordBatch | pa.Table) -> tuple[pa.Table, pa.Array]:
+        """The output rows and each row's collection timestamp (ns)."""
+        raw = contiguous(batch.column("data"))
+        state = _Batch(contiguous(batch.column("collection_timestamp_ns")), raw, None)
+        if self.decode_tree.fields:
+            state.decoded = self._decode(state)
+        if self.unfolds:
+            self._unfold(state)
+        arrays = [
+            self._meta(column, state)
+            if isinstance(column, MetaColumn)
+            else self._data(column, state)
+            for column in self.columns
+        ]
+        times = state.timestamps if state.parents is None else state.timestamps.take(state.parents)
+        return pa.Table.from_arrays(arrays, names=[c.name for c in self.columns]), times
+
+    # -- decoding -------------------------------------------------------------------------
+    def _decode(self, state: _Batch) -> Any:
+        raw = state.raw
+        struct_type = arrow_type(self.decode_tree)
+        if len(raw) == 0:
+            return pa.array([], type=struct_type)
+        lines = pc.binary_join_element_wise(raw, "", "\n")
+        # A freshly computed array starts at offset 0: its value buffer is the NDJSON text.
+        buffer = lines.buffers()[2][: pc.sum(pc.binary_length(lines)).as_py()]
+        longest = pc.max(pc.binary_length(raw)).as_py() or 0
+        try:
+            table = pj.read_json(
+                pa.BufferReader(buffer),
+                read_options=pj.ReadOptions(block_size=max(1 << 22, 2 * longest + 2)),
+                parse_options=pj.ParseOptions(
+                    explicit_schema=pa.schema(list(struct_type)),
+                    unexpected_field_behavior="ignore",
+                ),
+            )
+        except pa.ArrowInvalid:
+            return self._decode_leniently(state, struct_type)
+        if table.num_rows != len(raw):
+            raise DecodeError(f"{len(raw)} records decoded to {table.num_rows} rows")
+        return table.to_struct_array().combine_chunks()
+
+    def _decode_leniently(self, state: _Batch, struct_type: pa.DataType) -> Any:
+        rows = []
+        for index, message in enumerate(parse_exactly(state.raw, state.timestamps)):
+            try:
+                rows.append(coerce(self.decode_tree, message))
+            except CannotCoerce as exc:
+                raise DecodeError(
+                    f"column {exc.leaf.owners[0]!r} (source {self.source!r}): "
+                    f"{shown(exc.value)} is not a {type_label(exc.leaf.arrow_type)}, "
+                    "first in the record at "
+                    f"collection_timestamp_ns={state.timestamps[index]}"
+                ) from None
+        return pa.array(rows, type=struct_type)
+
+    def _unfold(self, state: _Batch) -> None:
+        parents, elements, tags = [], [], []
+        for unfold in self.unfolds:
+            lists = get_path(state.decoded, unfold.tokens)
+            parents.append(pc.list_parent_indices(lists).cast(pa.int64()))
+            elements.append(pc.list_flatten(lists))
+            tags.append(pa.repeat(pa.scalar(unfold.tag, pa.string()), len(elements[-1])))
+        if len(self.unfolds) == 1:
+            state.parents, state.elements, state.tags = parents[0], elements[0], tags[0]
+            return
+        # Rows of several arrays are interleaved back into message order (a stable sort).
+        all_parents = pa.concat_arrays(parents)
+        order = pc.sort_indices(all_parents)
+        state.parents = all_parents.take(order)
+        state.elements = pa.concat_arrays(elements).take(order)
+        state.tags = pa.concat_arrays(tags).take(order)
+
+    # -- columns --------------------------------------------------------------------------
+    def _meta(self, column: MetaColumn, state: _Batch) -> Any:
+        if column.meta == "unfold_tag":
+            rows = len(state.raw) if state.parents is None else len(state.parents)
+            return state.tags if state.tags is not None else pa.nulls(rows, pa.string())
+        values = self._meta_values(column.meta, state.timestamps, state.raw)
+        if state.parents is not None:
+            values = values.take(state.parents)
+        if column.meta != "collection_timestamp_ns" or column.format in (None, "timestamp"):
+            return values
+        return render_time(values, column.format)
+
+    def _meta_values(self, meta: str, timestamps: Any, raw: Any) -> pa.Array:
+        n = len(timestamps)
+        constants = {
+            "exchange": self.context.exchange,
+            "market": self.context.market,
+            "symbol": self.context.symbol,
+        }
+        if meta == "collection_timestamp_ns":
+            return timestamps
+        if meta == "data":
+            return raw
+        if meta in constants:
+            return pa.repeat(pa.scalar(constants[meta], pa.string()), n)
+        return pa.repeat(pa.scalar(self.context.datastream_id, pa.int64()), n)
+
+    def _read(self, value: Value, state: _Batch) -> Any:
+        if value.type_name == "json":
+            return self._json_values(value, state)
+        if value.element:
+            return get_path(state.elements, value.tokens)
+        values = get_path(state.decoded, value.tokens)
+        return values.take(state.parents) if state.parents is not None else values
+
+    def _json_values(self, value: Value, state: _Batch) -> pa.Array:
+        if state.messages is None:
+            state.messages = parse_documents(state.raw, state.timestamps)
+        messages = state.messages
+        if value.element:
+            # Message-major, unfold paths in order: the order of the vectorised unfold.
+            found = [
+                walk(element, value.tokens)
+                for message in messages
+                for unfold in self.unfolds
+                for element in as_list(walk(message, unfold.tokens))
+            ]
+        else:
+            found = [walk(message, value.tokens) for message in messages]
+        texts = pa.array([json_text(v) for v in found], pa.string())
+        if not value.element and state.parents is not None:
+            texts = texts.take(state.parents)
+        return texts
+
+    def _data(self, column: DataColumn, state: _Batch) -> Any:
+        values = self._read(column.value, state)
+        type_name = column.value.type_name
+        unit = TIMESTAMP_UNITS.get(type_name)
+        if unit is not None and unit != 1:
+            values = self._scaled_time(column, values, state, unit)
+        elif column.logical.kind == "decimal" or DECIMAL_RE.match(type_name):
+            values = self._decimal_text(column, values, state, type_name)
+        if column.transform is not None:
+            inputs = {ref: self._read(v, state) for ref, v in column.inputs.items()}
+            try:
+                values = column.transform(values, inputs)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+                raise DecodeError(
+                    f"column {column.name!r} (source {column.source!r}): transform failed: {exc}"
+                ) from None
+            if column.logical.kind == "decimal" and pa.types.is_decimal(values.type):
+                scale = column.logical.scale
+                # Division and the like give more digits than the column keeps: round them.
+                values = pc.cast(pc.round(values, ndigits=scale), pa.decimal128(38, scale))
+        return values
+
+    def _scaled_time(self, column: DataColumn, values: Any, state: _Batch, unit: int) -> Any:
+        limit = (2**63 - 1) // unit
+        bad = pc.fill_null(pc.greater(pc.abs(values), limit), False)
+        if pc.any(bad).as_py():
+            if not column.null_on_error:
+                row = pc.index(bad, True).as_py()
+                raise DecodeError(
+                    f"column {column.name!r} (source {column.source!r}): "
+                    f"{values[row].as_py()} is out of range for {column.value.type_name}, first "
+                    f"in the record at collection_timestamp_ns={state.row_timestamp(row)}"
+                )
+            values = pc.if_else(bad, pa.scalar(None, values.type), values)
+        return pc.multiply(values, pa.scalar(unit, pa.int64()))
+
+    def _decimal_text(self, column: DataColumn, values: Any, state: _Batch, type_name: str) -> Any:
+        """Decimals stay the exact text the source sent; check it is a decimal that fits."""
+        scale = int(DECIMAL_RE.match(type_name).group(1))  # type: ignore[union-attr]
+        valid = pc.match_substring_regex(values, _DECIMAL_TEXT)
+        try:
+            pc.cast(pc.if_else(valid, values, None), pa.decimal128(38, scale))
+            fits = valid
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            exact = pa.array([fits_decimal(v, scale) for v in values.to_pylist()], pa.bool_())
+            fits = pc.and_(valid, exact)
+        bad = pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(fits, False)))
+        if not pc.any(bad).as_py():
+            return values
+        if column.null_on_error:
+            return pc.if_else(bad, pa.scalar(None, values.type), values)
+        row = pc.index(bad, True).as_py()
+        raise DecodeError(
+            f"column {column.name!r} (source {column.source!r}): {values[row].as_py()!r} is "
+            f"not a {type_name}, first in the record at "
+            f"collection_timestamp_ns={state.row_timestamp(row)}"
+        )
