@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from app.config import Settings
 from app.db.engine import sync_sessions
-from app.db.models import Segment
+from app.db.models import SegmentRow
 from app.domain.catalog import DatastreamSpec
 from engine.segments import RECORD_SCHEMA
 from workers.demo_book import binance_book, bybit_book
@@ -66,7 +66,7 @@ def demo_tables(
 
 def store_is_empty() -> bool:
     with sync_sessions()() as session:
-        return session.query(Segment.id).first() is None
+        return session.query(SegmentRow.id).first() is None
 
 
 def load_demo_data(settings: Settings, hours: int = DEMO_HOURS) -> list[IngestResult]:

@@ -29,14 +29,14 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-class Workspace(Base):
+class WorkspaceRow(Base):
     __tablename__ = "workspaces"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[int] = mapped_column(BigInteger)
 
 
-class ApiKey(Base):
+class ApiKeyRow(Base):
     __tablename__ = "api_keys"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
@@ -46,13 +46,13 @@ class ApiKey(Base):
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class Exchange(Base):
+class ExchangeRow(Base):
     __tablename__ = "exchanges"
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
 
 
-class Instrument(Base):
+class InstrumentRow(Base):
     __tablename__ = "instruments"
     __table_args__ = (UniqueConstraint("exchange_code", "symbol", "type"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -63,7 +63,7 @@ class Instrument(Base):
     type: Mapped[str] = mapped_column(String(32))
 
 
-class Datastream(Base):
+class DatastreamRow(Base):
     __tablename__ = "datastreams"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     exchange_code: Mapped[str] = mapped_column(ForeignKey("exchanges.code"), index=True)
@@ -73,7 +73,7 @@ class Datastream(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
 
 
-class Segment(Base):
+class SegmentRow(Base):
     """An immutable Parquet file of one datastream's records, sorted by timestamp."""
 
     __tablename__ = "segments"
@@ -88,7 +88,7 @@ class Segment(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
 
 
-class ExportJob(Base):
+class ExportJobRow(Base):
     __tablename__ = "export_jobs"
     __table_args__ = (
         UniqueConstraint("workspace_id", "idempotency_key"),
@@ -129,7 +129,7 @@ class ExportJob(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(200))
 
 
-class ExportArtifact(Base):
+class ExportArtifactRow(Base):
     __tablename__ = "export_artifacts"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     job_id: Mapped[str] = mapped_column(
@@ -160,7 +160,7 @@ class ExportSchemaRow(Base):
     updated_at: Mapped[int] = mapped_column(BigInteger)
 
 
-class ExportSchemaVersion(Base):
+class ExportSchemaVersionRow(Base):
     """An immutable published version; jobs keep their own snapshot besides."""
 
     __tablename__ = "export_schema_versions"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from app.db.models import ApiKey, Workspace
+from app.db.models import ApiKeyRow, WorkspaceRow
 from app.ids import new_id
 from engine.timestamps import now_ns
 
@@ -29,17 +29,17 @@ def hash_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_workspace(session: Session, name: str) -> Workspace:
-    workspace = Workspace(id=new_id("workspace"), name=name, created_at=now_ns())
+def create_workspace(session: Session, name: str) -> WorkspaceRow:
+    workspace = WorkspaceRow(id=new_id("workspace"), name=name, created_at=now_ns())
     session.add(workspace)
     session.flush()
     return workspace
 
 
-def create_api_key(session: Session, workspace_id: str, name: str) -> tuple[ApiKey, str]:
+def create_api_key(session: Session, workspace_id: str, name: str) -> tuple[ApiKeyRow, str]:
     """Returns the stored key and the secret token, which is not kept anywhere."""
     token = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(
+    key = ApiKeyRow(
         id=new_id("api_key"),
         workspace_id=workspace_id,
         name=name,
@@ -51,8 +51,8 @@ def create_api_key(session: Session, workspace_id: str, name: str) -> tuple[ApiK
     return key, token
 
 
-def find_workspace(session: Session, name: str) -> Workspace | None:
-    return session.scalars(select(Workspace).where(Workspace.name == name)).first()
+def find_workspace(session: Session, name: str) -> WorkspaceRow | None:
+    return session.scalars(select(WorkspaceRow).where(WorkspaceRow.name == name)).first()
 
 
 async def authenticate(session: AsyncSession, token: str | None) -> Principal | None:
@@ -60,7 +60,9 @@ async def authenticate(session: AsyncSession, token: str | None) -> Principal | 
         return None
     key = (
         await session.scalars(
-            select(ApiKey).where(ApiKey.key_hash == hash_key(token), ApiKey.revoked_at.is_(None))
+            select(ApiKeyRow).where(
+                ApiKeyRow.key_hash == hash_key(token), ApiKeyRow.revoked_at.is_(None)
+            )
         )
     ).first()
     return Principal(key.workspace_id, key.id) if key else None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Segment
+from app.db.models import SegmentRow
 
 
 @dataclass(frozen=True)
@@ -40,14 +40,14 @@ def merge_ranges(segments: list[tuple[int, int, int]], max_gap_ns: int) -> list[
 async def availability(session: AsyncSession, datastream_id: int, max_gap_ns: int) -> Availability:
     rows = (
         await session.execute(
-            select(Segment.min_ts, Segment.max_ts, Segment.row_count).where(
-                Segment.datastream_id == datastream_id
+            select(SegmentRow.min_ts, SegmentRow.max_ts, SegmentRow.row_count).where(
+                SegmentRow.datastream_id == datastream_id
             )
         )
     ).all()
     updated = (
         await session.execute(
-            select(func.max(Segment.created_at)).where(Segment.datastream_id == datastream_id)
+            select(func.max(SegmentRow.created_at)).where(SegmentRow.datastream_id == datastream_id)
         )
     ).scalar_one()
     return Availability(merge_ranges([(r[0], r[1], r[2]) for r in rows], max_gap_ns), updated)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db.models import Datastream, Exchange, Instrument, Segment
+from app.db.models import DatastreamRow, ExchangeRow, InstrumentRow, SegmentRow
 from app.ids import new_id
 from engine.logical import SourceContext
 from engine.segments import SegmentFile
@@ -40,19 +40,19 @@ class SegmentInfo:
     byte_size: int
 
 
-def ensure_datastream(session: Session, spec: DatastreamSpec) -> Datastream:
+def ensure_datastream(session: Session, spec: DatastreamSpec) -> DatastreamRow:
     """Create the exchange, instrument and datastream rows that do not exist yet."""
-    if session.get(Exchange, spec.exchange) is None:
-        session.add(Exchange(code=spec.exchange, display_name=spec.exchange_name))
+    if session.get(ExchangeRow, spec.exchange) is None:
+        session.add(ExchangeRow(code=spec.exchange, display_name=spec.exchange_name))
     instrument = session.scalars(
-        select(Instrument).where(
-            Instrument.exchange_code == spec.exchange,
-            Instrument.symbol == spec.symbol,
-            Instrument.type == spec.instrument_type,
+        select(InstrumentRow).where(
+            InstrumentRow.exchange_code == spec.exchange,
+            InstrumentRow.symbol == spec.symbol,
+            InstrumentRow.type == spec.instrument_type,
         )
     ).first()
     if instrument is None:
-        instrument = Instrument(
+        instrument = InstrumentRow(
             exchange_code=spec.exchange,
             symbol=spec.symbol,
             base=spec.base,
@@ -61,9 +61,9 @@ def ensure_datastream(session: Session, spec: DatastreamSpec) -> Datastream:
         )
         session.add(instrument)
         session.flush()
-    datastream = session.get(Datastream, spec.id)
+    datastream = session.get(DatastreamRow, spec.id)
     if datastream is None:
-        datastream = Datastream(
+        datastream = DatastreamRow(
             id=spec.id,
             exchange_code=spec.exchange,
             instrument_id=instrument.id,
@@ -82,7 +82,7 @@ def register_segments(
     """Make segments visible; the caller commits, so an ingest is visible all at once or not."""
     created = now_ns()
     session.add_all(
-        Segment(
+        SegmentRow(
             id=new_id("segment"),
             datastream_id=datastream_id,
             path=s.path,
@@ -112,17 +112,17 @@ async def segments_in_range_async(
 
 def _segments_query(datastream_id: int, start_ns: int, end_ns: int) -> Select[Any]:
     return (
-        select(Segment)
+        select(SegmentRow)
         .where(
-            Segment.datastream_id == datastream_id,
-            Segment.max_ts >= start_ns,
-            Segment.min_ts < end_ns,
+            SegmentRow.datastream_id == datastream_id,
+            SegmentRow.max_ts >= start_ns,
+            SegmentRow.min_ts < end_ns,
         )
-        .order_by(Segment.min_ts)
+        .order_by(SegmentRow.min_ts)
     )
 
 
-def _segment_info(s: Segment) -> SegmentInfo:
+def _segment_info(s: SegmentRow) -> SegmentInfo:
     return SegmentInfo(s.path, s.min_ts, s.max_ts, s.row_count, s.byte_size)
 
 
@@ -146,8 +146,8 @@ def estimate_rows(segments: Sequence[TimeRangeRows], start_ns: int, end_ns: int)
     return round(total)
 
 
-async def get_datastream(session: AsyncSession, datastream_id: int) -> Datastream | None:
-    return await session.get(Datastream, datastream_id)
+async def get_datastream(session: AsyncSession, datastream_id: int) -> DatastreamRow | None:
+    return await session.get(DatastreamRow, datastream_id)
 
 
 async def list_datastreams(
@@ -158,34 +158,34 @@ async def list_datastreams(
     stream_type: str | None,
     after_id: int | None,
     limit: int,
-) -> tuple[list[Datastream], int]:
-    query = select(Datastream)
+) -> tuple[list[DatastreamRow], int]:
+    query = select(DatastreamRow)
     if exchange:
-        query = query.where(Datastream.exchange_code == exchange)
+        query = query.where(DatastreamRow.exchange_code == exchange)
     if stream_type:
-        query = query.where(Datastream.stream_type == stream_type)
+        query = query.where(DatastreamRow.stream_type == stream_type)
     if instrument:
-        query = query.join(Instrument, Instrument.id == Datastream.instrument_id).where(
-            Instrument.symbol == instrument
+        query = query.join(InstrumentRow, InstrumentRow.id == DatastreamRow.instrument_id).where(
+            InstrumentRow.symbol == instrument
         )
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
     if after_id is not None:
-        query = query.where(Datastream.id > after_id)
-    rows = (await session.scalars(query.order_by(Datastream.id).limit(limit))).all()
+        query = query.where(DatastreamRow.id > after_id)
+    rows = (await session.scalars(query.order_by(DatastreamRow.id).limit(limit))).all()
     return list(rows), int(total)
 
 
-async def instruments_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Instrument]:
-    rows = await session.scalars(select(Instrument).where(Instrument.id.in_(ids)))
+async def instruments_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, InstrumentRow]:
+    rows = await session.scalars(select(InstrumentRow).where(InstrumentRow.id.in_(ids)))
     return {i.id: i for i in rows}
 
 
-async def exchanges_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, Exchange]:
-    rows = await session.scalars(select(Exchange).where(Exchange.code.in_(codes)))
+async def exchanges_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, ExchangeRow]:
+    rows = await session.scalars(select(ExchangeRow).where(ExchangeRow.code.in_(codes)))
     return {e.code: e for e in rows}
 
 
-def source_context(datastream: Datastream, instrument: Instrument | None) -> SourceContext:
+def source_context(datastream: DatastreamRow, instrument: InstrumentRow | None) -> SourceContext:
     """What the engine knows of a datastream's source: exchange, market, symbol, id."""
     return SourceContext(
         datastream.exchange_code,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Datastream, ExportSchemaRow, ExportSchemaVersion
+from app.db.models import DatastreamRow, ExportSchemaRow, ExportSchemaVersionRow
 from app.domain.auth import Principal
 from app.domain.errors import DomainError, ErrorCode, UserError, user_error
 from app.ids import id_prefix, new_id
@@ -148,7 +148,9 @@ async def create_schema(
         updated_at=now,
     )
     session.add(row)
-    session.add(ExportSchemaVersion(schema_id=row.id, version=1, spec=spec.dump(), created_at=now))
+    session.add(
+        ExportSchemaVersionRow(schema_id=row.id, version=1, spec=spec.dump(), created_at=now)
+    )
     await _commit_unique_name(session, name)
     return row
 
@@ -185,11 +187,11 @@ async def _owned(session: AsyncSession, who: Principal, schema_id: str) -> Expor
     return row
 
 
-async def versions(session: AsyncSession, row: ExportSchemaRow) -> list[ExportSchemaVersion]:
+async def versions(session: AsyncSession, row: ExportSchemaRow) -> list[ExportSchemaVersionRow]:
     found = await session.scalars(
-        select(ExportSchemaVersion)
-        .where(ExportSchemaVersion.schema_id == row.id)
-        .order_by(ExportSchemaVersion.version)
+        select(ExportSchemaVersionRow)
+        .where(ExportSchemaVersionRow.schema_id == row.id)
+        .order_by(ExportSchemaVersionRow.version)
     )
     return list(found)
 
@@ -198,7 +200,7 @@ async def version_def(
     session: AsyncSession, row: ExportSchemaRow, version: int | None = None
 ) -> ExportSchemaDef | None:
     number = row.latest_version if version is None else version
-    stored = await session.get(ExportSchemaVersion, (row.id, number))
+    stored = await session.get(ExportSchemaVersionRow, (row.id, number))
     if stored is None:
         return None
     return ExportSchemaDef(row.name, load_spec(stored.spec), False, row.id, number)
@@ -210,7 +212,7 @@ async def create_draft(session: AsyncSession, who: Principal, schema_id: str) ->
         raise user_error(
             ErrorCode.CONFLICT, "input.id", "a draft exists: update, publish or discard it"
         )
-    latest = await session.get(ExportSchemaVersion, (row.id, row.latest_version))
+    latest = await session.get(ExportSchemaVersionRow, (row.id, row.latest_version))
     assert latest is not None
     row.draft_spec = latest.spec
     row.draft_updated_at = row.updated_at = now_ns()
@@ -235,7 +237,7 @@ async def publish_draft(session: AsyncSession, who: Principal, schema_id: str) -
     row.latest_version += 1
     row.stream_category = row.draft_spec["streamCategory"]
     session.add(
-        ExportSchemaVersion(
+        ExportSchemaVersionRow(
             schema_id=row.id, version=row.latest_version, spec=row.draft_spec, created_at=now
         )
     )
@@ -307,7 +309,7 @@ async def resolve_for_export(
     who: Principal,
     reference: str | None,
     inline: dict[str, Any] | None,
-    datastream: Datastream | None,
+    datastream: DatastreamRow | None,
 ) -> ExportSchemaDef:
     """`schema` (built-in name, custom name, or sch_ id) or `inlineSchema`, exactly one."""
     if (reference is None) == (inline is None):
@@ -336,7 +338,7 @@ async def resolve_for_export(
 
 
 def applicability_errors(
-    schema: ExportSchemaDef, datastream: Datastream, market: str, field: str
+    schema: ExportSchemaDef, datastream: DatastreamRow, market: str, field: str
 ) -> list[UserError]:
     if not category_matches(schema.stream_category, datastream.stream_type):
         return [

@@ -18,7 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings, get_settings
-from app.db.models import Datastream, ExportArtifact, ExportJob, Instrument, Workspace
+from app.db.models import (
+    DatastreamRow,
+    ExportArtifactRow,
+    ExportJobRow,
+    InstrumentRow,
+    WorkspaceRow,
+)
 from app.domain.auth import Principal
 from app.domain.catalog import estimate_rows, segments_in_range_async, source_context
 from app.domain.errors import DomainError, ErrorCode, UserError, user_error
@@ -77,7 +83,7 @@ def parse_datastream_id(value: Any, field: str) -> int:
 
 @dataclass(frozen=True)
 class ValidatedExport:
-    datastream: Datastream
+    datastream: DatastreamRow
     schema: ExportSchemaDef
     snapshot: dict[str, Any]
     start_ns: int
@@ -119,7 +125,7 @@ async def validate_export(
     fields: list[tuple[str, LogicalType]] | None = None
     context: SourceContext | None = None
     if schema is not None and datastream is not None:
-        instrument = await session.get(Instrument, datastream.instrument_id)
+        instrument = await session.get(InstrumentRow, datastream.instrument_id)
         context = source_context(datastream, instrument)
         problems = applicability_errors(schema, datastream, context.market, "input.schema")
         errors.extend(problems)
@@ -211,7 +217,7 @@ def _schema_fields(
 
 async def create_export(
     session: AsyncSession, who: Principal, request: ExportRequest
-) -> tuple[ExportJob, bool]:
+) -> tuple[ExportJobRow, bool]:
     """Validate and record a job.
 
     Returns (job, created); created is False when an idempotency key replays an earlier job.
@@ -226,7 +232,7 @@ async def create_export(
             return _replayed(existing, fingerprint), False
     await _check_active_cap(session, who, key, get_settings())
     segments = await segments_in_range_async(session, datastream.id, start_ns, end_ns)
-    job = ExportJob(
+    job = ExportJobRow(
         id=new_id("export_job"),
         workspace_id=who.workspace_id,
         datastream_id=datastream.id,
@@ -261,7 +267,7 @@ async def create_export(
     return job, True
 
 
-def _replayed(job: ExportJob, fingerprint: str) -> ExportJob:
+def _replayed(job: ExportJobRow, fingerprint: str) -> ExportJobRow:
     if job.request_fingerprint != fingerprint:
         raise user_error(
             ErrorCode.CONFLICT,
@@ -289,11 +295,11 @@ async def _check_active_cap(
     active = (
         await session.execute(
             select(
-                ExportJob.status,
-                ExportJob.started_at,
-                ExportJob.rows_written,
-                ExportJob.estimated_rows,
-            ).where(ExportJob.workspace_id == who.workspace_id, ExportJob.status.in_(ACTIVE))
+                ExportJobRow.status,
+                ExportJobRow.started_at,
+                ExportJobRow.rows_written,
+                ExportJobRow.estimated_rows,
+            ).where(ExportJobRow.workspace_id == who.workspace_id, ExportJobRow.status.in_(ACTIVE))
         )
     ).all()
     if len(active) < settings.max_active_exports:
@@ -316,14 +322,14 @@ async def _check_active_cap(
 async def _lock_workspace(session: AsyncSession, workspace_id: str) -> None:
     if session.get_bind().dialect.name == "sqlite":
         await session.execute(
-            update(Workspace)
-            .where(Workspace.id == workspace_id)
-            .values(name=Workspace.name)
+            update(WorkspaceRow)
+            .where(WorkspaceRow.id == workspace_id)
+            .values(name=WorkspaceRow.name)
             .execution_options(synchronize_session=False)
         )
     else:
         await session.execute(
-            select(Workspace.id).where(Workspace.id == workspace_id).with_for_update()
+            select(WorkspaceRow.id).where(WorkspaceRow.id == workspace_id).with_for_update()
         )
 
 
@@ -346,11 +352,11 @@ def _retry_after(active: Sequence[Any], now: int, settings: Settings) -> float:
 
 async def _by_idempotency_key(
     session: AsyncSession, workspace_id: str, key: str
-) -> ExportJob | None:
+) -> ExportJobRow | None:
     return (
         await session.scalars(
-            select(ExportJob).where(
-                ExportJob.workspace_id == workspace_id, ExportJob.idempotency_key == key
+            select(ExportJobRow).where(
+                ExportJobRow.workspace_id == workspace_id, ExportJobRow.idempotency_key == key
             )
         )
     ).first()
@@ -362,13 +368,13 @@ def _fingerprint(*parts: Any) -> str:
 
 async def _validated_datastream(
     session: AsyncSession, value: Any, errors: list[UserError]
-) -> Datastream | None:
+) -> DatastreamRow | None:
     try:
         datastream_id = parse_datastream_id(value, "input.datastreamId")
     except DomainError as exc:
         errors.extend(exc.errors)
         return None
-    datastream = await session.get(Datastream, datastream_id)
+    datastream = await session.get(DatastreamRow, datastream_id)
     if datastream is None:
         errors.append(
             UserError(
@@ -388,24 +394,24 @@ def _validated_time(value: Any, field: str, errors: list[UserError]) -> int | No
         return None
 
 
-async def get_export(session: AsyncSession, who: Principal, job_id: str) -> ExportJob | None:
+async def get_export(session: AsyncSession, who: Principal, job_id: str) -> ExportJobRow | None:
     """Another workspace's job is simply not found: IDs leak nothing."""
     return (
         await session.scalars(
-            select(ExportJob).where(
-                ExportJob.id == job_id, ExportJob.workspace_id == who.workspace_id
+            select(ExportJobRow).where(
+                ExportJobRow.id == job_id, ExportJobRow.workspace_id == who.workspace_id
             )
         )
     ).first()
 
 
-async def cancel_export(session: AsyncSession, who: Principal, job_id: str) -> ExportJob:
+async def cancel_export(session: AsyncSession, who: Principal, job_id: str) -> ExportJobRow:
     job = await get_export(session, who, job_id)
     if job is None:
         raise user_error(ErrorCode.NOT_FOUND, "input.id", f"no export job {job_id!r}")
     result = await session.execute(
-        update(ExportJob)
-        .where(ExportJob.id == job.id, ExportJob.status.in_(ACTIVE))
+        update(ExportJobRow)
+        .where(ExportJobRow.id == job.id, ExportJobRow.status.in_(ACTIVE))
         .values(status=JobStatus.CANCELED.value, reason="canceled by request", finished_at=now_ns())
     )
     await session.commit()
@@ -431,7 +437,7 @@ class ListFilter:
     created_before: int | None = None
 
 
-def list_cursor(job: ExportJob) -> str:
+def list_cursor(job: ExportJobRow) -> str:
     """A position in the listing: (created_at, id), unique and the sort key of both orders."""
     return f"{job.created_at}:{job.id}"
 
@@ -455,7 +461,7 @@ async def list_exports(
     after: str | None,
     limit: int,
     ascending: bool = False,
-) -> tuple[list[ExportJob], int]:
+) -> tuple[list[ExportJobRow], int]:
     """Ordered by creation time (newest first unless ascending), then id; keyset pagination
     from `after` (a `list_cursor` value), so concurrent inserts never shift a page."""
     if (
@@ -468,38 +474,38 @@ async def list_exports(
             "createdBefore",
             "createdBefore must be after createdAfter (the range is [createdAfter, createdBefore))",
         )
-    query = select(ExportJob).where(ExportJob.workspace_id == who.workspace_id)
+    query = select(ExportJobRow).where(ExportJobRow.workspace_id == who.workspace_id)
     if where.status:
-        query = query.where(ExportJob.status == where.status)
+        query = query.where(ExportJobRow.status == where.status)
     if where.datastream_id is not None:
-        query = query.where(ExportJob.datastream_id == where.datastream_id)
+        query = query.where(ExportJobRow.datastream_id == where.datastream_id)
     if where.format:
-        query = query.where(ExportJob.format == where.format)
+        query = query.where(ExportJobRow.format == where.format)
     if where.created_after is not None:
-        query = query.where(ExportJob.created_at >= where.created_after)
+        query = query.where(ExportJobRow.created_at >= where.created_after)
     if where.created_before is not None:
-        query = query.where(ExportJob.created_at < where.created_before)
+        query = query.where(ExportJobRow.created_at < where.created_before)
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
     if after is not None:
         created, job_id = await _cursor_position(session, who, after)
         if ascending:
             query = query.where(
                 or_(
-                    ExportJob.created_at > created,
-                    (ExportJob.created_at == created) & (ExportJob.id > job_id),
+                    ExportJobRow.created_at > created,
+                    (ExportJobRow.created_at == created) & (ExportJobRow.id > job_id),
                 )
             )
         else:
             query = query.where(
                 or_(
-                    ExportJob.created_at < created,
-                    (ExportJob.created_at == created) & (ExportJob.id < job_id),
+                    ExportJobRow.created_at < created,
+                    (ExportJobRow.created_at == created) & (ExportJobRow.id < job_id),
                 )
             )
     order = (
-        (ExportJob.created_at.asc(), ExportJob.id.asc())
+        (ExportJobRow.created_at.asc(), ExportJobRow.id.asc())
         if ascending
-        else (ExportJob.created_at.desc(), ExportJob.id.desc())
+        else (ExportJobRow.created_at.desc(), ExportJobRow.id.desc())
     )
     rows = (await session.scalars(query.order_by(*order).limit(limit))).all()
     return list(rows), int(total)
@@ -507,13 +513,13 @@ async def list_exports(
 
 async def artifacts_for(
     session: AsyncSession, job_ids: list[str]
-) -> dict[str, list[ExportArtifact]]:
+) -> dict[str, list[ExportArtifactRow]]:
     rows = await session.scalars(
-        select(ExportArtifact)
-        .where(ExportArtifact.job_id.in_(job_ids))
-        .order_by(ExportArtifact.filename)
+        select(ExportArtifactRow)
+        .where(ExportArtifactRow.job_id.in_(job_ids))
+        .order_by(ExportArtifactRow.filename)
     )
-    result: dict[str, list[ExportArtifact]] = {job_id: [] for job_id in job_ids}
+    result: dict[str, list[ExportArtifactRow]] = {job_id: [] for job_id in job_ids}
     for artifact in rows:
         result[artifact.job_id].append(artifact)
     return result
@@ -521,12 +527,15 @@ async def artifacts_for(
 
 async def get_artifact(
     session: AsyncSession, artifact_id: str
-) -> tuple[ExportArtifact, ExportJob] | None:
+) -> tuple[ExportArtifactRow, ExportJobRow] | None:
     row = (
         await session.execute(
-            select(ExportArtifact, ExportJob)
-            .join(ExportJob, ExportJob.id == ExportArtifact.job_id)
-            .where(ExportArtifact.id == artifact_id, ExportJob.status == JobStatus.SUCCEEDED.value)
+            select(ExportArtifactRow, ExportJobRow)
+            .join(ExportJobRow, ExportJobRow.id == ExportArtifactRow.job_id)
+            .where(
+                ExportArtifactRow.id == artifact_id,
+                ExportJobRow.status == JobStatus.SUCCEEDED.value,
+            )
         )
     ).first()
     return (row[0], row[1]) if row else None
@@ -537,13 +546,15 @@ async def stale_jobs(
 ) -> list[str]:
     """Jobs to wake again: RUNNING with a stopped heartbeat, QUEUED and waiting too long."""
     rows = await session.scalars(
-        select(ExportJob.id).where(
+        select(ExportJobRow.id).where(
             or_(
-                (ExportJob.status == JobStatus.RUNNING.value)
-                & (ExportJob.heartbeat_at < heartbeat_before),
-                (ExportJob.status == JobStatus.QUEUED.value)
-                & (ExportJob.created_at < queued_before)
-                & or_(ExportJob.heartbeat_at.is_(None), ExportJob.heartbeat_at < queued_before),
+                (ExportJobRow.status == JobStatus.RUNNING.value)
+                & (ExportJobRow.heartbeat_at < heartbeat_before),
+                (ExportJobRow.status == JobStatus.QUEUED.value)
+                & (ExportJobRow.created_at < queued_before)
+                & or_(
+                    ExportJobRow.heartbeat_at.is_(None), ExportJobRow.heartbeat_at < queued_before
+                ),
             )
         )
     )
@@ -554,8 +565,8 @@ async def mark_requeued(session: AsyncSession, job_ids: list[str]) -> None:
     """Remember when a queued job was last woken, so the sweeper does not flood the broker."""
     if job_ids:
         await session.execute(
-            update(ExportJob)
-            .where(ExportJob.id.in_(job_ids), ExportJob.status == JobStatus.QUEUED.value)
+            update(ExportJobRow)
+            .where(ExportJobRow.id.in_(job_ids), ExportJobRow.status == JobStatus.QUEUED.value)
             .values(heartbeat_at=now_ns())
         )
         await session.commit()
@@ -564,19 +575,21 @@ async def mark_requeued(session: AsyncSession, job_ids: list[str]) -> None:
 async def requeue_unfinished(session: AsyncSession) -> list[str]:
     """Embedded start-up only: orphaned RUNNING jobs go back to QUEUED; returns all unfinished."""
     await session.execute(
-        update(ExportJob)
-        .where(ExportJob.status == JobStatus.RUNNING.value)
+        update(ExportJobRow)
+        .where(ExportJobRow.status == JobStatus.RUNNING.value)
         .values(status=JobStatus.QUEUED.value, claim_token=None)
     )
     await session.commit()
-    rows = await session.scalars(select(ExportJob.id).where(ExportJob.status.in_(ACTIVE)))
+    rows = await session.scalars(select(ExportJobRow.id).where(ExportJobRow.status.in_(ACTIVE)))
     return list(rows)
 
 
-async def jobs_by_ids(session: AsyncSession, who: Principal, job_ids: list[str]) -> list[ExportJob]:
+async def jobs_by_ids(
+    session: AsyncSession, who: Principal, job_ids: list[str]
+) -> list[ExportJobRow]:
     rows = await session.scalars(
-        select(ExportJob).where(
-            ExportJob.workspace_id == who.workspace_id, ExportJob.id.in_(job_ids)
+        select(ExportJobRow).where(
+            ExportJobRow.workspace_id == who.workspace_id, ExportJobRow.id.in_(job_ids)
         )
     )
     return list(rows)
@@ -584,8 +597,8 @@ async def jobs_by_ids(session: AsyncSession, who: Principal, job_ids: list[str])
 
 async def active_job_ids(session: AsyncSession, who: Principal) -> list[str]:
     rows = await session.scalars(
-        select(ExportJob.id).where(
-            ExportJob.workspace_id == who.workspace_id, ExportJob.status.in_(ACTIVE)
+        select(ExportJobRow.id).where(
+            ExportJobRow.workspace_id == who.workspace_id, ExportJobRow.status.in_(ACTIVE)
         )
     )
     return list(rows)

@@ -18,7 +18,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.db.models import Datastream, ExportArtifact, ExportJob, Instrument
+from app.db.models import DatastreamRow, ExportArtifactRow, ExportJobRow, InstrumentRow
 from app.domain.catalog import source_context
 from app.domain.exports import JobStatus
 from app.ids import new_id
@@ -60,13 +60,13 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
     token = secrets.token_hex(8)
     now = now_ns()
     result = session.execute(
-        update(ExportJob)
+        update(ExportJobRow)
         .where(
-            ExportJob.id == job_id,
+            ExportJobRow.id == job_id,
             or_(
-                ExportJob.status == JobStatus.QUEUED.value,
-                (ExportJob.status == JobStatus.RUNNING.value)
-                & (ExportJob.heartbeat_at < stale_before_ns),
+                ExportJobRow.status == JobStatus.QUEUED.value,
+                (ExportJobRow.status == JobStatus.RUNNING.value)
+                & (ExportJobRow.heartbeat_at < stale_before_ns),
             ),
         )
         .values(
@@ -75,7 +75,7 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
             heartbeat_at=now,
             started_at=now,
             claimed_by=f"{socket.gethostname()}:{os.getpid()}",
-            attempts=ExportJob.attempts + 1,
+            attempts=ExportJobRow.attempts + 1,
             rows_written=0,
             bytes_written=0,
         )
@@ -83,11 +83,11 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
     session.commit()
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    job = session.get(ExportJob, job_id)
+    job = session.get(ExportJobRow, job_id)
     assert job is not None
-    datastream = session.get(Datastream, job.datastream_id)
+    datastream = session.get(DatastreamRow, job.datastream_id)
     assert datastream is not None
-    instrument = session.get(Instrument, datastream.instrument_id)
+    instrument = session.get(InstrumentRow, datastream.instrument_id)
     return ClaimedJob(
         id=job.id,
         workspace_id=job.workspace_id,
@@ -105,16 +105,16 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
 
 def _owned(job: ClaimedJob) -> Any:
     return (
-        (ExportJob.id == job.id)
-        & (ExportJob.claim_token == job.claim_token)
-        & (ExportJob.status == JobStatus.RUNNING.value)
+        (ExportJobRow.id == job.id)
+        & (ExportJobRow.claim_token == job.claim_token)
+        & (ExportJobRow.status == JobStatus.RUNNING.value)
     )
 
 
 def record_progress(session: Session, job: ClaimedJob, rows: int, byte_count: int) -> None:
     """Progress doubles as the heartbeat; raises ClaimLost when the job is no longer ours."""
     result = session.execute(
-        update(ExportJob)
+        update(ExportJobRow)
         .where(_owned(job))
         .values(rows_written=rows, bytes_written=byte_count, heartbeat_at=now_ns())
     )
@@ -129,7 +129,7 @@ def succeed(session: Session, job: ClaimedJob, artifacts: list[PublishedArtifact
     size = sum(a.byte_size for a in artifacts)
     now = now_ns()
     result = session.execute(
-        update(ExportJob)
+        update(ExportJobRow)
         .where(_owned(job))
         .values(
             status=JobStatus.SUCCEEDED.value,
@@ -144,7 +144,7 @@ def succeed(session: Session, job: ClaimedJob, artifacts: list[PublishedArtifact
         session.rollback()
         return False
     session.add_all(
-        ExportArtifact(
+        ExportArtifactRow(
             id=new_id("artifact"),
             job_id=job.id,
             filename=a.filename,
@@ -191,7 +191,7 @@ def time_limit_check() -> Callable[[], None]:
 
 def fail(session: Session, job: ClaimedJob, reason: str) -> bool:
     result = session.execute(
-        update(ExportJob)
+        update(ExportJobRow)
         .where(_owned(job))
         .values(status=JobStatus.FAILED.value, reason=reason[:2000], finished_at=now_ns())
     )
@@ -202,7 +202,7 @@ def fail(session: Session, job: ClaimedJob, reason: str) -> bool:
 def release(session: Session, job: ClaimedJob) -> None:
     """Hand a running job back (graceful shutdown, transient error): it will be claimed again."""
     session.execute(
-        update(ExportJob)
+        update(ExportJobRow)
         .where(_owned(job))
         .values(status=JobStatus.QUEUED.value, claim_token=None, heartbeat_at=now_ns())
     )

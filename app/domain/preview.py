@@ -10,7 +10,7 @@ import pyarrow as pa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.db.models import Datastream, Instrument
+from app.db.models import DatastreamRow, InstrumentRow
 from app.domain.auth import Principal
 from app.domain.catalog import segment_files, segments_in_range_async, source_context
 from app.domain.errors import DomainError, ErrorCode, user_error
@@ -42,11 +42,11 @@ async def preview(
         raise user_error(
             ErrorCode.INVALID_ARGUMENT, "limit", f"limit must be 1 to {MAX_PREVIEW_ROWS}"
         )
-    datastream = await session.get(Datastream, datastream_id)
+    datastream = await session.get(DatastreamRow, datastream_id)
     if datastream is None:
         raise user_error(ErrorCode.NOT_FOUND, "datastreamId", f"no datastream {datastream_id}")
     schema = await resolve_for_export(session, who, reference, inline, datastream)
-    instrument = await session.get(Instrument, datastream.instrument_id)
+    instrument = await session.get(InstrumentRow, datastream.instrument_id)
     context = source_context(datastream, instrument)
     errors = applicability_errors(schema, datastream, context.market, "schema")
     if errors:

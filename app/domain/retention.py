@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.db.models import ExportArtifact, ExportJob
+from app.db.models import ExportArtifactRow, ExportJobRow
 from app.domain.auth import Principal
 from app.domain.errors import ErrorCode, user_error
 from app.domain.exports import JobStatus, get_export
@@ -50,11 +50,15 @@ async def delete_export(
         raise user_error(ErrorCode.NOT_FOUND, "input.id", f"no export job {job_id!r}")
     ref = JobRef(job.id, job.workspace_id, "DELETED")
     paths = list(
-        await session.scalars(select(ExportArtifact.path).where(ExportArtifact.job_id == job.id))
+        await session.scalars(
+            select(ExportArtifactRow.path).where(ExportArtifactRow.job_id == job.id)
+        )
     )
-    await session.execute(delete(ExportArtifact).where(ExportArtifact.job_id == job.id))
+    await session.execute(delete(ExportArtifactRow).where(ExportArtifactRow.job_id == job.id))
     await session.execute(
-        delete(ExportJob).where(ExportJob.id == job.id, ExportJob.workspace_id == who.workspace_id)
+        delete(ExportJobRow).where(
+            ExportJobRow.id == job.id, ExportJobRow.workspace_id == who.workspace_id
+        )
     )
     await session.commit()
     await asyncio.to_thread(remove_job_files, settings, job.id, paths)
@@ -66,12 +70,12 @@ async def fail_overdue(session: AsyncSession, settings: Settings) -> list[JobRef
     worker counts as dead: a live worker fails its own job at the limit, so these have none."""
     now = now_ns()
     grace = settings.job_timeout_seconds + settings.heartbeat_stale_seconds
-    overdue = (ExportJob.status == JobStatus.RUNNING.value) & (
-        ExportJob.started_at < now - int(grace * 1e9)
+    overdue = (ExportJobRow.status == JobStatus.RUNNING.value) & (
+        ExportJobRow.started_at < now - int(grace * 1e9)
     )
     rows = (
         await session.execute(
-            select(ExportJob.id, ExportJob.workspace_id).where(overdue).limit(BATCH)
+            select(ExportJobRow.id, ExportJobRow.workspace_id).where(overdue).limit(BATCH)
         )
     ).all()
     changed = await _transition(
@@ -95,8 +99,8 @@ async def _transition(
     changed = []
     for row in rows:
         result = await session.execute(
-            update(ExportJob)
-            .where(ExportJob.id == row.id, condition)
+            update(ExportJobRow)
+            .where(ExportJobRow.id == row.id, condition)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -112,18 +116,20 @@ async def expire_due(session: AsyncSession, settings: Settings) -> list[JobRef]:
     now = now_ns()
     # Jobs that succeeded before retention existed (or on an older worker) get a deadline.
     await session.execute(
-        update(ExportJob)
+        update(ExportJobRow)
         .where(
-            ExportJob.status == JobStatus.SUCCEEDED.value,
-            ExportJob.expires_at.is_(None),
-            ExportJob.finished_at.is_not(None),
+            ExportJobRow.status == JobStatus.SUCCEEDED.value,
+            ExportJobRow.expires_at.is_(None),
+            ExportJobRow.finished_at.is_not(None),
         )
-        .values(expires_at=ExportJob.finished_at + int(settings.retention_seconds * 1e9))
+        .values(expires_at=ExportJobRow.finished_at + int(settings.retention_seconds * 1e9))
         .execution_options(synchronize_session=False)
     )
-    due = (ExportJob.status == JobStatus.SUCCEEDED.value) & (ExportJob.expires_at <= now)
+    due = (ExportJobRow.status == JobStatus.SUCCEEDED.value) & (ExportJobRow.expires_at <= now)
     rows = (
-        await session.execute(select(ExportJob.id, ExportJob.workspace_id).where(due).limit(BATCH))
+        await session.execute(
+            select(ExportJobRow.id, ExportJobRow.workspace_id).where(due).limit(BATCH)
+        )
     ).all()
     await session.commit()
     changed = await _transition(session, rows, due, status=JobStatus.EXPIRED.value)
@@ -135,9 +141,9 @@ async def purge_expired_files(session: AsyncSession, settings: Settings) -> int:
     the two is repeated by the next). Returns how many jobs were purged."""
     rows = (
         await session.execute(
-            select(ExportArtifact.job_id, ExportArtifact.path)
-            .join(ExportJob, ExportJob.id == ExportArtifact.job_id)
-            .where(ExportJob.status == JobStatus.EXPIRED.value)
+            select(ExportArtifactRow.job_id, ExportArtifactRow.path)
+            .join(ExportJobRow, ExportJobRow.id == ExportArtifactRow.job_id)
+            .where(ExportJobRow.status == JobStatus.EXPIRED.value)
             .limit(BATCH * 4)
         )
     ).all()
@@ -147,6 +153,8 @@ async def purge_expired_files(session: AsyncSession, settings: Settings) -> int:
     for job_id, job_paths in paths.items():
         await asyncio.to_thread(remove_job_files, settings, job_id, job_paths)
     if paths:
-        await session.execute(delete(ExportArtifact).where(ExportArtifact.job_id.in_(list(paths))))
+        await session.execute(
+            delete(ExportArtifactRow).where(ExportArtifactRow.job_id.in_(list(paths)))
+        )
         await session.commit()
     return len(paths)

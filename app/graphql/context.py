@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.permission import BasePermission
 
 from app.config import Settings
-from app.db.models import ExportArtifact
+from app.db.models import ExportArtifactRow
 from app.domain import exports
 from app.domain.auth import Principal
 
@@ -25,12 +25,12 @@ class Context:
     principal: Principal | None = None
     connection_params: dict[str, Any] | None = None
     response: Any = None
-    artifacts: DataLoader[str, list[ExportArtifact]] = field(init=False)
+    artifacts: DataLoader[str, list[ExportArtifactRow]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.artifacts = DataLoader(load_fn=self._load_artifacts)
 
-    async def _load_artifacts(self, job_ids: list[str]) -> list[list[ExportArtifact]]:
+    async def _load_artifacts(self, job_ids: list[str]) -> list[list[ExportArtifactRow]]:
         async with self.sessions() as session:
             found = await exports.artifacts_for(session, list(job_ids))
         return [found[job_id] for job_id in job_ids]

@@ -265,7 +265,7 @@ class ExportSchema:
         cls,
         schema: ExportSchemaDef,
         row: models.ExportSchemaRow | None = None,
-        versions: list[models.ExportSchemaVersion] | None = None,
+        versions: list[models.ExportSchemaVersionRow] | None = None,
     ) -> ExportSchema:
         sources: set[str] = set()
         for column in schema.spec.columns:

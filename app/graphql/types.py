@@ -127,7 +127,10 @@ class Datastream(Node):
 
     @classmethod
     def from_rows(
-        cls, ds: models.Datastream, exchange: models.Exchange, instrument: models.Instrument
+        cls,
+        ds: models.DatastreamRow,
+        exchange: models.ExchangeRow,
+        instrument: models.InstrumentRow,
     ) -> Datastream:
         return cls(
             id=strawberry.ID(f"ds_{ds.id}"),
@@ -282,7 +285,7 @@ class ExportJob(Node):
         return result
 
     @classmethod
-    def from_row(cls, job: models.ExportJob) -> ExportJob:
+    def from_row(cls, job: models.ExportJobRow) -> ExportJob:
         return cls(
             id=strawberry.ID(job.id),
             status=ExportStatus(job.status),

@@ -12,8 +12,14 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from engine.export_schema import CompiledSchema, DecodeError, compile_schema
-from engine.export_schema import SchemaError, SpecInvalid, load_spec
+from engine.export_schema import (
+    CompiledSchema,
+    DecodeError,
+    SchemaError,
+    SpecInvalid,
+    compile_schema,
+    load_spec,
+)
 from engine.logical import LogicalType, SourceContext
 
 T0 = 1_705_305_600_123_456_789  # 2024-01-15T08:00:00.123456789Z
