@@ -7,10 +7,14 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from app.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from app.domain.runtime import Runtime
 
 console = Console(stderr=True)
 DEMO_WORKSPACE = "demo"
@@ -23,16 +27,22 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> None:
     console.print("[green]database is up to date[/]")
 
 
+def _runtime(settings: Settings) -> Runtime:
+    """The CLI's commands run where no worker waits and nobody subscribes: no effects."""
+    from app.domain.runtime import NO_EFFECTS, Runtime
+
+    return Runtime.create(settings, NO_EFFECTS)
+
+
 def _demo_key(settings: Settings) -> str:
     """The demo workspace's key, created once and kept (0600) in data_dir so that every
     `make run` can print it again; real keys are only ever shown at creation."""
-    from app.db.engine import sync_sessions
     from app.domain.auth import create_api_key, create_workspace, find_workspace
 
     path = settings.data_dir / "demo-api-key"
     if path.exists():
         return path.read_text().strip()
-    with sync_sessions()() as session:
+    with _runtime(settings).sync_sessions() as session:
         workspace = find_workspace(session, DEMO_WORKSPACE) or create_workspace(
             session, DEMO_WORKSPACE
         )
@@ -45,13 +55,14 @@ def _demo_key(settings: Settings) -> str:
 
 
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> None:
-    from workers.demo import load_demo_data, store_is_empty
+    from app.demo.loader import load_demo_data, store_is_empty
 
-    if not store_is_empty():
+    runtime = _runtime(settings)
+    if not store_is_empty(runtime):
         console.print("record store is not empty: demo data not loaded")
         return
     with console.status("generating demo data (Binance and Bybit trades and books, 3 hours)…"):
-        results = load_demo_data(settings)
+        results = load_demo_data(runtime)
     for result in results:
         console.print(f"datastream {result.datastream_id}: {result.rows:,} records")
 
@@ -100,8 +111,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
     from app.domain.catalog import DatastreamSpec
+    from app.domain.ingest import ingest_file
     from engine.record_files import IngestError
-    from workers.ingest import ingest_file
 
     spec = None
     if args.exchange:
@@ -118,7 +129,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
         )
     try:
         with console.status(f"ingesting {args.file}…"):
-            result = ingest_file(settings, args.datastream, Path(args.file), spec)
+            result = ingest_file(_runtime(settings), args.datastream, Path(args.file), spec)
     except IngestError as exc:
         console.print(f"[red]ingest failed, nothing was stored: {exc}[/]")
         sys.exit(1)
@@ -132,10 +143,9 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_create_key(settings: Settings, args: argparse.Namespace) -> None:
-    from app.db.engine import sync_sessions
     from app.domain.auth import create_api_key, create_workspace, find_workspace
 
-    with sync_sessions()() as session:
+    with _runtime(settings).sync_sessions() as session:
         workspace = find_workspace(session, args.workspace) or create_workspace(
             session, args.workspace
         )

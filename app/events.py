@@ -1,4 +1,4 @@
-"""Job-status events for subscriptions.
+"""The event bus that carries `JobEvent`s from whoever changed a job to the subscriptions.
 
 An event only says "job X changed"; subscribers re-read the job row, which is the truth.
 
@@ -21,19 +21,13 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
-from app.config import Settings, get_settings
+from app.config import Settings
+from app.domain.runtime import JobEvent
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class JobEvent:
-    job_id: str
-    workspace_id: str
-    status: str
 
 
 class _Subscriber:
@@ -127,15 +121,5 @@ class EventBus:
                     await client.aclose()
 
 
-_bus: EventBus | None = None
-
-
 def build_event_bus(settings: Settings) -> EventBus:
     return EventBus(settings.resolved_events_url, settings.queue_name)
-
-
-def get_event_bus() -> EventBus:
-    global _bus
-    if _bus is None:
-        _bus = build_event_bus(get_settings())
-    return _bus

@@ -1,4 +1,6 @@
-"""Starlette app factory: /graphql (HTTP + WebSocket, GraphiQL), /downloads/..., /healthz."""
+"""The gateway's composition root: the Starlette app (/graphql over HTTP and WebSocket with
+GraphiQL, /downloads/..., /healthz), wired to a runtime whose effects reach the broker and the
+event bus, and the background tasks (sweeper, event bridge, embedded workers)."""
 
 from __future__ import annotations
 
@@ -27,15 +29,16 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from app.config import Settings, get_settings
-from app.db.engine import async_sessions
-from app.domain import exports, retention
 from app.domain.auth import authenticate
-from app.events import JobEvent, get_event_bus
+from app.domain.exports.queries import get_artifact
+from app.domain.runtime import Runtime
+from app.domain.sweeper import resume_unfinished, sweep_forever
+from app.events import EventBus, build_event_bus
 from app.graphql.context import Context
 from app.graphql.errors import request_id_var
-from app.graphql.schema import build_schema
+from app.graphql.root import build_schema
 from app.storage import verify_signature
-from engine.timestamps import now_ns
+from workers.runtime import runtime_with, use_runtime
 
 log = logging.getLogger(__name__)
 GRAPHIQL_ASSETS = (
@@ -47,14 +50,13 @@ GRAPHIQL_PAGE = Path(__file__).parent / "static" / "graphiql.html"
 
 
 class GatewayGraphQL(GraphQL):
-    def __init__(self, settings: Settings, **kwargs: Any) -> None:
-        super().__init__(build_schema(settings), **kwargs)
-        self.settings = settings
+    def __init__(self, runtime: Runtime, bus: EventBus, **kwargs: Any) -> None:
+        super().__init__(build_schema(runtime.settings), **kwargs)
+        self.runtime = runtime
+        self.bus = bus
 
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
-        context = Context(
-            request=request, response=response, settings=self.settings, sessions=async_sessions()
-        )
+        context = Context(request=request, response=response, runtime=self.runtime, bus=self.bus)
         if request.scope["type"] == "http":
             async with context.sessions() as session:
                 context.principal = await authenticate(session, request.headers.get("x-api-key"))
@@ -104,7 +106,8 @@ class RequestIdMiddleware:
 
 
 async def download(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
+    runtime: Runtime = request.app.state.runtime
+    settings = runtime.settings
     artifact_id = request.path_params["artifact_id"]
     if not verify_signature(
         settings,
@@ -113,8 +116,8 @@ async def download(request: Request) -> Response:
         request.query_params.get("signature", ""),
     ):
         return PlainTextResponse("invalid or expired download link", status_code=403)
-    async with async_sessions()() as session:
-        found = await exports.get_artifact(session, artifact_id)
+    async with runtime.sessions() as session:
+        found = await get_artifact(session, artifact_id)
     if found is None:
         return PlainTextResponse("not found", status_code=404)
     artifact, _job = found
@@ -133,86 +136,42 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-async def sweep_forever(settings: Settings) -> None:
-    """Wake jobs that nobody is working on (lost messages, dead workers). See DESIGN.md."""
-    from workers.broker import wake_export
-
-    while True:
-        await end_of_life_pass(settings)
-        try:
-            now = now_ns()
-            async with async_sessions()() as session:
-                stale = await exports.stale_jobs(
-                    session,
-                    heartbeat_before=now - int(settings.heartbeat_stale_seconds * 1e9),
-                    queued_before=now - int(settings.queued_stale_seconds * 1e9),
-                )
-                await exports.mark_requeued(session, stale)
-            for job_id in stale:
-                log.info("waking stale export job %s", job_id)
-                wake_export(job_id)
-        except Exception:
-            log.exception("sweeper pass failed")
-        await asyncio.sleep(settings.sweep_interval_seconds)
-
-
-async def end_of_life_pass(settings: Settings) -> None:
-    """Fail jobs past the time limit that no live worker stopped, expire succeeded jobs past
-    their retention and delete their files, and tell subscribers. Every gateway runs it;
-    each change is a conditional update, so concurrent passes do each thing once."""
-    try:
-        async with async_sessions()() as session:
-            changed = await retention.fail_overdue(session, settings)
-            changed += await retention.expire_due(session, settings)
-            await retention.purge_expired_files(session, settings)
-        for job in changed:
-            log.info("export job %s is now %s", job.id, job.status)
-            get_event_bus().publish(JobEvent(job.id, job.workspace_id, job.status))
-    except Exception:
-        log.exception("retention and time-limit pass failed")
-
-
-async def wake_unfinished(settings: Settings) -> None:
-    """Embedded mode at start-up: this process is the only worker, so a job left RUNNING
-    belonged to a process that is gone. Every unfinished job is resumed at once instead of
-    after the stale-heartbeat timeout."""
-    from workers.broker import wake_export
-
-    async with async_sessions()() as session:
-        ids = await exports.requeue_unfinished(session)
-    for job_id in ids:
-        wake_export(job_id)
-
-
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
+    runtime: Runtime = app.state.runtime
+    bus: EventBus = app.state.bus
     worker = None
-    if settings.embedded_broker:
+    if runtime.settings.embedded_broker:
         import dramatiq
 
         import workers.actors  # noqa: F401  (registers the actors)
         from workers.broker import broker
 
-        worker = dramatiq.Worker(broker, worker_threads=settings.worker_threads)
+        use_runtime(runtime)  # embedded workers announce on this gateway's bus
+        worker = dramatiq.Worker(broker, worker_threads=runtime.settings.worker_threads)
         worker.start()
-        await wake_unfinished(settings)
+        await resume_unfinished(runtime)
     tasks = [
-        asyncio.create_task(sweep_forever(settings)),
-        asyncio.create_task(get_event_bus().bridge_forever()),
+        asyncio.create_task(sweep_forever(runtime)),
+        asyncio.create_task(bus.bridge_forever()),
     ]
     try:
         yield
     finally:
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if worker is not None:
             await asyncio.to_thread(worker.stop)
+            use_runtime(None)
+        await runtime.dispose()
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
-    graphql = GatewayGraphQL(settings, keep_alive=True, keep_alive_interval=15)
+    bus = build_event_bus(settings)
+    runtime = runtime_with(settings, bus)
+    graphql = GatewayGraphQL(runtime, bus, keep_alive=True, keep_alive_interval=15)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -223,6 +182,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
-    app.state.settings = settings
+    app.state.runtime = runtime
+    app.state.bus = bus
     app.add_middleware(RequestIdMiddleware)
     return app

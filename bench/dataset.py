@@ -1,6 +1,6 @@
 """The synthetic dataset: Binance spot trades in the wire shape, as the engine's own segments.
 
-Messages come from the demo generator (`workers.demo.binance_trades`); segments are written
+Messages come from the demo generator (`app.demo.trades.binance_trades`); segments are written
 with the engine's segment writer (`engine.segments.write_segment`), in chunks of the
 demo ingest's size. No database is involved: the engine's input is a list of `SegmentFile`s.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from app.demo.trades import DEMO_START, DEMO_STREAMS, binance_trades
 from engine.segments import RECORD_SCHEMA, SegmentFile, write_segment
-from workers.demo import DEMO_START, DEMO_STREAMS, binance_trades
 
 SEGMENT_ROWS = 200_000  # rows per segment, as the demo ingest chunks them
 MANIFEST = "dataset.json"

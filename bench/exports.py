@@ -55,13 +55,13 @@ def prepare_engine(
     dataset: Dataset, fmt: str, compression: str, start_ns: int, end_ns: int, path: Path
 ) -> Export:
     from app.domain.export_schemas import builtin_for
-    from engine.export import ExportRequest, run_export
+    from engine.export import ExportTask, run_export
     from engine.logical import SourceContext
 
     schema = builtin_for("normalized", "trades")
     if schema is None:
         raise RuntimeError("the built-in normalized schema for trades is missing")
-    request = ExportRequest(
+    task = ExportTask(
         schema_spec=schema.snapshot(),  # what a job stores and a worker hands to the engine
         context=SourceContext(
             exchange=dataset.exchange,
@@ -79,7 +79,7 @@ def prepare_engine(
     )
 
     def export() -> int:
-        [artifact] = run_export(request, lambda _rows, _bytes: None)
+        [artifact] = run_export(task, lambda _rows, _bytes: None)
         if artifact.path != path:
             raise RuntimeError(f"engine wrote {artifact.path}, expected {path}")
         return artifact.row_count

@@ -37,7 +37,7 @@ MAX_FILES = 10_000
 
 
 @dataclass(frozen=True)
-class ExportRequest:
+class ExportTask:
     schema_spec: dict[str, Any]
     context: SourceContext
     segments: Sequence[SegmentFile]
@@ -66,9 +66,9 @@ class ArtifactFile:
 ProgressCallback = Callable[[int, int], None]
 
 
-def run_export(request: ExportRequest, on_progress: ProgressCallback) -> list[ArtifactFile]:
-    compiled = compile_schema(request.schema_spec, request.context)
-    options = request.options
+def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[ArtifactFile]:
+    compiled = compile_schema(task.schema_spec, task.context)
+    options = task.options
     fields = compiled.fields
     mask = compile_filter(options["filter"], dict(fields)) if options.get("filter") else None
     decimator = Decimator(options["decimation"], fields) if options.get("decimation") else None
@@ -77,7 +77,7 @@ def run_export(request: ExportRequest, on_progress: ProgressCallback) -> list[Ar
         types = dict(output_fields)
         output_fields = [(name, types[name]) for name in options["columns"]]
     limit = options.get("limit")
-    files = _FileSet(request, output_fields)
+    files = _FileSet(task, output_fields)
     rows = 0
 
     def emit(chunk: Rows) -> bool:
@@ -91,7 +91,7 @@ def run_export(request: ExportRequest, on_progress: ProgressCallback) -> list[Ar
         return limit is None or rows < limit
 
     try:
-        for records in scan(request.segments, request.start_ns, request.end_ns):
+        for records in scan(task.segments, task.start_ns, task.end_ns):
             table, times = compiled.apply_with_times(records)
             chunk = Rows(table, times)
             if mask is not None:
@@ -125,10 +125,10 @@ class _OpenFile:
 class _FileSet:
     """One file, or many when the export is split by period, rows or bytes."""
 
-    def __init__(self, request: ExportRequest, fields: Fields) -> None:
-        self.request = request
+    def __init__(self, task: ExportTask, fields: Fields) -> None:
+        self.task = task
         self.fields = fields
-        split = request.options.get("split") or {}
+        split = task.options.get("split") or {}
         self.split = bool(split)
         self.by: str | None = split.get("by")
         self.max_rows: int | None = split.get("maxRowsPerFile")
@@ -137,7 +137,7 @@ class _FileSet:
         self.closed: list[_OpenFile] = []
         self.closed_bytes = 0
         self.bytes_per_row: float | None = None  # measured, for maxBytesPerFile
-        request.output_dir.mkdir(parents=True, exist_ok=True)
+        task.output_dir.mkdir(parents=True, exist_ok=True)
         if not self.split:
             self.current = self._open(None)
 
@@ -212,14 +212,14 @@ class _FileSet:
                 f"the split would write more than {MAX_FILES:,} files: raise maxRowsPerFile "
                 "or maxBytesPerFile, or split by a longer period"
             )
-        suffix = file_suffix(self.request.format, self.request.compression)
-        temp = self.request.output_dir / f".part-{index:05d}.{suffix}.partial"
+        suffix = file_suffix(self.task.format, self.task.compression)
+        temp = self.task.output_dir / f".part-{index:05d}.{suffix}.partial"
         writer = open_writer(
-            self.request.format,
-            self.request.compression,
+            self.task.format,
+            self.task.compression,
             self.fields,
             temp,
-            self.request.options.get("formatOptions"),
+            self.task.options.get("formatOptions"),
         )
         return _OpenFile(writer, temp, period)
 
@@ -251,26 +251,26 @@ class _FileSet:
         for file in self.closed:
             name = self._final_name(file, used)
             artifacts.append(
-                _published(file.temp, self.request.output_dir / name, self._type(), file)
+                _published(file.temp, self.task.output_dir / name, self._type(), file)
             )
         if self.split:
             artifacts.append(self._manifest(artifacts))
         return artifacts
 
     def _type(self) -> str:
-        return content_type(self.request.format, self.request.compression)
+        return content_type(self.task.format, self.task.compression)
 
     def _final_name(self, file: _OpenFile, used: set[str]) -> str:
         """`<stem>.<ext>` for one file; `<datastream>_<from>_<to>.<ext>` for split files: the
         period (clipped to the export's range), or the rows' own times when split by size."""
-        suffix = file_suffix(self.request.format, self.request.compression)
+        suffix = file_suffix(self.task.format, self.task.compression)
         if not self.split:
-            return f"{self.request.filename_stem}.{suffix}"
+            return f"{self.task.filename_stem}.{suffix}"
         assert file.first_ns is not None and file.last_ns is not None  # split files have rows
         sized = self.max_rows is not None or self.max_bytes is not None
         low, high = (file.first_ns, file.last_ns + 1) if sized or not file.period else file.period
-        low, high = max(low, self.request.start_ns), min(high, self.request.end_ns)
-        stem = f"{self.request.context.datastream_id}_{_stamp(low)}_{_stamp(high)}"
+        low, high = max(low, self.task.start_ns), min(high, self.task.end_ns)
+        stem = f"{self.task.context.datastream_id}_{_stamp(low)}_{_stamp(high)}"
         name, counter = f"{stem}.{suffix}", 2
         while name in used:
             name, counter = f"{stem}_{counter}.{suffix}", counter + 1
@@ -279,11 +279,11 @@ class _FileSet:
 
     def _manifest(self, artifacts: list[ArtifactFile]) -> ArtifactFile:
         body = {
-            "datastreamId": self.request.context.datastream_id,
-            "format": self.request.format,
-            "compression": self.request.compression,
-            "startTime": self.request.start_ns,
-            "endTime": self.request.end_ns,
+            "datastreamId": self.task.context.datastream_id,
+            "format": self.task.format,
+            "compression": self.task.compression,
+            "startTime": self.task.start_ns,
+            "endTime": self.task.end_ns,
             "rowCount": sum(a.row_count for a in artifacts),
             "files": [
                 {
@@ -297,17 +297,17 @@ class _FileSet:
                 for a in artifacts
             ],
         }
-        name = f"{self.request.filename_stem}.manifest.json"
-        temp = self.request.output_dir / f".{name}.partial"
+        name = f"{self.task.filename_stem}.manifest.json"
+        temp = self.task.output_dir / f".{name}.partial"
         temp.write_text(json.dumps(body, indent=2) + "\n")
-        return _published(temp, self.request.output_dir / name, MANIFEST_TYPE, None)
+        return _published(temp, self.task.output_dir / name, MANIFEST_TYPE, None)
 
     def discard(self) -> None:
         for file in [*self.closed, *([self.current] if self.current else [])]:
             with contextlib.suppress(Exception):
                 file.writer.close()
             file.temp.unlink(missing_ok=True)
-        for leftover in self.request.output_dir.glob(".*.partial"):
+        for leftover in self.task.output_dir.glob(".*.partial"):
             leftover.unlink(missing_ok=True)
 
 

@@ -16,11 +16,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from app.demo.books import binance_book, bybit_book
+from app.demo.trades import binance_trades, bybit_trades
 from app.domain.catalog import DatastreamSpec
 from engine.timestamps import parse_timestamp
 from tests.services import REDIS_URL, require_postgres_and_redis, temporary_database
 from tests.support import Gateway, GraphQLClient, WorkerProcess, gateway_env, run_cli
-from workers.demo import binance_book, binance_trades, bybit_book, bybit_trades
 
 START = parse_timestamp("2024-03-01T00:00:00Z")
 HOUR = 3600 * 10**9

@@ -11,16 +11,9 @@ from typing import Any
 
 import pytest
 
-from workers.demo import (
-    DEMO_START,
-    DEMO_STREAMS,
-    NS_PER_MS,
-    binance_book,
-    binance_trades,
-    bybit_book,
-    bybit_trades,
-    demo_tables,
-)
+from app.demo.books import binance_book, bybit_book
+from app.demo.loader import demo_tables
+from app.demo.trades import DEMO_START, DEMO_STREAMS, NS_PER_MS, binance_trades, bybit_trades
 
 # Six minutes: Bybit snapshots come 2-5 minutes apart, so the window holds at least two.
 END = DEMO_START + 6 * 60 * 10**9

@@ -24,7 +24,7 @@ def test_ids_are_prefixed_time_ordered_hex() -> None:
 
 def test_retry_after_estimates_the_soonest_running_job_within_bounds() -> None:
     from app.config import Settings
-    from app.domain.exports import _retry_after
+    from app.domain.exports.commands import _retry_after
 
     settings = Settings(job_timeout_seconds=3600)
     second = 10**9

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
 
-from app.graphql.schema import schema
+from app.graphql.root import schema
 from app.graphql.sdl import sdl
 
 ROOT = Path(__file__).resolve().parent.parent

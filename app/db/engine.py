@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings, get_settings
+from app.config import Settings
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -48,11 +52,12 @@ def make_sync_engine(settings: Settings) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-@lru_cache
-def async_sessions() -> async_sessionmaker:
-    return async_sessionmaker(make_async_engine(get_settings()), expire_on_commit=False)
+def make_async_sessions(settings: Settings) -> async_sessionmaker[AsyncSession]:
+    """Sessions for the gateway's event loop. Each call makes its own engine (and pool): a
+    composition root calls it once and hands the result to whatever needs it."""
+    return async_sessionmaker(make_async_engine(settings), expire_on_commit=False)
 
 
-@lru_cache
-def sync_sessions() -> sessionmaker:
-    return sessionmaker(make_sync_engine(get_settings()), expire_on_commit=False)
+def make_sync_sessions(settings: Settings) -> sessionmaker[Session]:
+    """Blocking sessions for worker threads and processes, and the CLI."""
+    return sessionmaker(make_sync_engine(settings), expire_on_commit=False)

@@ -18,7 +18,7 @@ class AvailableRange:
 
 
 @dataclass(frozen=True)
-class Availability:
+class DataAvailability:
     ranges: list[AvailableRange]
     updated_at: int | None
 
@@ -37,7 +37,9 @@ def merge_ranges(segments: list[tuple[int, int, int]], max_gap_ns: int) -> list[
     return ranges
 
 
-async def availability(session: AsyncSession, datastream_id: int, max_gap_ns: int) -> Availability:
+async def availability(
+    session: AsyncSession, datastream_id: int, max_gap_ns: int
+) -> DataAvailability:
     rows = (
         await session.execute(
             select(SegmentRow.min_ts, SegmentRow.max_ts, SegmentRow.row_count).where(
@@ -50,4 +52,4 @@ async def availability(session: AsyncSession, datastream_id: int, max_gap_ns: in
             select(func.max(SegmentRow.created_at)).where(SegmentRow.datastream_id == datastream_id)
         )
     ).scalar_one()
-    return Availability(merge_ranges([(r[0], r[1], r[2]) for r in rows], max_gap_ns), updated)
+    return DataAvailability(merge_ranges([(r[0], r[1], r[2]) for r in rows], max_gap_ns), updated)

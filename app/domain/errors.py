@@ -16,7 +16,9 @@ class ErrorCode(str, Enum):
 
 
 @dataclass(frozen=True)
-class UserError:
+class Problem:
+    """One reason a request was refused: shown to clients as a `userErrors` entry."""
+
     code: ErrorCode
     field: tuple[str, ...]
     message: str
@@ -25,11 +27,12 @@ class UserError:
 
 @dataclass
 class DomainError(Exception):
-    errors: list[UserError] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
 
     def __str__(self) -> str:
         return "; ".join(f"{'.'.join(e.field)}: {e.message}" for e in self.errors)
 
 
 def user_error(code: ErrorCode, field_path: str, message: str) -> DomainError:
-    return DomainError([UserError(code, tuple(field_path.split(".")), message)])
+    """A DomainError with one problem; `field_path` is dotted, e.g. `input.endTime`."""
+    return DomainError([Problem(code, tuple(field_path.split(".")), message)])

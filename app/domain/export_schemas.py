@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import DatastreamRow, ExportSchemaRow, ExportSchemaVersionRow
 from app.domain.auth import Principal
-from app.domain.errors import DomainError, ErrorCode, UserError, user_error
+from app.domain.errors import DomainError, ErrorCode, Problem, user_error
 from app.ids import id_prefix, new_id
 from engine.export_schema import MissingMapping, SchemaError, compile_schema
 from engine.export_schema.spec import SchemaSpec, SpecInvalid, load_spec
@@ -91,7 +91,7 @@ def checked_definition(definition: dict[str, Any], name: str, field: str) -> Sch
     except SpecInvalid as exc:
         raise DomainError(
             [
-                UserError(
+                Problem(
                     ErrorCode.INVALID_ARGUMENT, tuple(f"{field}.{i.field}".split(".")), i.message
                 )
                 for i in exc.issues
@@ -110,7 +110,7 @@ def checked_definition(definition: dict[str, Any], name: str, field: str) -> Sch
             pass  # a source only some columns map: checked when an export names a datastream
         except SchemaError as exc:
             errors.append(
-                UserError(ErrorCode.INVALID_ARGUMENT, (*field.split("."), "sources", key), str(exc))
+                Problem(ErrorCode.INVALID_ARGUMENT, (*field.split("."), "sources", key), str(exc))
             )
     if errors:
         raise DomainError(errors)
@@ -194,6 +194,42 @@ async def versions(session: AsyncSession, row: ExportSchemaRow) -> list[ExportSc
         .order_by(ExportSchemaVersionRow.version)
     )
     return list(found)
+
+
+@dataclass(frozen=True)
+class SchemaDraft:
+    updated_at: int
+    spec: SchemaSpec
+
+
+@dataclass(frozen=True)
+class SchemaVersion:
+    version: int
+    created_at: int
+    spec: SchemaSpec
+
+
+@dataclass(frozen=True)
+class SchemaView:
+    """A schema as the API shows it: its latest published contents, the open draft (custom
+    schemas only) and every published version, oldest first."""
+
+    schema: ExportSchemaDef
+    draft: SchemaDraft | None = None
+    versions: tuple[SchemaVersion, ...] = ()
+
+
+async def view(session: AsyncSession, row: ExportSchemaRow) -> SchemaView:
+    latest = await version_def(session, row)
+    assert latest is not None, "a custom schema always has a published version"
+    draft = None
+    if row.draft_spec is not None:
+        draft = SchemaDraft(row.draft_updated_at or row.updated_at, load_spec(row.draft_spec))
+    published = tuple(
+        SchemaVersion(v.version, v.created_at, load_spec(v.spec))
+        for v in await versions(session, row)
+    )
+    return SchemaView(latest, draft, published)
 
 
 async def version_def(
@@ -339,10 +375,10 @@ async def resolve_for_export(
 
 def applicability_errors(
     schema: ExportSchemaDef, datastream: DatastreamRow, market: str, field: str
-) -> list[UserError]:
+) -> list[Problem]:
     if not category_matches(schema.stream_category, datastream.stream_type):
         return [
-            UserError(
+            Problem(
                 ErrorCode.INVALID_ARGUMENT,
                 tuple(field.split(".")),
                 f"schema {schema.name!r} is for {schema.stream_category} data; datastream "
@@ -351,7 +387,7 @@ def applicability_errors(
         ]
     if not schema.spec.supports(datastream.exchange_code, market):
         return [
-            UserError(
+            Problem(
                 ErrorCode.INVALID_ARGUMENT,
                 tuple(field.split(".")),
                 f"schema {schema.name!r} has no mapping for {datastream.exchange_code!r} "

@@ -6,22 +6,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 from strawberry.permission import BasePermission
 
 from app.config import Settings
 from app.db.models import ExportArtifactRow
-from app.domain import exports
 from app.domain.auth import Principal
+from app.domain.exports import queries as export_queries
+from app.domain.runtime import Runtime
+from app.events import EventBus
 
 
 @dataclass
 class Context:
     request: HTTPConnection
-    settings: Settings
-    sessions: async_sessionmaker
+    runtime: Runtime
+    bus: EventBus
     principal: Principal | None = None
     connection_params: dict[str, Any] | None = None
     response: Any = None
@@ -30,9 +32,17 @@ class Context:
     def __post_init__(self) -> None:
         self.artifacts = DataLoader(load_fn=self._load_artifacts)
 
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self.runtime.sessions
+
     async def _load_artifacts(self, job_ids: list[str]) -> list[list[ExportArtifactRow]]:
         async with self.sessions() as session:
-            found = await exports.artifacts_for(session, list(job_ids))
+            found = await export_queries.artifacts_for(session, list(job_ids))
         return [found[job_id] for job_id in job_ids]
 
     @property
@@ -56,6 +66,9 @@ class IsAuthenticated(BasePermission):
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         return info.context.principal is not None
+
+
+Info = strawberry.Info[Context, None]
 
 
 def authenticated(**kwargs: Any) -> Any:

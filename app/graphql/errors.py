@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextvars
 import logging
+from collections.abc import Awaitable
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from app.domain.errors import DomainError, Problem
 from app.domain.errors import ErrorCode as DomainErrorCode
-from app.domain.errors import UserError as DomainUserError
 
 log = logging.getLogger(__name__)
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -57,7 +58,7 @@ class UserError:
     )
 
     @classmethod
-    def from_domain(cls, error: DomainUserError) -> UserError:
+    def from_domain(cls, error: Problem) -> UserError:
         return cls(
             code=UserErrorCode(error.code.value),
             field=list(error.field),
@@ -71,6 +72,29 @@ class ApiError(GraphQLError):
 
     def __init__(self, message: str, code: str, **extensions: Any) -> None:
         super().__init__(message, extensions={"code": code, **extensions})
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> ApiError:
+        """For queries, which have no payload: the first problem as the error."""
+        problem = error.errors[0]
+        return cls(problem.message, problem.code.value, field=".".join(problem.field))
+
+
+class _WithUserErrors(Protocol):
+    def __init__(self, *, user_errors: list[UserError]) -> None: ...
+
+
+P = TypeVar("P", bound=_WithUserErrors)
+
+
+async def guarded(payload: type[P], result: Awaitable[P]) -> P:
+    """Await a resolver's work; the domain's expected failures become the payload's
+    `userErrors` (every other field keeps its default). Build `result` as a coroutine that
+    has not started, so that failures while parsing the input are caught too."""
+    try:
+        return await result
+    except DomainError as exc:
+        return payload(user_errors=[UserError.from_domain(e) for e in exc.errors])
 
 
 class MaskUnexpectedErrors(MaskErrors):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from app.graphql.schema import schema
+from app.graphql.root import schema
 
 
 def sdl() -> str:

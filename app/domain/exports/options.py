@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.domain.errors import ErrorCode, UserError
+from app.domain.errors import ErrorCode, Problem
 from engine.logical import LogicalType
 from engine.options import (
     AGGREGATES,
@@ -39,10 +39,10 @@ class OptionsRequest:
 
 @dataclass
 class _Check:
-    errors: list[UserError] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
 
     def fail(self, where: str, message: str, code: ErrorCode = ErrorCode.INVALID_ARGUMENT) -> None:
-        self.errors.append(UserError(code, tuple(where.split(".")), message))
+        self.errors.append(Problem(code, tuple(where.split(".")), message))
 
 
 def resolve_options(
@@ -51,7 +51,7 @@ def resolve_options(
     fields: list[tuple[str, LogicalType]],
     max_rows: int,
     span_ns: int,
-) -> tuple[dict[str, Any], list[UserError]]:
+) -> tuple[dict[str, Any], list[Problem]]:
     """`span_ns` is the length of the time range (bounds the buckets a fill may create)."""
     check = _Check()
     format_options, issues = resolve_format_options(fmt, request.format_options)

@@ -1,4 +1,4 @@
-"""Subscription root: job status and progress pushed over graphql-transport-ws."""
+"""Export job subscriptions: status and progress pushed over graphql-transport-ws."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ from typing import Annotated
 
 import strawberry
 
-from app.domain import exports
-from app.domain.exports import JobStatus
-from app.events import get_event_bus
-from app.graphql.context import Context, IsAuthenticated
+from app.domain.exports import queries
+from app.domain.exports.status import JobStatus
+from app.graphql.arguments import datastream_id_arg
+from app.graphql.context import Info, IsAuthenticated
 from app.graphql.errors import ApiError
-from app.graphql.queries import datastream_id_arg
-from app.graphql.types import ExportJob, ExportStatus
+from app.graphql.exports.types import ExportJob, ExportStatus
 
-Info = strawberry.Info[Context, None]
 # Events are wake-ups; re-reading the row is the safety net if one is ever missed, and the
 # only way to see other processes' changes when there is no Redis to carry events.
 RECHECK_SECONDS = 5.0
@@ -25,7 +23,7 @@ RECHECK_SECONDS_WITHOUT_BUS = 1.0
 
 
 def recheck_seconds(info: Info) -> float:
-    crossing = get_event_bus().crosses_processes or info.context.settings.embedded_broker
+    crossing = info.context.bus.crosses_processes or info.context.settings.embedded_broker
     return RECHECK_SECONDS if crossing else RECHECK_SECONDS_WITHOUT_BUS
 
 
@@ -38,8 +36,8 @@ def _state(job: object) -> tuple:
     )
 
 
-@strawberry.type(description="Live updates.")
-class Subscription:
+@strawberry.type(description="Follow export jobs as they change.")
+class ExportSubscription:
     @strawberry.subscription(
         permission_classes=[IsAuthenticated],
         description="The job's current state first, then every status change and "
@@ -51,9 +49,9 @@ class Subscription:
         id: Annotated[strawberry.ID, strawberry.argument(description="Job id.")],
     ) -> AsyncGenerator[ExportJob, None]:
         caller = info.context.caller
-        async with get_event_bus().subscribe() as events:
+        async with info.context.bus.subscribe() as events:
             async with info.context.sessions() as session:
-                job = await exports.get_export(session, caller, str(id))
+                job = await queries.get_export(session, caller, str(id))
             if job is None:
                 raise ApiError(f"no export job {id}", "NOT_FOUND")
             yield ExportJob.from_row(job)
@@ -64,7 +62,7 @@ class Subscription:
                     if event.job_id != job.id:
                         continue
                 async with info.context.sessions() as session:
-                    fresh = await exports.get_export(session, caller, job.id)
+                    fresh = await queries.get_export(session, caller, job.id)
                 if fresh is None:
                     return
                 job = fresh
@@ -91,12 +89,12 @@ class Subscription:
         caller = info.context.caller
         ds_id = datastream_id_arg(datastream_id, "datastreamId") if datastream_id else None
         seen: dict[str, tuple] = {}
-        async with get_event_bus().subscribe() as events:
+        async with info.context.bus.subscribe() as events:
             async with info.context.sessions() as session:
-                changed = set(await exports.active_job_ids(session, caller))
+                changed = set(await queries.active_job_ids(session, caller))
             while True:
                 async with info.context.sessions() as session:
-                    jobs = await exports.jobs_by_ids(session, caller, sorted(changed))
+                    jobs = await queries.jobs_by_ids(session, caller, sorted(changed))
                 for gone in changed.difference(j.id for j in jobs):
                     seen.pop(gone, None)  # deleted: it will never change again
                 for job in jobs:
@@ -126,8 +124,8 @@ async def _changed_job_ids(
             pending.append(events.get_nowait())
         changed = {e.job_id for e in pending if e.workspace_id == workspace_id}
     except TimeoutError:
-        if not get_event_bus().crosses_processes:
+        if not info.context.bus.crosses_processes:
             async with info.context.sessions() as session:
-                changed = set(await exports.active_job_ids(session, info.context.caller))
+                changed = set(await queries.active_job_ids(session, info.context.caller))
             changed |= set(seen)
     return changed

@@ -10,14 +10,14 @@ from bisect import bisect_left, insort
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from app.domain.catalog import DatastreamSpec
-from workers.demo_trades import (
+from app.demo.trades import (
     _START_PRICE,
     DEMO_STREAMS,
     NS_PER_MS,
     _binance_trades,
     _bybit_trades,
 )
+from app.domain.catalog import DatastreamSpec
 
 # --- order books -----------------------------------------------------------------------------
 # A book is kept on an integer grid (ticks for prices, lots for sizes) and written with fixed

@@ -15,9 +15,8 @@ from app.config import Settings
 from app.domain.auth import Principal
 from app.domain.catalog import estimate_rows, segment_files, segments_in_range_async
 from app.domain.errors import ErrorCode, user_error
-from app.domain.exports import ExportRequest, ValidatedExport, validate_export
-from engine.export import ExportRequest as EngineRequest
-from engine.export import run_export
+from app.domain.exports.requests import ExportRequest, ValidatedExport, validate_export
+from engine.export import ExportTask, run_export
 from engine.export_schema import DecodeError, SchemaError
 from engine.segments import SegmentFile
 from engine.writers import OutputError
@@ -36,7 +35,7 @@ class Estimate:
 async def estimate_export(
     session: AsyncSession, settings: Settings, who: Principal, request: ExportRequest
 ) -> Estimate:
-    checked = await validate_export(session, who, request)
+    checked = await validate_export(session, settings, who, request)
     segments = await segments_in_range_async(
         session, checked.datastream.id, checked.start_ns, checked.end_ns
     )
@@ -86,7 +85,7 @@ def _sample(checked: ValidatedExport, files: list[SegmentFile]) -> tuple[int, in
     options = {k: v for k, v in checked.options.items() if k not in ("limit", "split")}
     with tempfile.TemporaryDirectory(prefix="estimate-") as folder:
         artifacts = run_export(
-            EngineRequest(
+            ExportTask(
                 schema_spec=checked.snapshot,
                 context=checked.context,
                 segments=[first],

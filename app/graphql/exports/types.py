@@ -1,151 +1,18 @@
-"""GraphQL object types. Built from ORM rows by `from_row` helpers; no business rules here."""
+"""GraphQL types of export jobs, their files, estimates and mutation payloads."""
 
 from __future__ import annotations
 
-import base64
 from enum import Enum
-from typing import Generic, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 
 from app.db import models
-from app.domain.availability import Availability as AvailabilityData
-from app.graphql.context import Context
+from app.graphql.context import Info
+from app.graphql.errors import UserError
+from app.graphql.relay import Node
 from app.graphql.scalars import Long, Timestamp
 from app.storage import signed_path
-
-T = TypeVar("T")
-
-
-@strawberry.interface(description="An object with a globally unique, prefixed, opaque ID.")
-class Node:
-    id: strawberry.ID = strawberry.field(description="Prefixed opaque ID, e.g. exp_<32 hex>.")
-
-
-@strawberry.type(description="Relay pagination information.")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether more items follow the last edge.")
-    has_previous_page: bool = strawberry.field(description="Whether items precede the first edge.")
-    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
-    end_cursor: str | None = strawberry.field(
-        description="Cursor of the last edge; pass as `after`."
-    )
-
-
-@strawberry.type(description="An item and its cursor.")
-class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Opaque position of this item.")
-    node: T = strawberry.field(description="The item.")
-
-
-@strawberry.type(description="A page of a list (Relay connection).")
-class Connection(Generic[T]):
-    edges: list[Edge[T]] = strawberry.field(description="The items of this page, with cursors.")
-    page_info: PageInfo = strawberry.field(description="Where this page is in the whole list.")
-    total_count: Long = strawberry.field(
-        description="Number of items in the whole list (all pages)."
-    )
-
-
-def encode_cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str | None:
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def make_connection(
-    nodes: list[T], keys: list[str], total: int, has_next: bool, has_previous: bool
-) -> Connection[T]:
-    cursors = [encode_cursor(k) for k in keys]
-    return Connection(
-        edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=has_previous,
-            start_cursor=cursors[0] if cursors else None,
-            end_cursor=cursors[-1] if cursors else None,
-        ),
-        total_count=total,
-    )
-
-
-@strawberry.type(description="A trading venue.")
-class Exchange:
-    code: str = strawberry.field(description="Stable lowercase code, e.g. `binance`.")
-    display_name: str = strawberry.field(description="Name for people, e.g. `Binance`.")
-
-
-@strawberry.type(description="A tradable instrument on an exchange.")
-class Instrument:
-    exchange: str = strawberry.field(description="Exchange code.")
-    symbol: str = strawberry.field(description="Exchange symbol, e.g. `BTCUSDT`.")
-    base: str = strawberry.field(description="Base asset, e.g. `BTC`.")
-    quote: str = strawberry.field(description="Quote asset, e.g. `USDT`.")
-    type: str = strawberry.field(description="Market type, e.g. `spot` or `linear`.")
-
-
-@strawberry.type(description="A half-open time range [fromTime, toTime) that holds records.")
-class AvailableRange:
-    from_time: Timestamp = strawberry.field(description="First record's collection time.")
-    to_time: Timestamp = strawberry.field(description="Just after the last record (exclusive).")
-    row_count: Long = strawberry.field(description="Records in the range.")
-
-
-@strawberry.type(description="Which time ranges of a datastream hold data.")
-class Availability:
-    datastream_id: strawberry.ID = strawberry.field(description="The datastream (`ds_<id>`).")
-    ranges: list[AvailableRange] = strawberry.field(description="Disjoint ranges, oldest first.")
-    updated_at: Timestamp | None = strawberry.field(
-        description="When data was last added; null if the datastream has none."
-    )
-
-    @classmethod
-    def from_data(cls, datastream_id: int, data: AvailabilityData) -> Availability:
-        return cls(
-            datastream_id=strawberry.ID(f"ds_{datastream_id}"),
-            ranges=[
-                AvailableRange(from_time=r.from_ns, to_time=r.to_ns, row_count=r.row_count)
-                for r in data.ranges
-            ],
-            updated_at=data.updated_at,
-        )
-
-
-@strawberry.type(description="A stream of timestamped records from one exchange and instrument.")
-class Datastream(Node):
-    datastream_id: Long = strawberry.field(description="The numeric int64 id used in inputs.")
-    exchange: Exchange = strawberry.field(description="Where the records come from.")
-    instrument: Instrument = strawberry.field(description="What they are about.")
-    stream_type: str = strawberry.field(description="Kind of records, e.g. `trades`.")
-    wire_format: str = strawberry.field(description="Message shape, e.g. `binance.trade`.")
-
-    @classmethod
-    def from_rows(
-        cls,
-        ds: models.DatastreamRow,
-        exchange: models.ExchangeRow,
-        instrument: models.InstrumentRow,
-    ) -> Datastream:
-        return cls(
-            id=strawberry.ID(f"ds_{ds.id}"),
-            datastream_id=ds.id,
-            exchange=Exchange(code=exchange.code, display_name=exchange.display_name),
-            instrument=Instrument(
-                exchange=instrument.exchange_code,
-                symbol=instrument.symbol,
-                base=instrument.base,
-                quote=instrument.quote,
-                type=instrument.type,
-            ),
-            stream_type=ds.stream_type,
-            wire_format=ds.wire_format,
-        )
 
 
 @strawberry.type(description="The schema an export job runs with (a snapshot taken at creation).")
@@ -263,7 +130,7 @@ class ExportJob(Node):
     progress: ExportProgress = strawberry.field(description="Rows and bytes written so far.")
 
     @strawberry.field(description="Produced files; empty until the job SUCCEEDED.")
-    async def artifacts(self, info: strawberry.Info[Context, None]) -> list[ExportArtifact]:
+    async def artifacts(self, info: Info) -> list[ExportArtifact]:
         if self.status != ExportStatus.SUCCEEDED:
             return []
         rows = await info.context.artifacts.load(str(self.id))
@@ -321,3 +188,59 @@ class ExportJob(Node):
                 estimated_rows=job.estimated_rows,
             ),
         )
+
+
+@strawberry.type(description="What an export would produce, estimated without running it.")
+class ExportEstimate:
+    estimated_rows: Long = strawberry.field(default=0, description="Rows the files would hold.")
+    estimated_bytes: Long = strawberry.field(default=0, description="Bytes the files would take.")
+    records_in_range: Long = strawberry.field(
+        default=0, description="Stored records in the time range (segment catalog)."
+    )
+    sampled_records: int = strawberry.field(
+        default=0,
+        description="Records actually exported as a sample to measure rows per record and "
+        "bytes per row.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="Why the request is invalid (the same errors createExport would give).",
+    )
+
+
+@strawberry.enum(description="How a list of export jobs is sorted.")
+class ExportJobOrder(Enum):
+    CREATED_AT_DESC = strawberry.enum_value(
+        "CREATED_AT_DESC", description="Newest first (the default)."
+    )
+    CREATED_AT_ASC = strawberry.enum_value("CREATED_AT_ASC", description="Oldest first.")
+
+
+@strawberry.type(description="Result of createExport.")
+class CreateExportPayload:
+    export_job: ExportJob | None = strawberry.field(
+        default=None, description="The job, new or replayed; null on errors."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the job was not created."
+    )
+
+
+@strawberry.type(description="Result of cancelExport.")
+class CancelExportPayload:
+    export_job: ExportJob | None = strawberry.field(
+        default=None, description="The job after cancellation."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why it could not be canceled."
+    )
+
+
+@strawberry.type(description="Result of deleteExport.")
+class DeleteExportPayload:
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The id of the deleted job; null on errors."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why it was not deleted."
+    )

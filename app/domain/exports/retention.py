@@ -1,5 +1,5 @@
-"""The end of an export job's life: deletion on request, expiry after the retention period,
-and the wall-clock limit enforced by the sweeper when no worker is left to enforce it.
+"""The end of an export job's life: expiry after the retention period, and the wall-clock limit
+enforced by the sweeper when no worker is left to enforce it.
 
 Each change is a conditional UPDATE/DELETE committed before any file is touched: the database
 says what exists, so a download link stops working the moment the row changes, and files are
@@ -18,10 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db.models import ExportArtifactRow, ExportJobRow
-from app.domain.auth import Principal
-from app.domain.errors import ErrorCode, user_error
-from app.domain.exports import JobStatus, get_export
-from app.domain.job_runs import time_limit_reason
+from app.domain.exports.runs import time_limit_reason
+from app.domain.exports.status import JobStatus
 from app.storage import remove_job_files
 from engine.timestamps import now_ns
 
@@ -35,34 +33,6 @@ class JobRef:
     id: str
     workspace_id: str
     status: str
-
-
-async def delete_export(
-    session: AsyncSession, who: Principal, job_id: str, settings: Settings
-) -> JobRef:
-    """Remove a job, its artifacts and its files at once, whatever its state.
-
-    A running job is stopped as by cancelExport: its worker loses the claim (the row is gone)
-    at its next progress update and deletes its partial file itself.
-    """
-    job = await get_export(session, who, job_id)
-    if job is None:
-        raise user_error(ErrorCode.NOT_FOUND, "input.id", f"no export job {job_id!r}")
-    ref = JobRef(job.id, job.workspace_id, "DELETED")
-    paths = list(
-        await session.scalars(
-            select(ExportArtifactRow.path).where(ExportArtifactRow.job_id == job.id)
-        )
-    )
-    await session.execute(delete(ExportArtifactRow).where(ExportArtifactRow.job_id == job.id))
-    await session.execute(
-        delete(ExportJobRow).where(
-            ExportJobRow.id == job.id, ExportJobRow.workspace_id == who.workspace_id
-        )
-    )
-    await session.commit()
-    await asyncio.to_thread(remove_job_files, settings, job.id, paths)
-    return ref
 
 
 async def fail_overdue(session: AsyncSession, settings: Settings) -> list[JobRef]:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from app.config import Settings
-from app.db.engine import sync_sessions
 from app.domain.catalog import DatastreamSpec, SegmentInfo, ensure_datastream, register_segments
+from app.domain.runtime import Runtime
 from app.ids import new_id
 from app.storage import segment_dir
 from engine.record_files import read_records
@@ -31,15 +30,16 @@ class IngestResult:
 
 
 def ingest_tables(
-    settings: Settings,
+    runtime: Runtime,
     datastream_id: int,
     tables: Iterable[pa.Table],
     spec: DatastreamSpec | None = None,
 ) -> IngestResult:
+    settings = runtime.settings
     written: list[Path] = []
     infos: list[SegmentInfo] = []
     try:
-        with sync_sessions()() as session:
+        with runtime.sync_sessions() as session:
             if spec is not None:
                 ensure_datastream(session, spec)
             for table in tables:
@@ -73,6 +73,6 @@ def ingest_tables(
 
 
 def ingest_file(
-    settings: Settings, datastream_id: int, path: Path, spec: DatastreamSpec | None = None
+    runtime: Runtime, datastream_id: int, path: Path, spec: DatastreamSpec | None = None
 ) -> IngestResult:
-    return ingest_tables(settings, datastream_id, read_records(path), spec)
+    return ingest_tables(runtime, datastream_id, read_records(path), spec)

@@ -17,10 +17,9 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
 from app.db.models import DatastreamRow, ExportArtifactRow, ExportJobRow, InstrumentRow
 from app.domain.catalog import source_context
-from app.domain.exports import JobStatus
+from app.domain.exports.status import JobStatus
 from app.ids import new_id
 from engine.logical import SourceContext
 from engine.timestamps import now_ns
@@ -123,8 +122,11 @@ def record_progress(session: Session, job: ClaimedJob, rows: int, byte_count: in
         raise ClaimLost(job.id)
 
 
-def succeed(session: Session, job: ClaimedJob, artifacts: list[PublishedArtifact]) -> bool:
-    """Terminal state and artifacts in one transaction: both visible, or neither."""
+def succeed(
+    session: Session, job: ClaimedJob, artifacts: list[PublishedArtifact], retention_seconds: float
+) -> bool:
+    """Terminal state and artifacts in one transaction: both visible, or neither. The files
+    are kept for `retention_seconds`; then the sweeper marks the job EXPIRED."""
     rows = sum(a.row_count for a in artifacts)
     size = sum(a.byte_size for a in artifacts)
     now = now_ns()
@@ -134,7 +136,7 @@ def succeed(session: Session, job: ClaimedJob, artifacts: list[PublishedArtifact
         .values(
             status=JobStatus.SUCCEEDED.value,
             finished_at=now,
-            expires_at=now + _retention_ns(),
+            expires_at=now + int(retention_seconds * 1e9),
             heartbeat_at=now,
             rows_written=rows,
             bytes_written=size,
@@ -161,11 +163,6 @@ def succeed(session: Session, job: ClaimedJob, artifacts: list[PublishedArtifact
     return True
 
 
-def _retention_ns() -> int:
-    """How long a succeeded job's files are kept; then the sweeper marks it EXPIRED."""
-    return int(get_settings().retention_seconds * 1e9)
-
-
 def time_limit_reason(limit_seconds: float) -> str:
     """The reason of a job failed for running too long (by its worker or by the sweeper)."""
     shown = int(limit_seconds) if float(limit_seconds).is_integer() else limit_seconds
@@ -176,10 +173,9 @@ class TimeLimitExceeded(Exception):
     """The job ran longer than `job_timeout_seconds`: it fails with this message."""
 
 
-def time_limit_check() -> Callable[[], None]:
+def time_limit_check(limit: float) -> Callable[[], None]:
     """A check to call often while the job runs (each progress callback): raises
-    TimeLimitExceeded once `job_timeout_seconds` have passed since this attempt started."""
-    limit = get_settings().job_timeout_seconds
+    TimeLimitExceeded once `limit` seconds have passed since this attempt started."""
     deadline = time.monotonic() + limit
 
     def check() -> None:

@@ -1,5 +1,5 @@
-"""GraphQL inputs of export options (filters, decimation, splitting) and their conversion to
-the plain structures the domain validates."""
+"""GraphQL inputs of exports and their options, and their conversion to the plain request the
+domain validates (the option model, its defaults and its checks live in `engine.options`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from typing import Any, Optional
 import strawberry
 from strawberry.scalars import JSON
 
-from app.domain.export_options import OptionsRequest
-from app.graphql.scalars import Long
+from app.domain.exports.options import OptionsRequest
+from app.domain.exports.requests import ExportRequest
+from app.graphql.export_schemas.inputs import ExportSchemaDefinitionInput, definition_to_spec
+from app.graphql.exports.types import Compression, ExportFormat
+from app.graphql.scalars import Long, Timestamp
 
 
 @strawberry.enum(description="How a filter condition compares a column with its value.")
@@ -125,6 +128,90 @@ class SplitInput:
         default=None,
         description="Start a new file once this size is reached (a file passes it by less "
         "than one row; Parquet adds its footer).",
+    )
+
+
+@strawberry.input(description="What to export.")
+class CreateExportInput:
+    datastream_id: strawberry.ID = strawberry.field(
+        description="Datastream id (`101` or `ds_101`)."
+    )
+    start_time: Timestamp = strawberry.field(description="Range start, inclusive.")
+    end_time: Timestamp = strawberry.field(description="Range end, exclusive.")
+    schema: str | None = strawberry.field(
+        default=None,
+        description="Export schema: a built-in name (`raw`, `normalized`), one of your schemas' "
+        "names, or its `sch_` id (pinned across renames). Default `raw`. Not with inlineSchema.",
+    )
+    inline_schema: ExportSchemaDefinitionInput | None = strawberry.field(
+        default=None, description="A schema given in full for this export only, instead of schema."
+    )
+    format: ExportFormat = strawberry.field(default=ExportFormat.CSV, description="File format.")
+    compression: Compression | None = strawberry.field(
+        default=None, description="Default: GZIP for CSV and JSONL, NONE for Parquet."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry-safe key: the same key and request return the same job; "
+        "the same key with a different request is a CONFLICT.",
+    )
+    format_options: JSON | None = strawberry.field(
+        default=None,
+        description="Options of the chosen format (CSV: delimiter, header, quoting, nullString, "
+        "lineTerminator, timestampFormat; PARQUET: compression, compressionLevel, rowGroupSize, "
+        "dictionary, statistics, dataPageSize; JSONL: timestampFormat, decimals). Missing keys "
+        "get the server defaults, echoed on the job.",
+    )
+    columns: list[str] | None = strawberry.field(
+        default=None, description="A subset of the output columns, in the order wanted."
+    )
+    limit: int | None = strawberry.field(
+        default=None, description="At most this many rows (after filters); clamped to the maximum."
+    )
+    filter: ExportFilterInput | None = strawberry.field(
+        default=None, description="Only rows for which this holds."
+    )
+    decimation: DecimationInput | None = strawberry.field(
+        default=None, description="Aggregate rows into time buckets (e.g. OHLCV bars)."
+    )
+    split: SplitInput | None = strawberry.field(
+        default=None, description="Several files (by period, rows or bytes) and a manifest."
+    )
+
+
+@strawberry.input(description="Which job to cancel.")
+class CancelExportInput:
+    id: strawberry.ID = strawberry.field(description="Job id, `exp_<32 hex>`.")
+
+
+@strawberry.input(description="Which job to delete.")
+class DeleteExportInput:
+    id: strawberry.ID = strawberry.field(description="Job id, `exp_<32 hex>`.")
+
+
+def export_request(input: CreateExportInput) -> ExportRequest:
+    """The domain request for createExport (and estimateExport): GraphQL shapes unwrapped."""
+    return ExportRequest(
+        datastream_id=input.datastream_id,
+        start_time=input.start_time,
+        end_time=input.end_time,
+        schema=input.schema,
+        inline_schema=(
+            definition_to_spec(input.inline_schema, "input.inlineSchema")
+            if input.inline_schema is not None
+            else None
+        ),
+        format=input.format.name,
+        compression=input.compression.name if input.compression else None,
+        idempotency_key=input.idempotency_key,
+        options=options_request(
+            input.format_options,
+            input.columns,
+            input.limit,
+            input.filter,
+            input.decimation,
+            input.split,
+        ),
     )
 
 

@@ -1,148 +1,21 @@
-"""GraphQL shapes of the export schema language, and their conversion to and from the stored
-JSON spec (maps keyed by source become lists with a `source` field: GraphQL has no maps)."""
+"""GraphQL types of export schemas, their versions, drafts and previews."""
 
 from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Any
 
 import strawberry
 
-from app.db import models
-from app.domain.errors import DomainError, ErrorCode, UserError
-from app.domain.export_schemas import ExportSchemaDef
-from app.graphql.errors import UserError as ApiUserError
+from app.domain.export_schemas import SchemaSpec, SchemaView
+from app.graphql.errors import UserError
 from app.graphql.scalars import Timestamp
-from engine.export_schema.spec import SchemaSpec, load_spec
 
 
 @strawberry.enum(description="What a value that cannot be converted to the column's type does.")
 class OnError(Enum):
     FAIL = strawberry.enum_value("fail", description="Fail the job, naming column and record.")
     NULL = strawberry.enum_value("null", description="Becomes null.")
-
-
-@strawberry.input(description="One array to unfold into one row per element.")
-class UnfoldPathInput:
-    path: str = strawberry.field(description="JSON path of the array, e.g. `data` or `data.b`.")
-    tag: str | None = strawberry.field(
-        default=None, description="Value of meta column `unfold_tag` for rows of this array."
-    )
-
-
-@strawberry.input(description="Per-source options.")
-class SchemaSourceInput:
-    source: str = strawberry.field(
-        description="Exchange code (`binance`) or exchange_market (`bybit_linear`)."
-    )
-    unfold: list[UnfoldPathInput] = strawberry.field(
-        description="Arrays to unfold; their rows are interleaved in message order."
-    )
-
-
-@strawberry.input(description="How one source fills a data column.")
-class ColumnMappingInput:
-    source: str = strawberry.field(description="Exchange code or exchange_market.")
-    path: str = strawberry.field(
-        description="JSON path: `data.p`, `data.b[0][1]`; `$...` is the unfolded element."
-    )
-    type: str = strawberry.field(
-        description="string, bool, int, float, decimal(S), timestamp_s|ms|us|ns, json."
-    )
-    transform: str | None = strawberry.field(
-        default=None,
-        description="SQL scalar expression over `{v}` and other `{path}` / `{path:type}` values.",
-    )
-    on_error: OnError = strawberry.field(
-        default=OnError.FAIL, description="What a value that does not convert does."
-    )
-
-
-@strawberry.input(description="One output column: exactly one of `meta` and `data`.")
-class SchemaColumnInput:
-    output_column: str = strawberry.field(description="Column name in the file.")
-    description: str | None = strawberry.field(default=None, description="What it holds.")
-    meta: str | None = strawberry.field(
-        default=None,
-        description="Record attribute: collection_timestamp_ns, data, exchange, market, symbol, "
-        "datastream_id, unfold_tag.",
-    )
-    format: str | None = strawberry.field(
-        default=None,
-        description="For collection_timestamp_ns: timestamp (default), ns, us, ms or iso.",
-    )
-    data: list[ColumnMappingInput] | None = strawberry.field(
-        default=None, description="Per-source mappings."
-    )
-
-
-@strawberry.input(description="The contents of an export schema.")
-class ExportSchemaDefinitionInput:
-    stream_category: str = strawberry.field(description="e.g. `trade`, `book`, `any`.")
-    columns: list[SchemaColumnInput] = strawberry.field(description="Output columns, in order.")
-    description: str = strawberry.field(default="", description="What the schema produces.")
-    sources: list[SchemaSourceInput] = strawberry.field(
-        default_factory=list, description="Per-source options (unfold)."
-    )
-
-
-def definition_to_spec(definition: ExportSchemaDefinitionInput, field: str) -> dict[str, Any]:
-    errors: list[UserError] = []
-
-    def keyed(items: list[Any], where: str) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for item in items:
-            if item.source in result:
-                errors.append(
-                    UserError(
-                        ErrorCode.INVALID_ARGUMENT,
-                        tuple(where.split(".")),
-                        f"source {item.source!r} appears twice",
-                    )
-                )
-            result[item.source] = item
-        return result
-
-    sources = {
-        key: {"unfold": [_drop_none({"path": u.path, "tag": u.tag}) for u in item.unfold]}
-        for key, item in keyed(definition.sources, f"{field}.sources").items()
-    }
-    columns = []
-    for index, column in enumerate(definition.columns):
-        spec: dict[str, Any] = _drop_none(
-            {
-                "outputColumn": column.output_column,
-                "description": column.description,
-                "meta": column.meta,
-                "format": column.format,
-            }
-        )
-        if column.data is not None:
-            spec["data"] = {
-                key: _drop_none(
-                    {
-                        "path": m.path,
-                        "type": m.type,
-                        "transform": m.transform,
-                        "onError": m.on_error.value,
-                    }
-                )
-                for key, m in keyed(column.data, f"{field}.columns.{index}.data").items()
-            }
-        columns.append(spec)
-    if errors:
-        raise DomainError(errors)
-    return {
-        "streamCategory": definition.stream_category,
-        "description": definition.description,
-        "sources": sources,
-        "columns": columns,
-    }
-
-
-def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
 
 
 @strawberry.type(description="One array unfolded into rows.")
@@ -261,20 +134,16 @@ class ExportSchema:
     )
 
     @classmethod
-    def from_def(
-        cls,
-        schema: ExportSchemaDef,
-        row: models.ExportSchemaRow | None = None,
-        versions: list[models.ExportSchemaVersionRow] | None = None,
-    ) -> ExportSchema:
+    def from_view(cls, view: SchemaView) -> ExportSchema:
+        schema = view.schema
         sources: set[str] = set()
         for column in schema.spec.columns:
             sources.update(column.data or {})
         draft = None
-        if row is not None and row.draft_spec is not None:
+        if view.draft is not None:
             draft = ExportSchemaDraft(
-                updated_at=row.draft_updated_at or row.updated_at,
-                definition=ExportSchemaDefinition.from_spec(load_spec(row.draft_spec)),
+                updated_at=view.draft.updated_at,
+                definition=ExportSchemaDefinition.from_spec(view.draft.spec),
             )
         return cls(
             id=strawberry.ID(schema.id) if schema.id else None,
@@ -291,14 +160,49 @@ class ExportSchema:
                 ExportSchemaVersion(
                     version=v.version,
                     created_at=v.created_at,
-                    definition=ExportSchemaDefinition.from_spec(load_spec(v.spec)),
+                    definition=ExportSchemaDefinition.from_spec(v.spec),
                 )
-                for v in versions or []
+                for v in view.versions
             ],
         )
 
 
 @strawberry.type(description="Result of a mutation on an export schema.")
 class ExportSchemaPayload:
-    export_schema: ExportSchema | None = strawberry.field(description="The schema, on success.")
-    user_errors: list[ApiUserError] = strawberry.field(description="Why it failed, if it did.")
+    export_schema: ExportSchema | None = strawberry.field(
+        default=None, description="The schema, on success."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why it failed, if it did."
+    )
+
+
+@strawberry.type(description="Result of deleteExportSchema.")
+class DeleteExportSchemaPayload:
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The id that was deleted."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why it was not deleted."
+    )
+
+
+@strawberry.type(description="A column of a preview.")
+class PreviewColumn:
+    name: str = strawberry.field(description="Output column name.")
+    type: str = strawberry.field(description="Its type, e.g. `decimal(18)`, `timestamp`.")
+
+
+@strawberry.type(description="What a schema would produce, first rows only.")
+class ExportSchemaPreview:
+    columns: list[PreviewColumn] = strawberry.field(
+        default_factory=list, description="Columns, in file order."
+    )
+    rows: list[list[str | None]] = strawberry.field(
+        default_factory=list,
+        description="Values as text (timestamps as integer nanoseconds, decimals exact).",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="Why no preview could be made (bad schema, data it cannot read).",
+    )

@@ -1,5 +1,5 @@
 """Demo data, generated at first run (seeded, so the README's examples find data): the
-trades of `demo_trades` and the order books of `demo_book`, three hours of each datastream."""
+trades of `trades` and the order books of `books`, three hours of each datastream."""
 
 from __future__ import annotations
 
@@ -7,35 +7,19 @@ from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 
-from app.config import Settings
-from app.db.engine import sync_sessions
 from app.db.models import SegmentRow
-from app.domain.catalog import DatastreamSpec
-from engine.segments import RECORD_SCHEMA
-from workers.demo_book import binance_book, bybit_book
-from workers.demo_trades import (
+from app.demo.books import binance_book, bybit_book
+from app.demo.trades import (
     DEMO_HOURS,
     DEMO_START,
     DEMO_STREAMS,
-    NS_PER_MS,
     binance_trades,
     bybit_trades,
 )
-from workers.ingest import IngestResult, ingest_tables
-
-__all__ = [
-    "DEMO_HOURS",
-    "DEMO_START",
-    "DEMO_STREAMS",
-    "NS_PER_MS",
-    "binance_book",
-    "binance_trades",
-    "bybit_book",
-    "bybit_trades",
-    "demo_tables",
-    "load_demo_data",
-    "store_is_empty",
-]
+from app.domain.catalog import DatastreamSpec
+from app.domain.ingest import IngestResult, ingest_tables
+from app.domain.runtime import Runtime
+from engine.segments import RECORD_SCHEMA
 
 _GENERATORS: dict[str, Callable[[DatastreamSpec, int, int, int], Iterator[tuple[int, str]]]] = {
     "binance.trade": binance_trades,
@@ -64,12 +48,12 @@ def demo_tables(
         yield pa.table([pa.array(timestamps, pa.int64()), pa.array(messages)], schema=RECORD_SCHEMA)
 
 
-def store_is_empty() -> bool:
-    with sync_sessions()() as session:
+def store_is_empty(runtime: Runtime) -> bool:
+    with runtime.sync_sessions() as session:
         return session.query(SegmentRow.id).first() is None
 
 
-def load_demo_data(settings: Settings, hours: int = DEMO_HOURS) -> list[IngestResult]:
+def load_demo_data(runtime: Runtime, hours: int = DEMO_HOURS) -> list[IngestResult]:
     return [
-        ingest_tables(settings, spec.id, demo_tables(spec, hours), spec) for spec in DEMO_STREAMS
+        ingest_tables(runtime, spec.id, demo_tables(spec, hours), spec) for spec in DEMO_STREAMS
     ]

@@ -1,0 +1,64 @@
+"""What the domain is given by a composition root (`app.main`, `app.cli`, `workers.actors`):
+settings, database sessions, and the side effects it fires after a transaction commits.
+
+The domain never imports the broker or the event bus. A command that must wake a worker or
+tell subscribers takes the `Runtime` and owns its transaction, so that no caller (a resolver,
+the sweeper, a worker, the CLI) can commit a change and forget to announce it. Tests give it
+in-memory effects and read back what was fired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.db.engine import make_async_sessions, make_sync_sessions
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """ "Job X changed": subscribers re-read the job row, which is the truth. `status` is the
+    new state, or DELETED for a job that no longer exists."""
+
+    job_id: str
+    workspace_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Effects:
+    """Fired only after the change they announce has committed. Both may be called from any
+    thread; a lost call only delays things (the sweeper re-wakes jobs, subscribers re-read)."""
+
+    wake_export: Callable[[str], None]
+    publish: Callable[[JobEvent], None]
+
+
+def _nothing(_value: object) -> None:
+    return None
+
+
+# For commands run where nobody listens and no worker waits (the CLI's ingest and demo data).
+NO_EFFECTS = Effects(wake_export=_nothing, publish=_nothing)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    effects: Effects
+    sessions: async_sessionmaker[AsyncSession] = field(repr=False)
+    sync_sessions: sessionmaker[Session] = field(repr=False)
+
+    @classmethod
+    def create(cls, settings: Settings, effects: Effects) -> Runtime:
+        """Engines connect lazily: a process that only uses one kind of session never opens
+        a connection of the other kind."""
+        return cls(settings, effects, make_async_sessions(settings), make_sync_sessions(settings))
+
+    async def dispose(self) -> None:
+        await self.sessions.kw["bind"].dispose()
+        self.sync_sessions.kw["bind"].dispose()

@@ -1,0 +1,73 @@
+"""The sweeper: every gateway runs it. It re-wakes jobs nobody is working on (lost wake-ups,
+dead workers), fails jobs past the time limit that no live worker stopped, and expires jobs
+past their retention, deleting their files. Each change is a conditional update, so several
+gateways sweeping at once do each thing once; every change is announced after it commits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from app.domain.exports import recovery, retention
+from app.domain.runtime import JobEvent, Runtime
+from engine.timestamps import now_ns
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_forever(runtime: Runtime) -> None:
+    while True:
+        await sweep_once(runtime)
+        await asyncio.sleep(runtime.settings.sweep_interval_seconds)
+
+
+async def sweep_once(runtime: Runtime) -> None:
+    """One pass; a failure is logged and the next pass tries again."""
+    await end_of_life_pass(runtime)
+    try:
+        await wake_stale(runtime)
+    except Exception:
+        log.exception("sweeper pass failed")
+
+
+async def wake_stale(runtime: Runtime) -> list[str]:
+    """RUNNING jobs whose heartbeat stopped and QUEUED jobs waiting too long: woken again."""
+    settings, now = runtime.settings, now_ns()
+    async with runtime.sessions() as session:
+        stale = await recovery.stale_jobs(
+            session,
+            heartbeat_before=now - int(settings.heartbeat_stale_seconds * 1e9),
+            queued_before=now - int(settings.queued_stale_seconds * 1e9),
+        )
+        await recovery.mark_requeued(session, stale)
+    for job_id in stale:
+        log.info("waking stale export job %s", job_id)
+        runtime.effects.wake_export(job_id)
+    return stale
+
+
+async def end_of_life_pass(runtime: Runtime) -> None:
+    """Fail jobs past the time limit that no live worker stopped, expire succeeded jobs past
+    their retention and delete their files, and tell subscribers."""
+    settings = runtime.settings
+    try:
+        async with runtime.sessions() as session:
+            changed = await retention.fail_overdue(session, settings)
+            changed += await retention.expire_due(session, settings)
+            await retention.purge_expired_files(session, settings)
+        for job in changed:
+            log.info("export job %s is now %s", job.id, job.status)
+            runtime.effects.publish(JobEvent(job.id, job.workspace_id, job.status))
+    except Exception:
+        log.exception("retention and time-limit pass failed")
+
+
+async def resume_unfinished(runtime: Runtime) -> list[str]:
+    """Embedded mode at start-up: this process is the only worker, so a job left RUNNING
+    belonged to a process that is gone. Every unfinished job is resumed at once instead of
+    after the stale-heartbeat timeout."""
+    async with runtime.sessions() as session:
+        ids = await recovery.requeue_unfinished(session)
+    for job_id in ids:
+        runtime.effects.wake_export(job_id)
+    return ids

@@ -1,0 +1,1 @@
+"""The catalog: exchanges, instruments, datastreams, and which time ranges hold data."""

@@ -1,0 +1,1 @@
+"""Export schemas: how raw messages become the columns of an export."""

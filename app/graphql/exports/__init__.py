@@ -1,0 +1,1 @@
+"""Export jobs: create, follow, list, cancel, delete, estimate."""

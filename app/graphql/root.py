@@ -1,0 +1,73 @@
+"""The GraphQL schema: the root types composed from each feature's resolvers, with the abuse
+limits and error masking every request goes through. (`app/graphql` is the API layer; an
+*export schema* is a domain object, see `app/graphql/export_schemas/`.)"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+
+from app.config import Settings, get_settings
+from app.domain.exports import queries as export_queries
+from app.graphql.catalog.resolvers import CatalogQuery, load_datastreams
+from app.graphql.catalog.types import Datastream
+from app.graphql.context import Info, authenticated
+from app.graphql.errors import MaskUnexpectedErrors
+from app.graphql.export_schemas.resolvers import ExportSchemaMutation, ExportSchemaQuery
+from app.graphql.exports.resolvers import ExportMutation, ExportQuery
+from app.graphql.exports.subscriptions import ExportSubscription
+from app.graphql.exports.types import ExportJob
+from app.graphql.relay import Node
+from app.graphql.scalars import SCALAR_MAP
+from app.ids import id_prefix
+
+
+@strawberry.type(description="Read the catalog, schemas, availability and your export jobs.")
+class Query(CatalogQuery, ExportSchemaQuery, ExportQuery):
+    @authenticated(description="Any object by its prefixed ID (`exp_...`, `ds_...`).")
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A prefixed ID.")],
+    ) -> Node | None:
+        text = str(id)
+        if id_prefix(text) == "exp":
+            async with info.context.sessions() as session:
+                job = await export_queries.get_export(session, info.context.caller, text)
+            return ExportJob.from_row(job) if job else None
+        if text.startswith("ds_") and text[3:].isdigit():
+            return (await load_datastreams(info, [int(text[3:])])).get(int(text[3:]))
+        return None
+
+
+@strawberry.type(description="Create and control export jobs and export schemas.")
+class Mutation(ExportSchemaMutation, ExportMutation):
+    pass
+
+
+@strawberry.type(description="Live updates.")
+class Subscription(ExportSubscription):
+    pass
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or get_settings()
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[ExportJob, Datastream],
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            MaskUnexpectedErrors,
+        ],
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
+
+
+schema = build_schema()
