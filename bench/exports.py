@@ -57,6 +57,7 @@ def prepare_engine(
     from app.domain.export_schemas import builtin_for
     from engine.export import ExportTask, run_export
     from engine.logical import SourceContext
+    from engine.options import ExportOptions
 
     schema = builtin_for("normalized", "trades")
     if schema is None:
@@ -76,6 +77,7 @@ def prepare_engine(
         compression=compression,
         output_dir=path.parent,
         filename_stem=path.name.split(".", 1)[0],
+        options=ExportOptions.defaults(fmt),
     )
 
     def export() -> int:

@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from engine.export_schema import compile_schema
 from engine.logical import SourceContext
+from engine.options import ExportOptions
 from engine.pipeline import Decimator, Fields, Rows, compile_filter
 from engine.segments import SegmentFile, scan
 from engine.writers import (
@@ -47,7 +48,7 @@ class ExportTask:
     compression: str
     output_dir: Path
     filename_stem: str
-    options: dict[str, Any] = field(default_factory=dict)
+    options: ExportOptions
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,10 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
     compiled = compile_schema(task.schema_spec, task.context)
     options = task.options
     fields = compiled.fields
-    mask = compile_filter(options["filter"], dict(fields)) if options.get("filter") else None
-    decimator = Decimator(options["decimation"], fields) if options.get("decimation") else None
-    output_fields = decimator.fields if decimator is not None else fields
-    if options.get("columns"):
-        types = dict(output_fields)
-        output_fields = [(name, types[name]) for name in options["columns"]]
-    limit = options.get("limit")
+    mask = compile_filter(options.filter, dict(fields)) if options.filter else None
+    decimator = Decimator(options.decimation, fields) if options.decimation else None
+    output_fields = options.output_fields(fields)
+    limit = options.limit
     files = _FileSet(task, output_fields)
     rows = 0
 
@@ -128,11 +126,11 @@ class _FileSet:
     def __init__(self, task: ExportTask, fields: Fields) -> None:
         self.task = task
         self.fields = fields
-        split = task.options.get("split") or {}
-        self.split = bool(split)
-        self.by: str | None = split.get("by")
-        self.max_rows: int | None = split.get("maxRowsPerFile")
-        self.max_bytes: int | None = split.get("maxBytesPerFile")
+        split = task.options.split
+        self.split = split is not None
+        self.by = split.by if split else None
+        self.max_rows = split.max_rows_per_file if split else None
+        self.max_bytes = split.max_bytes_per_file if split else None
         self.current: _OpenFile | None = None
         self.closed: list[_OpenFile] = []
         self.closed_bytes = 0
@@ -215,11 +213,7 @@ class _FileSet:
         suffix = file_suffix(self.task.format, self.task.compression)
         temp = self.task.output_dir / f".part-{index:05d}.{suffix}.partial"
         writer = open_writer(
-            self.task.format,
-            self.task.compression,
-            self.fields,
-            temp,
-            self.task.options.get("formatOptions"),
+            self.task.compression, self.fields, temp, self.task.options.format_options
         )
         return _OpenFile(writer, temp, period)
 
@@ -250,9 +244,7 @@ class _FileSet:
         used: set[str] = set()
         for file in self.closed:
             name = self._final_name(file, used)
-            artifacts.append(
-                _published(file.temp, self.task.output_dir / name, self._type(), file)
-            )
+            artifacts.append(_published(file.temp, self.task.output_dir / name, self._type(), file))
         if self.split:
             artifacts.append(self._manifest(artifacts))
         return artifacts

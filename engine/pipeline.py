@@ -8,7 +8,7 @@ decimation buckets and splitting periods are computed from, whatever columns are
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.logical import LogicalType
-from engine.options import OHLC, decimated_fields
+from engine.options.model import OHLC, Aggregation, Decimation, decimated_fields
 
 Fields = list[tuple[str, LogicalType]]
 Mask = Callable[[pa.Table], Any]
@@ -135,18 +135,18 @@ class Decimator:
     the next one: its partial row is carried and merged, and memory stays one row per bucket
     of a batch however wide the buckets are."""
 
-    def __init__(self, decimation: dict[str, Any], fields: Fields) -> None:
-        self.interval = int(decimation["intervalNs"])
-        self.fill = decimation["fill"]
-        self.aggregations = decimation["aggregations"]
+    def __init__(self, decimation: Decimation, fields: Fields) -> None:
+        self.interval = decimation.interval_ns
+        self.fill = decimation.fill
+        self.aggregations = decimation.aggregations
         self.types = dict(fields)
-        self.fields = decimated_fields(decimation, fields)
+        self.fields = decimated_fields(self.aggregations, fields)
         self.parts = _needed_parts(self.aggregations)
         # An empty bucket filled from the previous one has no rows: nothing counted or summed.
         self.zero_when_empty = [
-            _output_name(a["column"], a["fn"], a["fn"])
+            _output_name(a.column, a.fn, a.fn)
             for a in self.aggregations
-            if a["fn"] in ("count", "sum")
+            if a.fn in ("count", "sum")
         ]
         self.carry: pa.Table | None = None  # partial row of the bucket still open
         self.last_row: dict[str, Any] | None = None  # previous output row, for fill and delta
@@ -205,7 +205,7 @@ class Decimator:
             return self._empty()
         columns: dict[str, Any] = {"bucket_start": partial.column("bucket_start")}
         for aggregation in self.aggregations:
-            column, fn = aggregation["column"], aggregation["fn"]
+            column, fn = aggregation.column, aggregation.fn
             for name, part in OHLC if fn == "ohlc" else ((fn, fn),):
                 if part == "avg":
                     value = _mean(
@@ -262,10 +262,10 @@ class Decimator:
 
     def _deltas(self, table: pa.Table, previous: dict[str, Any] | None) -> pa.Table:
         for aggregation in self.aggregations:
-            if aggregation["transform"] != "delta":
+            if aggregation.transform != "delta":
                 continue
-            for name, _ in OHLC if aggregation["fn"] == "ohlc" else ((aggregation["fn"], None),):
-                output = _output_name(aggregation["column"], aggregation["fn"], name)
+            for name, _ in OHLC if aggregation.fn == "ohlc" else ((aggregation.fn, None),):
+                output = _output_name(aggregation.column, aggregation.fn, name)
                 values = table.column(output).combine_chunks()
                 before = previous[output] if previous is not None else None
                 shifted = pa.concat_arrays(
@@ -295,13 +295,13 @@ def _output_name(column: str, fn: str, part: str) -> str:
     return f"{column}_{part}" if fn == "ohlc" else f"{column}_{fn}"
 
 
-def _needed_parts(aggregations: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def _needed_parts(aggregations: Sequence[Aggregation]) -> list[tuple[str, str]]:
     """(column, part) pairs the partial rows must keep; avg is sum and count."""
     expand = {"ohlc": ("first", "max", "min", "last"), "avg": ("sum", "count")}
     parts: list[tuple[str, str]] = []
     for aggregation in aggregations:
-        for part in expand.get(aggregation["fn"], (aggregation["fn"],)):
-            parts.append((aggregation["column"], part))
+        for part in expand.get(aggregation.fn, (aggregation.fn,)):
+            parts.append((aggregation.column, part))
     return list(dict.fromkeys(parts))
 
 

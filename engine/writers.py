@@ -21,6 +21,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from engine.logical import LogicalType, render_time
+from engine.options.formats import CsvOptions, FormatOptions, JsonLinesOptions, ParquetOptions
 
 Fields = list[tuple[str, LogicalType]]
 
@@ -156,24 +157,20 @@ _QUOTING = {"needed": "needed", "all": "all_valid", "none": "none"}
 
 
 class CsvWriter(_StreamWriter):
-    def __init__(
-        self, path: Path, compression: str, fields: Fields, options: dict[str, Any]
-    ) -> None:
+    def __init__(self, path: Path, compression: str, fields: Fields, options: CsvOptions) -> None:
         super().__init__(path, compression)
         self._fields = fields
-        self._times = options.get("timestampFormat", "ns")
-        delimiter = options.get("delimiter", ",")
-        quoting = options.get("quoting", "needed")
-        eol = options.get("lineTerminator", "\n")
+        self._times = options.timestamp_format
+        delimiter, quoting, eol = options.delimiter, options.quoting, options.line_terminator
         self._options = pcsv.WriteOptions(
             include_header=False,
             delimiter=delimiter,
             quoting_style=_QUOTING[quoting],
-            null_string=options.get("nullString", ""),
+            null_string=options.null_string,
             eol=eol,
             batch_size=CSV_CHUNK_ROWS,
         )
-        if options.get("header", True):
+        if options.header:
             names = [_csv_name(name, delimiter, quoting) for name, _ in fields]
             self._stream.write((delimiter.join(names) + eol).encode())
 
@@ -197,12 +194,12 @@ def _csv_name(name: str, delimiter: str, quoting: str) -> str:
 
 class JsonLinesWriter(_StreamWriter):
     def __init__(
-        self, path: Path, compression: str, fields: Fields, options: dict[str, Any]
+        self, path: Path, compression: str, fields: Fields, options: JsonLinesOptions
     ) -> None:
         super().__init__(path, compression)
         self._fields = fields
-        self._times = options.get("timestampFormat", "ns")
-        self._decimal_numbers = options.get("decimals", "string") == "number"
+        self._times = options.timestamp_format
+        self._decimal_numbers = options.decimals == "number"
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -231,21 +228,21 @@ class JsonLinesWriter(_StreamWriter):
 
 
 class ParquetArtifactWriter:
-    def __init__(self, path: Path, fields: Fields, options: dict[str, Any]) -> None:
+    def __init__(self, path: Path, fields: Fields, options: ParquetOptions) -> None:
         self._fields = fields
         self._schema = pa.schema([pa.field(n, parquet_type(t)) for n, t in fields])
         self._file = pa.OSFile(str(path), "wb")
-        self._row_group_size = int(options.get("rowGroupSize", 131_072))
+        self._row_group_size = options.row_group_size
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self._writer = pq.ParquetWriter(
             self._file,
             self._schema,
-            compression=options.get("compression", "zstd"),
-            compression_level=options.get("compressionLevel"),
-            use_dictionary=options.get("dictionary", True),
-            write_statistics=options.get("statistics", True),
-            data_page_size=options.get("dataPageSize"),
+            compression=options.compression,
+            compression_level=options.compression_level,
+            use_dictionary=options.dictionary,
+            write_statistics=options.statistics,
+            data_page_size=options.data_page_size,
         )
 
     def write(self, table: pa.Table) -> None:
@@ -281,12 +278,12 @@ class ParquetArtifactWriter:
 
 
 def open_writer(
-    fmt: str, compression: str, fields: Fields, path: Path, options: dict[str, Any] | None = None
+    compression: str, fields: Fields, path: Path, options: FormatOptions
 ) -> ArtifactWriter:
-    options = options or {}
-    if fmt == "CSV":
+    """The writer of the format whose (resolved) options are given."""
+    if isinstance(options, CsvOptions):
         return CsvWriter(path, compression, fields, options)
-    if fmt == "JSONL":
+    if isinstance(options, JsonLinesOptions):
         return JsonLinesWriter(path, compression, fields, options)
     return ParquetArtifactWriter(path, fields, options)
 

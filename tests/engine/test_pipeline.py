@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.logical import LogicalType
+from engine.options import Decimation
 from engine.pipeline import Decimator, Rows
 
 FIELDS = [("price", LogicalType("decimal", 2)), ("qty", LogicalType("int"))]
@@ -36,7 +37,9 @@ rows_strategy = st.lists(
 
 
 def run(rows: list[tuple[int, Any, Any]], cuts: list[int], fill: str = "none") -> list[dict]:
-    decimation = {"intervalNs": INTERVAL, "fill": fill, "aggregations": AGGREGATIONS}
+    decimation = Decimation.from_json(
+        {"interval": "10ns", "intervalNs": INTERVAL, "fill": fill, "aggregations": AGGREGATIONS}
+    )
     decimator = Decimator(decimation, FIELDS)
     times = pa.array([t for t, _, _ in rows], pa.int64())
     table = pa.table(

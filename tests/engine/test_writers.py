@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 from engine.logical import LogicalType
+from engine.options import ExportOptions
 from engine.writers import _BackgroundWriter, open_writer
 
 FIELDS = [("collection_timestamp_ns", LogicalType("timestamp")), ("data", LogicalType("json"))]
@@ -21,7 +22,7 @@ TABLE = pa.table(
 
 
 def _write(path: Path, fmt: str, compression: str) -> str:
-    writer = open_writer(fmt, compression, FIELDS, path)
+    writer = open_writer(compression, FIELDS, path, ExportOptions.defaults(fmt).format_options)
     writer.write(TABLE)
     writer.close()
     return hashlib.sha256(path.read_bytes()).hexdigest()

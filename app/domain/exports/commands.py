@@ -64,7 +64,7 @@ async def _record(
         schema_snapshot=checked.snapshot,
         schema_id=schema.id,
         schema_version=schema.version,
-        options=checked.options,
+        options=checked.options.to_json(),
         format=checked.format,
         compression=checked.compression,
         start_ns=start_ns,

@@ -4,6 +4,7 @@ rows per record and bytes per row."""
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,12 +64,12 @@ def _estimate(
     options = checked.options
     per_record = rows / sampled if sampled else 0.0
     estimated = round(records * per_record)
-    decimation = options.get("decimation")
+    decimation = options.decimation
     if decimation is not None:
-        buckets = -(-span_ns // int(decimation["intervalNs"])) if records else 0
-        estimated = buckets if decimation["fill"] != "none" else min(buckets, records)
-    if options.get("limit") is not None:
-        estimated = min(estimated, int(options["limit"]))
+        buckets = -(-span_ns // decimation.interval_ns) if records else 0
+        estimated = buckets if decimation.fill != "none" else min(buckets, records)
+    if options.limit is not None:
+        estimated = min(estimated, options.limit)
     per_row = size / rows if rows else 0.0
     return Estimate(estimated, round(estimated * per_row), records, sampled)
 
@@ -82,7 +83,7 @@ def _sample(checked: ValidatedExport, files: list[SegmentFile]) -> tuple[int, in
     share = min(1.0, SAMPLE_RECORDS / max(1, first.row_count))
     start = max(checked.start_ns, first.min_ts)
     end = min(checked.end_ns, start + max(1, int((first.max_ts - first.min_ts + 1) * share)))
-    options = {k: v for k, v in checked.options.items() if k not in ("limit", "split")}
+    options = dataclasses.replace(checked.options, limit=None, split=None)
     with tempfile.TemporaryDirectory(prefix="estimate-") as folder:
         artifacts = run_export(
             ExportTask(

@@ -25,6 +25,7 @@ from app.domain.runtime import JobEvent, Runtime
 from app.storage import artifact_dir
 from engine.export import ArtifactFile, ExportTask, run_export
 from engine.export_schema import DecodeError, SchemaError
+from engine.options import ExportOptions
 from engine.timestamps import now_ns
 from engine.writers import OutputError
 
@@ -122,7 +123,7 @@ def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> list[Artifact
         compression=job.compression,
         output_dir=out_dir,
         filename_stem=f"{job.datastream_id}_{job.id}",
-        options=job.options,
+        options=ExportOptions.from_json(job.format, job.options),
     )
     last = 0.0
 

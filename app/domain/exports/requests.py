@@ -16,10 +16,10 @@ from app.domain.auth import Principal
 from app.domain.catalog import source_context
 from app.domain.errors import DomainError, ErrorCode, Problem, user_error
 from app.domain.export_schemas import ExportSchemaDef, applicability_errors, resolve_for_export
-from app.domain.exports.options import OptionsRequest, resolve_options
 from app.domain.exports.status import COMPRESSIONS, FORMATS
 from engine.export_schema import SchemaError, compile_schema
 from engine.logical import LogicalType, SourceContext
+from engine.options import ExportOptions, OptionsRequest, resolve_options
 from engine.timestamps import TimestampError, parse_timestamp
 
 
@@ -54,7 +54,7 @@ class ValidatedExport:
     end_ns: int
     format: str
     compression: str
-    options: dict[str, Any]
+    options: ExportOptions
     fields: list[tuple[str, LogicalType]]
     fingerprint: str
     context: SourceContext
@@ -120,16 +120,19 @@ async def validate_export(
                 "Parquet files are compressed inside: use NONE and formatOptions.compression",
             )
         )
-    options: dict[str, Any] = {}
+    options: ExportOptions | None = None
     if fields is not None and request.format in FORMATS:
-        options, problems = resolve_options(
+        options, issues = resolve_options(
             request.options or OptionsRequest(),
             request.format,
             fields,
             settings.max_export_rows,
             (end_ns - start_ns) if start_ns is not None and end_ns is not None else 0,
         )
-        errors.extend(problems)
+        errors.extend(
+            Problem(ErrorCode.INVALID_ARGUMENT, ("input", *issue.path), issue.message)
+            for issue in issues
+        )
     key = request.idempotency_key
     if key is not None and not 1 <= len(key) <= 200:
         errors.append(
@@ -148,10 +151,11 @@ async def validate_export(
         and end_ns is not None
         and fields is not None
         and context is not None
+        and options is not None
     )
     snapshot = schema.snapshot()
     fingerprint = _fingerprint(
-        datastream.id, start_ns, end_ns, snapshot, request.format, compression, options
+        datastream.id, start_ns, end_ns, snapshot, request.format, compression, options.to_json()
     )
     return ValidatedExport(
         datastream,

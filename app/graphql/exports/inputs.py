@@ -9,8 +9,7 @@ from typing import Any, Optional
 import strawberry
 from strawberry.scalars import JSON
 
-from app.domain.exports.options import OptionsRequest
-from app.domain.exports.requests import ExportRequest
+from app.domain.exports.requests import ExportRequest, OptionsRequest
 from app.graphql.export_schemas.inputs import ExportSchemaDefinitionInput, definition_to_spec
 from app.graphql.exports.types import Compression, ExportFormat
 from app.graphql.scalars import Long, Timestamp

@@ -1,6 +1,5 @@
-"""Validate and resolve an export's options against the columns its schema produces: format
-options, column selection, row limit, filters, decimation and splitting. Every problem is a
-user error naming its field; the result is the resolved options the job stores and echoes."""
+"""Resolve a request's options: every default filled in, every value checked against the
+columns the schema produces, every problem reported with its path in the request."""
 
 from __future__ import annotations
 
@@ -9,26 +8,33 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.domain.errors import ErrorCode, Problem
+from pydantic import ValidationError
+
 from engine.logical import LogicalType
-from engine.options import (
+from engine.options.formats import FORMAT_OPTIONS, FormatOptions, knows_option, option_keys
+from engine.options.model import (
     AGGREGATES,
+    FILLS,
     FILTER_OPS,
+    MIN_BYTES_PER_FILE,
+    SPLIT_PERIODS,
+    Aggregation,
+    Decimation,
+    ExportOptions,
+    OptionIssue,
+    Split,
     decimated_fields,
     interval_ns,
     numeric,
     orderable,
-    resolve_format_options,
 )
 from engine.timestamps import parse_timestamp
-
-SPLIT_PERIODS = ("HOUR", "DAY", "WEEK", "MONTH")
-FILLS = ("none", "previous", "null")
-MIN_BYTES_PER_FILE = 1024
 
 
 @dataclass
 class OptionsRequest:
+    """The options as a client sent them (GraphQL inputs unwrapped into plain values)."""
+
     format_options: dict[str, Any] | None = None
     columns: list[str] | None = None
     limit: int | None = None
@@ -39,10 +45,10 @@ class OptionsRequest:
 
 @dataclass
 class _Check:
-    errors: list[Problem] = field(default_factory=list)
+    issues: list[OptionIssue] = field(default_factory=list)
 
-    def fail(self, where: str, message: str, code: ErrorCode = ErrorCode.INVALID_ARGUMENT) -> None:
-        self.errors.append(Problem(code, tuple(where.split(".")), message))
+    def fail(self, where: str, message: str) -> None:
+        self.issues.append(OptionIssue(tuple(where.split(".")), message))
 
 
 def resolve_options(
@@ -51,89 +57,116 @@ def resolve_options(
     fields: list[tuple[str, LogicalType]],
     max_rows: int,
     span_ns: int,
-) -> tuple[dict[str, Any], list[Problem]]:
-    """`span_ns` is the length of the time range (bounds the buckets a fill may create)."""
+) -> tuple[ExportOptions | None, list[OptionIssue]]:
+    """The options with every default, checked against the columns the schema produces
+    (`fields`); None and every issue when any is wrong. `span_ns` is the length of the time
+    range (it bounds the buckets a fill may create)."""
     check = _Check()
-    format_options, issues = resolve_format_options(fmt, request.format_options)
-    for issue in issues:
-        check.fail(".".join(filter(None, ("input.formatOptions", issue.field))), issue.message)
-    resolved: dict[str, Any] = {"formatOptions": format_options}
+    format_options = _format_options(check, fmt, request.format_options)
     types = dict(fields)
+    filter_tree = None
     if request.filter is not None:
-        resolved["filter"] = _filter(check, request.filter, types, "input.filter")
+        filter_tree = _filter(check, request.filter, types, "filter")
     output = fields
+    decimation = None
     if request.decimation is not None:
         decimation = _decimation(check, request.decimation, types)
-        if decimation is not None and decimation["fill"] != "none":
-            buckets = -(-span_ns // decimation["intervalNs"])
+        if decimation is not None and decimation.fill != "none":
+            buckets = -(-span_ns // decimation.interval_ns)
             if buckets > max_rows:
                 check.fail(
-                    "input.decimation.interval",
+                    "decimation.interval",
                     f"filling empty buckets would write {buckets:,} rows, more than the "
                     f"{max_rows:,} allowed: use a wider interval or a shorter range",
                 )
         if decimation is not None:
-            resolved["decimation"] = decimation
-            output = decimated_fields(decimation, fields)
+            output = decimated_fields(decimation.aggregations, fields)
+    columns = None
     if request.columns is not None:
-        resolved["columns"] = _columns(check, request.columns, [n for n, _ in output])
+        columns = _columns(check, request.columns, [n for n, _ in output])
+    limit = None
     if request.limit is not None:
         if request.limit < 1:
-            check.fail("input.limit", "limit must be at least 1")
-        resolved["limit"] = max(1, min(request.limit, max_rows))
-    if request.split is not None:
-        resolved["split"] = _split(check, request.split)
-    return resolved, check.errors
+            check.fail("limit", "limit must be at least 1")
+        limit = max(1, min(request.limit, max_rows))
+    split = _split(check, request.split) if request.split is not None else None
+    if check.issues or format_options is None:
+        return None, check.issues
+    options = ExportOptions(format_options, filter_tree, decimation, columns, limit, split)
+    return options, []
 
 
-def _columns(check: _Check, names: list[str], valid: list[str]) -> list[str]:
+def _format_options(check: _Check, fmt: str, given: dict[str, Any] | None) -> FormatOptions | None:
+    """Every default filled in; keys of another format or unknown keys are issues."""
+    model = FORMAT_OPTIONS[fmt]
+    try:
+        return model.model_validate(given or {})  # type: ignore[return-value]
+    except ValidationError as exc:
+        for error in exc.errors():
+            key = ".".join(str(p) for p in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                owner = next(
+                    (f for f, m in FORMAT_OPTIONS.items() if f != fmt and knows_option(m, key)),
+                    None,
+                )
+                message = (
+                    f"{key!r} is a {owner} option, not a {fmt} one"
+                    if owner
+                    else f"unknown {fmt} option {key!r}; known: {', '.join(option_keys(model))}"
+                )
+            check.fail(".".join(filter(None, ("formatOptions", key))), message)
+        return None
+
+
+def _columns(check: _Check, names: list[str], valid: list[str]) -> tuple[str, ...]:
     unknown = [n for n in names if n not in valid]
     if unknown:
         check.fail(
-            "input.columns",
+            "columns",
             f"unknown column(s) {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}",
         )
     if len(set(names)) != len(names):
-        check.fail("input.columns", "a column is selected twice")
+        check.fail("columns", "a column is selected twice")
     if not names:
-        check.fail("input.columns", "select at least one column")
-    return names
+        check.fail("columns", "select at least one column")
+    return tuple(names)
 
 
-def _split(check: _Check, split: dict[str, Any]) -> dict[str, Any]:
+def _split(check: _Check, split: dict[str, Any]) -> Split:
     by, rows, size = split.get("by"), split.get("maxRowsPerFile"), split.get("maxBytesPerFile")
     if by is None and rows is None and size is None:
-        check.fail("input.split", "give by, maxRowsPerFile or maxBytesPerFile")
+        check.fail("split", "give by, maxRowsPerFile or maxBytesPerFile")
     if by is not None and by not in SPLIT_PERIODS:
-        check.fail("input.split.by", f"by is one of {', '.join(SPLIT_PERIODS)}")
+        check.fail("split.by", f"by is one of {', '.join(SPLIT_PERIODS)}")
     if rows is not None and rows < 1:
-        check.fail("input.split.maxRowsPerFile", "maxRowsPerFile must be at least 1")
+        check.fail("split.maxRowsPerFile", "maxRowsPerFile must be at least 1")
     if size is not None and size < MIN_BYTES_PER_FILE:
         check.fail(
-            "input.split.maxBytesPerFile", f"maxBytesPerFile must be at least {MIN_BYTES_PER_FILE}"
+            "split.maxBytesPerFile", f"maxBytesPerFile must be at least {MIN_BYTES_PER_FILE}"
         )
-    return {"by": by, "maxRowsPerFile": rows, "maxBytesPerFile": size}
+    return Split(by, rows, size)
 
 
 def _decimation(
     check: _Check, decimation: dict[str, Any], types: dict[str, LogicalType]
-) -> dict[str, Any] | None:
-    before = len(check.errors)
+) -> Decimation | None:
+    before = len(check.issues)
     interval = interval_ns(str(decimation.get("interval", "")))
     if interval is None:
         check.fail(
-            "input.decimation.interval",
+            "decimation.interval",
             "interval is a positive number and a unit: ms, s, m, h or d (e.g. 15m), at most 366d",
         )
     fill = decimation.get("fill") or "none"
     if fill not in FILLS:
-        check.fail("input.decimation.fill", f"fill is one of {', '.join(FILLS)}")
+        check.fail("decimation.fill", f"fill is one of {', '.join(FILLS)}")
     aggregations = decimation.get("aggregations") or []
     if not aggregations:
-        check.fail("input.decimation.aggregations", "give at least one aggregation")
+        check.fail("decimation.aggregations", "give at least one aggregation")
     resolved = []
     for index, aggregation in enumerate(aggregations):
-        where = f"input.decimation.aggregations.{index}"
+        where = f"decimation.aggregations.{index}"
         column, fn = aggregation.get("column"), aggregation.get("fn")
         transform = aggregation.get("transform")
         if column not in types:
@@ -151,18 +184,14 @@ def _decimation(
             check.fail(f"{where}.transform", "transform is delta or absent")
         if transform == "delta" and (fn == "count" or not numeric(types[column])):
             check.fail(f"{where}.transform", "delta needs a numeric aggregate")
-        resolved.append({"column": column, "fn": fn, "transform": transform})
-    names = [n for n, _ in decimated_fields({"aggregations": resolved}, list(types.items()))]
+        resolved.append(Aggregation(column, fn, transform))
+    names = [n for n, _ in decimated_fields(resolved, list(types.items()))]
     if len(set(names)) != len(names):
-        check.fail("input.decimation.aggregations", "two aggregations produce the same column")
-    if len(check.errors) > before:
+        check.fail("decimation.aggregations", "two aggregations produce the same column")
+    if len(check.issues) > before:
         return None
-    return {
-        "interval": decimation["interval"],
-        "intervalNs": interval,
-        "fill": fill,
-        "aggregations": resolved,
-    }
+    assert interval is not None
+    return Decimation(decimation["interval"], interval, fill, tuple(resolved))
 
 
 def _filter(
