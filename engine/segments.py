@@ -26,6 +26,14 @@ ROW_GROUP_ROWS = 32_768
 SCAN_BATCH_ROWS = 65_536
 
 
+def records_table(records: Sequence[tuple[int, str]]) -> pa.Table:
+    """(collection timestamp ns, message text) pairs as a table of the record schema."""
+    return pa.table(
+        [pa.array([ts for ts, _ in records], pa.int64()), pa.array([text for _, text in records])],
+        schema=RECORD_SCHEMA,
+    )
+
+
 @dataclass(frozen=True)
 class SegmentFile:
     """A segment as the catalog knows it."""

@@ -15,7 +15,7 @@ from app.config import Settings
 from app.db.engine import make_sync_engine
 from app.db.migrate import alembic_config, upgrade
 from app.db.models import Base
-from tests.services import require, temporary_database
+from tests.helpers.services import require, temporary_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -19,7 +19,7 @@ from app.demo.trades import (
 from app.domain.catalog import DatastreamSpec
 from app.domain.ingest import IngestResult, ingest_tables
 from app.domain.runtime import Runtime
-from engine.segments import RECORD_SCHEMA
+from engine.segments import records_table
 
 _GENERATORS: dict[str, Callable[[DatastreamSpec, int, int, int], Iterator[tuple[int, str]]]] = {
     "binance.trade": binance_trades,
@@ -34,18 +34,14 @@ def demo_tables(
 ) -> Iterator[pa.Table]:
     generate = _GENERATORS[spec.wire_format]
     end = DEMO_START + hours * 3600 * 1_000_000_000
-    timestamps: list[int] = []
-    messages: list[str] = []
-    for ts, message in generate(spec, DEMO_START, end, spec.id):  # seeded by id
-        timestamps.append(ts)
-        messages.append(message)
-        if len(timestamps) == chunk_rows:
-            yield pa.table(
-                [pa.array(timestamps, pa.int64()), pa.array(messages)], schema=RECORD_SCHEMA
-            )
-            timestamps, messages = [], []
-    if timestamps:
-        yield pa.table([pa.array(timestamps, pa.int64()), pa.array(messages)], schema=RECORD_SCHEMA)
+    chunk: list[tuple[int, str]] = []
+    for record in generate(spec, DEMO_START, end, spec.id):  # seeded by id
+        chunk.append(record)
+        if len(chunk) == chunk_rows:
+            yield records_table(chunk)
+            chunk = []
+    if chunk:
+        yield records_table(chunk)
 
 
 def store_is_empty(runtime: Runtime) -> bool:

@@ -7,15 +7,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
-from tests.conftest import BIG_ID, BINANCE, GatewayHandle
-from tests.e2e.test_exports import CREATE, FOLLOW
-from tests.support import subscribe
+from tests.helpers.clients import subscribe
+from tests.helpers.data import BIG_ID
+from tests.helpers.environments import GatewayHandle
+from tests.helpers.operations import CANCEL, CREATE, FOLLOW, JOB, create
 
-JOB = """query($id: ID!) { exportJob(id: $id) { id status reason startTime endTime finishedAt
-  progress { rowsWritten } artifacts { url } } }"""
-CANCEL = """mutation($id: ID!) { cancelExport(input: {id: $id}) {
-  exportJob { id status reason } userErrors { code field message } } }"""
+pytestmark = pytest.mark.e2e
 
 
 def first_error(messages: list[dict]) -> dict:
@@ -23,16 +22,6 @@ def first_error(messages: list[dict]) -> dict:
     payload = messages[0]["payload"]
     assert messages[0]["type"] == "error" or payload.get("data") is None, messages
     return payload[0] if isinstance(payload, list) else payload["errors"][0]
-
-
-def create(gateway: GatewayHandle, key: str = "a", **fields: object) -> dict:
-    values = {
-        "datastreamId": str(BINANCE.id),
-        "startTime": "2024-03-01T00:00:00Z",
-        "endTime": "2024-03-01T00:05:00Z",
-        **fields,
-    }
-    return gateway.client(key).execute(CREATE, {"input": values})["createExport"]
 
 
 def test_validation_failures_are_typed_user_errors(gateway: GatewayHandle) -> None:

@@ -14,10 +14,14 @@ import psycopg
 import pytest
 from dramatiq.brokers.redis import RedisBroker
 
-from tests.conftest import BIG_ID, BINANCE, Dataset, GatewayHandle, environment
-from tests.e2e.test_exports import CREATE, FOLLOW
-from tests.services import AMQP_URL, REDIS_URL, require
-from tests.support import Gateway, WorkerProcess, subscribe
+from tests.helpers.clients import subscribe
+from tests.helpers.data import BIG_ID, BINANCE, Dataset
+from tests.helpers.environments import GatewayHandle, environment
+from tests.helpers.operations import CREATE, FOLLOW
+from tests.helpers.processes import Gateway, WorkerProcess
+from tests.helpers.services import AMQP_URL, REDIS_URL, require
+
+pytestmark = pytest.mark.e2e
 
 BIG_EXPORT = {
     "datastreamId": str(BIG_ID),

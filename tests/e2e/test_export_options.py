@@ -18,19 +18,22 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from tests.conftest import BIG_ID, BINANCE, BYBIT, START, Dataset, GatewayHandle
-from tests.e2e.test_exports import (
+from tests.helpers.clients import subscribe
+from tests.helpers.data import BIG_ID, BINANCE, BYBIT, START, Dataset
+from tests.helpers.environments import GatewayHandle
+from tests.helpers.operations import (
     CREATE,
     FOLLOW,
     WINDOW,
     download,
     expected_normalized,
+    final_update,
     job_columns,
     read_text_rows,
     run_export,
 )
-from tests.e2e.test_schemas_api import _follow
-from tests.support import subscribe
+
+pytestmark = pytest.mark.e2e
 
 JOB_OPTIONS = """query($id: ID!) { exportJob(id: $id) {
   compression formatOptions options { columns limit filter decimation split } } }"""
@@ -472,7 +475,7 @@ def test_split_by_hour_writes_predictable_files_and_a_manifest(
         },
     )["createExport"]
     assert payload["userErrors"] == []
-    job = _follow(gateway, payload["exportJob"]["id"])
+    job = final_update(gateway, payload["exportJob"]["id"])
     *files, manifest = job["artifacts"]
     assert [f["filename"] for f in files] == [
         f"{BIG_ID}_20240301T003000Z_20240301T010000Z.csv.gz",

@@ -20,10 +20,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import BIG_ID, BINANCE, Dataset, GatewayHandle, environment
-from tests.e2e.test_api import CANCEL, create
-from tests.e2e.test_exports import CREATE, FOLLOW, download
-from tests.support import GraphQLClient, WorkerProcess, run_cli, subscribe
+from tests.helpers.clients import GraphQLClient, subscribe
+from tests.helpers.data import BIG_ID, BINANCE, Dataset
+from tests.helpers.environments import GatewayHandle, environment
+from tests.helpers.operations import CANCEL, CREATE, FOLLOW, create, download
+from tests.helpers.processes import WorkerProcess, run_cli
+
+pytestmark = pytest.mark.e2e
 
 MAX_ACTIVE = 2
 TIME_LIMIT = 2  # seconds: the big export needs several; the small ones a fraction of one

@@ -14,17 +14,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import BINANCE, BINANCE_BOOK, BYBIT, BYBIT_BOOK, START, Dataset, GatewayHandle
-from tests.e2e.test_exports import (
+from tests.helpers.clients import GraphQLClient
+from tests.helpers.data import BINANCE, BINANCE_BOOK, BYBIT, BYBIT_BOOK, START, Dataset
+from tests.helpers.environments import GatewayHandle
+from tests.helpers.operations import (
     CREATE,
-    FOLLOW,
     WINDOW,
     download,
     expected_raw,
+    final_update,
     read_text_rows,
     run_export,
 )
-from tests.support import GraphQLClient, subscribe
+
+pytestmark = pytest.mark.e2e
 
 SCHEMA_FIELDS = """id name version streamCategory columns builtin
   draft { definition { columns { outputColumn } } }
@@ -162,7 +165,7 @@ def test_drafts_versions_and_the_snapshot_rule(gateway: GatewayHandle) -> None:
         "price",
         "side",
     ]
-    final = _follow(gateway, before["id"])
+    final = final_update(gateway, before["id"])
     assert list(csv_rows(final)[0]) == ["ts", "price", "side"]
     after = run_export(gateway, BINANCE.id, sid, "CSV")
     first = csv_rows(after)[0]
@@ -177,13 +180,6 @@ def test_drafts_versions_and_the_snapshot_rule(gateway: GatewayHandle) -> None:
         {"id": before["id"]},
     )["exportJob"]
     assert job["schema"] == {"id": sid, "version": 1, "columns": ["ts", "price", "side"]}
-
-
-def _follow(gateway: GatewayHandle, job_id: str) -> dict[str, Any]:
-    *_, last = subscribe(gateway.gateway.url, gateway.key_a, FOLLOW, {"id": job_id})
-    update = last["payload"]["data"]["exportJobUpdated"]
-    assert update["status"] == "SUCCEEDED", update
-    return dict(update)
 
 
 def test_rename_pins_ids_and_delete_keeps_existing_exports(gateway: GatewayHandle) -> None:
@@ -255,7 +251,7 @@ def test_inline_schema_and_positioned_transform_errors(
         },
     )["createExport"]
     assert payload["userErrors"] == []
-    rows = csv_rows(_follow(gateway, payload["exportJob"]["id"]))
+    rows = csv_rows(final_update(gateway, payload["exportJob"]["id"]))
     assert [[r["ts"], r["price"], r["side"]] for r in rows] == expected_trades(dataset, BINANCE.id)
 
     bad = json.loads(json.dumps(inline))
@@ -343,7 +339,7 @@ def test_normalized_book_export_has_one_row_per_level(
         "price",
         "amount",
     ]
-    job = _follow(gateway, payload["exportJob"]["id"])
+    job = final_update(gateway, payload["exportJob"]["id"])
     [artifact] = job["artifacts"]
     table = pq.read_table(io.BytesIO(download(artifact)))
     assert table.schema.field("price").type == pa.decimal128(38, 18)

@@ -1,0 +1,158 @@
+"""GraphQL documents and steps shared by end-to-end tests: create an export, follow it to
+its end over a WebSocket, download and read back its files, and the rows they must hold
+(computed from the records with the standard library, independently of the engine)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+from typing import Any
+
+import httpx
+
+from tests.helpers.clients import subscribe
+from tests.helpers.data import BINANCE, Dataset
+from tests.helpers.environments import GatewayHandle
+
+CREATE = """
+mutation($input: CreateExportInput!) {
+  createExport(input: $input) {
+    exportJob { id status format compression schema { name columns } startTime endTime
+                progress { estimatedRows } }
+    userErrors { code field message }
+  }
+}"""
+
+
+FOLLOW = """
+subscription($id: ID!) {
+  exportJobUpdated(id: $id) {
+    id status reason progress { rowsWritten bytesWritten estimatedRows }
+    artifacts { filename url expiresAt byteSize rowCount sha256 contentType }
+  }
+}"""
+
+
+WINDOW = {"startTime": "2024-03-01T00:10:00Z", "endTime": "2024-03-01T00:40:00.000000001Z"}
+
+
+START_NS, END_NS = 1709251800 * 10**9, 1709253600 * 10**9 + 1
+
+
+def expected_raw(dataset: Dataset, datastream: int) -> list[tuple[int, str]]:
+    return sorted((ts, text) for ts, text in dataset.records[datastream] if START_NS <= ts < END_NS)
+
+
+def expected_normalized(dataset: Dataset, datastream: int) -> list[tuple[Any, ...]]:
+    """Computed from the JSON text with the standard library: independent of the engine."""
+    rows = []
+    for ts, text in expected_raw(dataset, datastream):
+        message = json.loads(text)
+        if datastream == BINANCE.id:
+            d = message["data"]
+            rows.append(
+                (
+                    ts,
+                    d["T"] * 10**6,
+                    "binance",
+                    d["s"],
+                    str(d["t"]),
+                    "sell" if d["m"] else "buy",
+                    d["p"],
+                    d["q"],
+                )
+            )
+        else:
+            rows.extend(
+                (ts, t["T"] * 10**6, "bybit", t["s"], t["i"], t["S"].lower(), t["p"], t["v"])
+                for t in message["data"]
+            )
+    return rows
+
+
+def run_export(
+    gateway: GatewayHandle, datastream: int, schema: str, fmt: str, **extra: Any
+) -> dict[str, Any]:
+    client = gateway.client()
+    payload = client.execute(
+        CREATE,
+        {
+            "input": {
+                "datastreamId": str(datastream),
+                "schema": schema,
+                "format": fmt,
+                **WINDOW,
+                **extra,
+            }
+        },
+    )["createExport"]
+    assert payload["userErrors"] == []
+    job = payload["exportJob"]
+    assert job["id"].startswith("exp_") and len(job["id"]) == 36
+    updates = [
+        m["payload"]["data"]["exportJobUpdated"]
+        for m in subscribe(gateway.gateway.url, gateway.key_a, FOLLOW, {"id": job["id"]})
+    ]
+    assert updates[0]["id"] == job["id"]
+    assert updates[-1]["status"] == "SUCCEEDED", updates[-1]
+    assert all(u["status"] in ("QUEUED", "RUNNING") for u in updates[:-1])
+    return updates[-1]
+
+
+def download(artifact: dict[str, Any]) -> bytes:
+    response = httpx.get(artifact["url"], timeout=60)
+    assert response.status_code == 200
+    assert int(response.headers["content-length"]) == artifact["byteSize"] == len(response.content)
+    assert response.headers["etag"] == f'"{artifact["sha256"]}"'
+    assert artifact["filename"] in response.headers["content-disposition"]
+    assert response.headers["content-type"].startswith(artifact["contentType"])
+    assert hashlib.sha256(response.content).hexdigest() == artifact["sha256"]
+    return response.content
+
+
+def read_text_rows(fmt: str, content: bytes, gzipped: bool) -> list[dict[str, Any]]:
+    text = (gzip.decompress(content) if gzipped else content).decode()
+    if fmt == "CSV":
+        return list(csv.DictReader(io.StringIO(text)))
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def job_columns() -> list[str]:
+    return [
+        "collection_timestamp_ns",
+        "exchange_timestamp_ns",
+        "exchange",
+        "symbol",
+        "trade_id",
+        "side",
+        "price",
+        "amount",
+    ]
+
+
+JOB = """query($id: ID!) { exportJob(id: $id) { id status reason startTime endTime finishedAt
+  progress { rowsWritten } artifacts { url } } }"""
+
+
+CANCEL = """mutation($id: ID!) { cancelExport(input: {id: $id}) {
+  exportJob { id status reason } userErrors { code field message } } }"""
+
+
+def create(gateway: GatewayHandle, key: str = "a", **fields: object) -> dict:
+    values = {
+        "datastreamId": str(BINANCE.id),
+        "startTime": "2024-03-01T00:00:00Z",
+        "endTime": "2024-03-01T00:05:00Z",
+        **fields,
+    }
+    return gateway.client(key).execute(CREATE, {"input": values})["createExport"]
+
+
+def final_update(gateway: GatewayHandle, job_id: str) -> dict[str, Any]:
+    *_, last = subscribe(gateway.gateway.url, gateway.key_a, FOLLOW, {"id": job_id})
+    update = last["payload"]["data"]["exportJobUpdated"]
+    assert update["status"] == "SUCCEEDED", update
+    return dict(update)
