@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint schema schema-check worker migrate bench clean
+.PHONY: install run test test-fast check lint format schema schema-check worker migrate bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,23 @@ run: install  ## migrate, load demo data if empty, serve on :8000 with embedded 
 test: install  ## the whole suite (CI runs exactly this)
 	$(PY) -m pytest
 
-lint: install
-	$(PY) -m ruff check app workers tests bench
-	$(PY) -m mypy app workers bench
+test-fast: install  ## the inner loop: everything but the real-process end-to-end tests
+	$(PY) -m pytest -m "not e2e"
+
+CODE := app engine workers tests bench
+
+check: install  ## format, lint, types, layer contracts, schema (CI runs this before the tests)
+	$(PY) -m ruff format --check $(CODE)
+	$(PY) -m ruff check $(CODE)
+	$(PY) -m mypy $(CODE)
+	$(VENV)/bin/lint-imports
+	$(PY) -m app.graphql.sdl --check schema.graphql
+
+lint: check
+
+format: install  ## apply the formatter and the safe lint fixes
+	$(PY) -m ruff format $(CODE)
+	$(PY) -m ruff check --fix $(CODE)
 
 schema: install  ## regenerate schema.graphql from the code
 	$(PY) -m app.graphql.sdl > schema.graphql

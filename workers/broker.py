@@ -35,7 +35,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     elif url.startswith(("redis://", "rediss://", "unix://")):
         from dramatiq.brokers.redis import RedisBroker
 
-        broker = RedisBroker(url=url, middleware=_middleware())
+        broker = RedisBroker(url=url, middleware=_middleware())  # type: ignore[no-untyped-call]
     elif url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -61,3 +61,8 @@ def make_async_sessions(settings: Settings) -> async_sessionmaker[AsyncSession]:
 def make_sync_sessions(settings: Settings) -> sessionmaker[Session]:
     """Blocking sessions for worker threads and processes, and the CLI."""
     return sessionmaker(make_sync_engine(settings), expire_on_commit=False)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed: conditional updates decide on it."""
+    return int(cast(CursorResult[Any], result).rowcount)

@@ -19,7 +19,8 @@ from app.domain.auth import Principal
 from app.domain.errors import DomainError, ErrorCode, Problem, user_error
 from app.ids import id_prefix, new_id
 from engine.export_schema import MissingMapping, SchemaError, compile_schema
-from engine.export_schema.spec import SchemaSpec, SpecInvalid, load_spec
+from engine.export_schema.spec import SchemaSpec as SchemaSpec  # what a view holds
+from engine.export_schema.spec import SpecInvalid, load_spec
 from engine.logical import SourceContext
 from engine.timestamps import now_ns
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -71,6 +72,22 @@ class IsAuthenticated(BasePermission):
 Info = strawberry.Info[Context, None]
 
 
-def authenticated(**kwargs: Any) -> Any:
-    """strawberry.field that requires an API key."""
-    return strawberry.field(permission_classes=[IsAuthenticated], **kwargs)
+Resolver = TypeVar("Resolver", bound=Callable[..., Any])
+
+
+def authenticated(*, description: str) -> Callable[[Resolver], Resolver]:
+    """A resolver that requires an API key. (Strawberry turns the function into a field; to
+    type checkers it stays the function it was.)"""
+    field = strawberry.field(permission_classes=[IsAuthenticated], description=description)
+    return cast(Callable[[Resolver], Resolver], field)
+
+
+def authenticated_subscription(*, description: str) -> Callable[[Resolver], Resolver]:
+    """A subscription that requires an API key (sent in `connection_init`)."""
+    field = strawberry.subscription(permission_classes=[IsAuthenticated], description=description)
+    return cast(Callable[[Resolver], Resolver], field)
+
+
+def computed(*, description: str) -> Callable[[Resolver], Resolver]:
+    """A field of an object type that is resolved when asked for (e.g. with a loader)."""
+    return cast(Callable[[Resolver], Resolver], strawberry.field(description=description))

@@ -39,7 +39,7 @@ _LEADING = {exp.Subquery: "(", exp.Paren: "(", exp.Select: "SELECT", exp.Exists:
 
 def node_start(node: exp.Expression, text: str) -> int | None:
     """0-based offset of the node's first character in the (substituted) text."""
-    starts = [node.meta["start"]] if "start" in node.meta else []
+    starts: list[int] = [int(node.meta["start"])] if "start" in node.meta else []
     starts += [s for c in node.iter_expressions() if (s := node_start(c, text)) is not None]
     if not starts:
         return None

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.db.engine import rows_changed
 from app.db.models import ExportArtifactRow, ExportJobRow, WorkspaceRow
 from app.domain.auth import Principal
 from app.domain.catalog import estimate_rows, segments_in_range_async
@@ -206,7 +207,7 @@ async def _cancel(session: AsyncSession, who: Principal, job_id: str) -> ExportJ
     )
     await session.commit()
     await session.refresh(job)
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if rows_changed(result) == 0:
         raise user_error(
             ErrorCode.FAILED_PRECONDITION,
             "input.id",

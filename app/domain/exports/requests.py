@@ -19,7 +19,8 @@ from app.domain.export_schemas import ExportSchemaDef, applicability_errors, res
 from app.domain.exports.status import COMPRESSIONS, FORMATS
 from engine.export_schema import SchemaError, compile_schema
 from engine.logical import LogicalType, SourceContext
-from engine.options import ExportOptions, OptionsRequest, resolve_options
+from engine.options import ExportOptions, resolve_options
+from engine.options import OptionsRequest as OptionsRequest  # part of ExportRequest
 from engine.timestamps import TimestampError, parse_timestamp
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.db.engine import rows_changed
 from app.db.models import ExportArtifactRow, ExportJobRow
 from app.domain.exports.runs import time_limit_reason
 from app.domain.exports.status import JobStatus
@@ -74,7 +75,7 @@ async def _transition(
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+        if rows_changed(result) == 1:
             changed.append(row)
     await session.commit()
     return changed

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
+from app.db.engine import rows_changed
 from app.db.models import DatastreamRow, ExportArtifactRow, ExportJobRow, InstrumentRow
 from app.domain.catalog import source_context
 from app.domain.exports.status import JobStatus
@@ -80,7 +81,7 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
         )
     )
     session.commit()
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(result) != 1:
         return None
     job = session.get(ExportJobRow, job_id)
     assert job is not None
@@ -118,7 +119,7 @@ def record_progress(session: Session, job: ClaimedJob, rows: int, byte_count: in
         .values(rows_written=rows, bytes_written=byte_count, heartbeat_at=now_ns())
     )
     session.commit()
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(result) != 1:
         raise ClaimLost(job.id)
 
 
@@ -142,7 +143,7 @@ def succeed(
             bytes_written=size,
         )
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(result) != 1:
         session.rollback()
         return False
     session.add_all(
@@ -192,7 +193,7 @@ def fail(session: Session, job: ClaimedJob, reason: str) -> bool:
         .values(status=JobStatus.FAILED.value, reason=reason[:2000], finished_at=now_ns())
     )
     session.commit()
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rows_changed(result) == 1
 
 
 def release(session: Session, job: ClaimedJob) -> None:

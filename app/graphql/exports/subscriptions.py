@@ -11,8 +11,9 @@ import strawberry
 
 from app.domain.exports import queries
 from app.domain.exports.status import JobStatus
+from app.domain.runtime import JobEvent
 from app.graphql.arguments import datastream_id_arg
-from app.graphql.context import Info, IsAuthenticated
+from app.graphql.context import Info, authenticated_subscription
 from app.graphql.errors import ApiError
 from app.graphql.exports.types import ExportJob, ExportStatus
 
@@ -27,7 +28,10 @@ def recheck_seconds(info: Info) -> float:
     return RECHECK_SECONDS if crossing else RECHECK_SECONDS_WITHOUT_BUS
 
 
-def _state(job: object) -> tuple:
+JobState = tuple[object, ...]
+
+
+def _state(job: object) -> JobState:
     return (
         getattr(job, "status", None),
         getattr(job, "rows_written", None),
@@ -38,8 +42,7 @@ def _state(job: object) -> tuple:
 
 @strawberry.type(description="Follow export jobs as they change.")
 class ExportSubscription:
-    @strawberry.subscription(
-        permission_classes=[IsAuthenticated],
+    @authenticated_subscription(
         description="The job's current state first, then every status change and "
         "progress update; completes after a terminal state.",
     )
@@ -70,8 +73,7 @@ class ExportSubscription:
                     last = _state(job)
                     yield ExportJob.from_row(job)
 
-    @strawberry.subscription(
-        permission_classes=[IsAuthenticated],
+    @authenticated_subscription(
         description="Every change (status or progress) to any of your jobs that matches the "
         "filters, for dashboards. Starts with the current state of your queued and running "
         "jobs, so a reconnecting dashboard misses nothing. Never completes.",
@@ -88,7 +90,7 @@ class ExportSubscription:
     ) -> AsyncGenerator[ExportJob, None]:
         caller = info.context.caller
         ds_id = datastream_id_arg(datastream_id, "datastreamId") if datastream_id else None
-        seen: dict[str, tuple] = {}
+        seen: dict[str, JobState] = {}
         async with info.context.bus.subscribe() as events:
             async with info.context.sessions() as session:
                 changed = set(await queries.active_job_ids(session, caller))
@@ -112,7 +114,7 @@ class ExportSubscription:
 
 
 async def _changed_job_ids(
-    info: Info, events: asyncio.Queue, workspace_id: str, seen: dict[str, tuple]
+    info: Info, events: asyncio.Queue[JobEvent], workspace_id: str, seen: dict[str, JobState]
 ) -> set[str]:
     """Wait for events of this workspace and take all that are pending at once (a burst of
     progress events costs one query). Without a cross-process bus, poll the active jobs."""

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.db import models
-from app.graphql.context import Info
+from app.graphql.context import Info, computed
 from app.graphql.errors import UserError
 from app.graphql.relay import Node
 from app.graphql.scalars import Long, Timestamp
@@ -129,7 +129,7 @@ class ExportJob(Node):
     )
     progress: ExportProgress = strawberry.field(description="Rows and bytes written so far.")
 
-    @strawberry.field(description="Produced files; empty until the job SUCCEEDED.")
+    @computed(description="Produced files; empty until the job SUCCEEDED.")
     async def artifacts(self, info: Info) -> list[ExportArtifact]:
         if self.status != ExportStatus.SUCCEEDED:
             return []
