@@ -54,15 +54,41 @@ class _Check:
 def resolve_options(
     request: OptionsRequest,
     fmt: str,
-    fields: list[tuple[str, LogicalType]],
+    fields: list[tuple[str, LogicalType]] | None,
     max_rows: int,
     span_ns: int,
 ) -> tuple[ExportOptions | None, list[OptionIssue]]:
     """The options with every default, checked against the columns the schema produces
     (`fields`); None and every issue when any is wrong. `span_ns` is the length of the time
-    range (it bounds the buckets a fill may create)."""
+    range (it bounds the buckets a fill may create). Without `fields` (the schema could not
+    be bound) the checks that need no columns still run: every problem is reported at once."""
     check = _Check()
     format_options = _format_options(check, fmt, request.format_options)
+    filter_tree, decimation, columns = None, None, None
+    if fields is not None:
+        filter_tree, decimation, columns = _column_options(
+            check, request, fields, max_rows, span_ns
+        )
+    limit = None
+    if request.limit is not None:
+        if request.limit < 1:
+            check.fail("limit", "limit must be at least 1")
+        limit = max(1, min(request.limit, max_rows))
+    split = _split(check, request.split) if request.split is not None else None
+    if check.issues or format_options is None or fields is None:
+        return None, check.issues
+    options = ExportOptions(format_options, filter_tree, decimation, columns, limit, split)
+    return options, []
+
+
+def _column_options(
+    check: _Check,
+    request: OptionsRequest,
+    fields: list[tuple[str, LogicalType]],
+    max_rows: int,
+    span_ns: int,
+) -> tuple[dict[str, Any] | None, Decimation | None, tuple[str, ...] | None]:
+    """The options that refer to the schema's columns: filter, decimation, column selection."""
     types = dict(fields)
     filter_tree = None
     if request.filter is not None:
@@ -84,16 +110,7 @@ def resolve_options(
     columns = None
     if request.columns is not None:
         columns = _columns(check, request.columns, [n for n, _ in output])
-    limit = None
-    if request.limit is not None:
-        if request.limit < 1:
-            check.fail("limit", "limit must be at least 1")
-        limit = max(1, min(request.limit, max_rows))
-    split = _split(check, request.split) if request.split is not None else None
-    if check.issues or format_options is None:
-        return None, check.issues
-    options = ExportOptions(format_options, filter_tree, decimation, columns, limit, split)
-    return options, []
+    return filter_tree, decimation, columns
 
 
 def _format_options(check: _Check, fmt: str, given: dict[str, Any] | None) -> FormatOptions | None:

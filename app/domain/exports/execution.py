@@ -60,8 +60,8 @@ def run_export_job(
     try:
         files = _run(runtime, job, out_dir)
     except runs.ClaimLost:
+        # Canceled, deleted or taken over: whoever did it has announced the new state.
         shutil.rmtree(out_dir, ignore_errors=True)
-        _announce(runtime, job, "CANCELED")
         return
     except shutdown:
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -102,11 +102,11 @@ def _publish(
     ]
     with runtime.sync_sessions() as session:
         won = runs.succeed(session, job, published, settings.retention_seconds)
-    if not won:  # canceled at the last moment: the files must never be listed
+    if not won:  # canceled at the last moment (and announced): the files are never listed
         shutil.rmtree(out_dir, ignore_errors=True)
-    else:
-        _remove_other_attempts(out_dir)
-    _announce(runtime, job, "SUCCEEDED" if won else "CANCELED")
+        return
+    _remove_other_attempts(out_dir)
+    _announce(runtime, job, "SUCCEEDED")
 
 
 def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:

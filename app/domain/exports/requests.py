@@ -122,7 +122,7 @@ async def validate_export(
             )
         )
     options: ExportOptions | None = None
-    if fields is not None and request.format in FORMATS:
+    if request.format in FORMATS:  # without fields, only the checks that need no columns
         options, issues = resolve_options(
             request.options or OptionsRequest(),
             request.format,
