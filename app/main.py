@@ -148,7 +148,10 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         from workers.broker import broker
 
         use_runtime(runtime)  # embedded workers announce on this gateway's bus
-        worker = dramatiq.Worker(broker, worker_threads=runtime.settings.worker_threads)
+        # A short poll timeout lets the gateway stop its workers in a fraction of a second.
+        worker = dramatiq.Worker(
+            broker, worker_threads=runtime.settings.worker_threads, worker_timeout=100
+        )
         worker.start()
         await resume_unfinished(runtime)
     tasks = [

@@ -45,7 +45,7 @@ async def preview(
     datastream = await session.get(DatastreamRow, datastream_id)
     if datastream is None:
         raise user_error(ErrorCode.NOT_FOUND, "datastreamId", f"no datastream {datastream_id}")
-    schema = await resolve_for_export(session, who, reference, inline, datastream)
+    schema = await resolve_for_export(session, who, reference, inline, datastream, where="")
     instrument = await session.get(InstrumentRow, datastream.instrument_id)
     context = source_context(datastream, instrument)
     errors = applicability_errors(schema, datastream, context.market, "schema")

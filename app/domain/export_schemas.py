@@ -350,17 +350,20 @@ async def resolve_for_export(
     reference: str | None,
     inline: dict[str, Any] | None,
     datastream: DatastreamRow | None,
+    where: str = "input.",
 ) -> ExportSchemaDef:
-    """`schema` (built-in name, custom name, or sch_ id) or `inlineSchema`, exactly one."""
+    """`schema` (built-in name, custom name, or sch_ id) or `inlineSchema`, exactly one.
+    `where` prefixes the problems' fields: `input.` for an input object, empty for the
+    arguments of a query."""
     if (reference is None) == (inline is None):
         raise user_error(
             ErrorCode.INVALID_ARGUMENT,
-            "input.schema",
+            f"{where}schema",
             "give exactly one of schema and inlineSchema",
         )
     if inline is not None:
         name = inline.get("name") or "inline"
-        spec = checked_definition(inline, name, "input.inlineSchema")
+        spec = checked_definition(inline, name, f"{where}inlineSchema")
         return ExportSchemaDef(name, spec, builtin=False)
     assert reference is not None
     stream_type = datastream.stream_type if datastream is not None else None
@@ -373,7 +376,7 @@ async def resolve_for_export(
         )
         found = await version_def(session, row) if row is not None else None
     if found is None:
-        raise user_error(ErrorCode.NOT_FOUND, "input.schema", f"no export schema {reference!r}")
+        raise user_error(ErrorCode.NOT_FOUND, f"{where}schema", f"no export schema {reference!r}")
     return found
 
 

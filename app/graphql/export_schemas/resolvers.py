@@ -30,6 +30,20 @@ from app.graphql.export_schemas.types import (
     PreviewColumn,
 )
 from app.graphql.relay import After, Connection, First, cursor_value, make_connection, page_size
+from engine.strict import is_ascii_digits
+
+SCHEMA_CURSOR = "schemas:"
+
+
+def _offset_after(cursor: str | None) -> int:
+    """Positions in the list of schemas (built-ins first); a cursor of another list is an
+    error, not the first page (a client would loop). Bare positions: earlier releases."""
+    if cursor is None:
+        return 0
+    position = cursor.removeprefix(SCHEMA_CURSOR)
+    if not is_ascii_digits(position):
+        raise ApiError("after is not a cursor of this list", "INVALID_ARGUMENT", field="after")
+    return int(position) + 1
 
 
 async def _custom_schema(session: AsyncSession, row: ExportSchemaRow) -> ExportSchema:
@@ -75,8 +89,7 @@ class ExportSchemaQuery:
         after: After = None,
     ) -> Connection[ExportSchema]:
         limit = page_size(info, first)
-        after_value = cursor_value(after)
-        offset = int(after_value) + 1 if after_value is not None and after_value.isdigit() else 0
+        offset = _offset_after(cursor_value(after))
         builtins = [
             s
             for s in export_schemas.builtin_schemas()
@@ -96,7 +109,7 @@ class ExportSchemaQuery:
             ]
         return make_connection(
             nodes,
-            [str(offset + i) for i in range(len(nodes))],
+            [f"{SCHEMA_CURSOR}{offset + i}" for i in range(len(nodes))],
             len(everything),
             has_next=offset + limit < len(everything),
             has_previous=offset > 0,

@@ -1,0 +1,148 @@
+"""exportJobUpdated over graphql-transport-ws, in process through Starlette's TestClient."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.api.helpers import (
+    CANCEL,
+    CREATE,
+    DELETE,
+    FOLLOW,
+    WithoutLifespan,
+    export_input,
+    receive,
+    records_in,
+    subscription,
+    until_complete,
+)
+from tests.helpers.inprocess import MINUTE, START, TRADES, Seed, copy_seed, settings_for
+from workers.broker import broker
+
+FIRST_MESSAGE_SECONDS = 30.0
+
+
+@pytest.fixture(scope="module")
+def live(seed: Seed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The app with its lifespan (embedded workers, sweeper), shared by the module: stopping
+    the worker threads takes about two seconds."""
+    settings = settings_for(copy_seed(seed, tmp_path_factory.mktemp("live")))
+    with TestClient(create_app(settings)) as client:
+        yield client
+    broker.flush_all()
+
+
+@pytest.fixture
+def idle(settings: Settings) -> Iterator[TestClient]:
+    """The app without workers: a job stays QUEUED until the test changes it."""
+    with TestClient(WithoutLifespan(create_app(settings))) as client:
+        yield client
+    broker.flush_all()
+
+
+def post(client: TestClient, key: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers={"X-Api-Key": key}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert not body.get("errors"), body["errors"]
+    return dict(body["data"])
+
+
+def new_job(client: TestClient, key: str, **fields: Any) -> str:
+    payload = post(client, key, CREATE, {"input": export_input(**fields)})["createExport"]
+    assert payload["userErrors"] == [], payload
+    return str(payload["exportJob"]["id"])
+
+
+def updates(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    assert all(m["type"] == "next" for m in messages), messages
+    assert all(not m["payload"].get("errors") for m in messages), messages
+    return [m["payload"]["data"]["exportJobUpdated"] for m in messages]
+
+
+def only_error(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The error of a refused subscription: an `error` message, or a `next` without data."""
+    [message] = messages
+    payload = message["payload"]
+    if message["type"] == "error":
+        [error] = payload
+    else:
+        assert message["type"] == "next" and payload["data"] is None, message
+        [error] = payload["errors"]
+    return dict(error)
+
+
+def test_the_current_state_comes_first_and_a_cancel_ends_the_stream(
+    idle: TestClient, seed: Seed
+) -> None:
+    key = seed.keys["alpha"]
+    job_id = new_job(idle, key)
+    with subscription(idle, key, FOLLOW, {"id": job_id}) as (ws, ack):
+        assert ack["payload"] == {"authenticated": True}
+        first = receive(ws, time.monotonic() + FIRST_MESSAGE_SECONDS)
+        assert first["type"] == "next"
+        assert first["payload"]["data"]["exportJobUpdated"]["status"] == "QUEUED"  # no worker
+        canceled = post(idle, key, CANCEL, {"id": job_id})["cancelExport"]
+        assert canceled["userErrors"] == []
+        rest = updates(until_complete(ws))
+    assert [u["status"] for u in rest] == ["CANCELED"]
+    assert rest[0]["reason"] == "canceled by request" and rest[0]["artifacts"] == []
+
+
+def test_a_deleted_job_completes_its_followers(idle: TestClient, seed: Seed) -> None:
+    key = seed.keys["alpha"]
+    job_id = new_job(idle, key)
+    with subscription(idle, key, FOLLOW, {"id": job_id}) as (ws, _):
+        first = receive(ws, time.monotonic() + FIRST_MESSAGE_SECONDS)
+        assert first["payload"]["data"]["exportJobUpdated"]["id"] == job_id
+        deleted = post(idle, key, DELETE, {"id": job_id})["deleteExport"]
+        assert deleted == {"deletedId": job_id, "userErrors": []}
+        assert until_complete(ws) == []
+
+
+@pytest.mark.parametrize("key", [None, "egw_not-a-key"], ids=["missing", "unknown"])
+def test_without_a_valid_key_a_subscription_is_unauthenticated(
+    idle: TestClient, seed: Seed, key: str | None
+) -> None:
+    job_id = new_job(idle, seed.keys["alpha"])
+    with subscription(idle, key, FOLLOW, {"id": job_id}) as (ws, ack):
+        assert ack["payload"] == {"authenticated": False}
+        error = only_error(until_complete(ws))
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert error["path"] == ["exportJobUpdated"]
+
+
+def test_another_workspace_cannot_follow_a_job(idle: TestClient, seed: Seed) -> None:
+    job_id = new_job(idle, seed.keys["alpha"])
+    with subscription(idle, seed.keys["beta"], FOLLOW, {"id": job_id}) as (ws, _):
+        error = only_error(until_complete(ws))
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert job_id in error["message"]
+
+
+def test_follow_a_job_to_success_then_complete(live: TestClient, seed: Seed) -> None:
+    key = seed.keys["alpha"]
+    job_id = new_job(live, key, schema="normalized")
+    with subscription(live, key, FOLLOW, {"id": job_id}) as (ws, _):
+        followed = updates(until_complete(ws))
+    assert followed and all(u["id"] == job_id for u in followed)
+    *before, last = followed
+    assert all(u["status"] in ("QUEUED", "RUNNING") for u in before), followed
+    assert last["status"] == "SUCCEEDED" and last["reason"] is None
+    expected = len(records_in(seed, TRADES.id, START, START + MINUTE))  # one row per trade
+    assert [a["rowCount"] for a in last["artifacts"]] == [expected]
+    assert last["progress"]["rowsWritten"] == expected
+    written = [u["progress"]["rowsWritten"] for u in followed]
+    assert written == sorted(written)  # progress never goes back
+    # A terminal job: its current state, and the stream completes at once.
+    with subscription(live, key, FOLLOW, {"id": job_id}) as (ws, _):
+        assert [u["status"] for u in updates(until_complete(ws))] == ["SUCCEEDED"]
