@@ -32,7 +32,7 @@ MAX_ACTIVE = 2
 TIME_LIMIT = 2  # seconds: the big export needs several; the small ones a fraction of one
 RETENTION = 4  # seconds
 CONCURRENT = 8
-BIG = {
+BIG: dict[str, Any] = {
     "datastreamId": str(BIG_ID),
     "startTime": 0,
     "endTime": "2100-01-01T00:00:00Z",

@@ -344,7 +344,7 @@ def test_normalized_book_export_has_one_row_per_level(
     table = pq.read_table(io.BytesIO(download(artifact)))
     assert table.schema.field("price").type == pa.decimal128(38, 18)
     assert table.schema.field("is_snapshot").type == pa.bool_()
-    expected = []
+    expected: list[tuple[object, ...]] = []
     for ts, text in sorted(dataset.records[datastream]):
         message = json.loads(text)
         data = message["data"]
