@@ -112,6 +112,7 @@ async def download(request: Request) -> Response:
     if not verify_signature(
         settings,
         artifact_id,
+        request.path_params["filename"],
         request.query_params.get("expires", ""),
         request.query_params.get("signature", ""),
     ):

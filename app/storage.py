@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import shutil
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 from app.config import Settings
+from engine.strict import is_ascii_digits
+
+_HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
 
 def segment_dir(settings: Settings, datastream_id: int) -> Path:
@@ -34,24 +38,28 @@ def remove_job_files(settings: Settings, job_id: str, paths: list[str] | None = 
     shutil.rmtree(job_artifacts_dir(settings, job_id), ignore_errors=True)
 
 
-def _signature(key: bytes, artifact_id: str, expires: int) -> str:
-    message = f"{artifact_id}:{expires}".encode()
+def _signature(key: bytes, artifact_id: str, filename: str, expires: int) -> str:
+    # The NUL separator cannot occur in any of the three parts: no two triples sign alike.
+    message = "\0".join((artifact_id, filename, str(expires))).encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def signed_path(
     settings: Settings, artifact_id: str, filename: str, now: float | None = None
 ) -> tuple[str, int]:
-    """The URL path (with query) and its expiry in epoch seconds."""
+    """The URL path (with query) and its expiry in epoch seconds. The signature covers the
+    artifact, the file name in the path and the expiry."""
     expires = int((now if now is not None else time.time()) + settings.download_ttl_seconds)
-    sig = _signature(settings.download_signing_key(), artifact_id, expires)
+    sig = _signature(settings.download_signing_key(), artifact_id, filename, expires)
     return f"/downloads/{artifact_id}/{quote(filename)}?expires={expires}&signature={sig}", expires
 
 
-def verify_signature(settings: Settings, artifact_id: str, expires: str, signature: str) -> bool:
-    try:
-        expiry = int(expires)
-    except ValueError:
+def verify_signature(
+    settings: Settings, artifact_id: str, filename: str, expires: str, signature: str
+) -> bool:
+    """Strict: `expires` is ASCII digits only, the signature 64 lowercase hex digits."""
+    if not is_ascii_digits(expires, max_length=12) or not _HEX64.fullmatch(signature):
         return False
-    expected = _signature(settings.download_signing_key(), artifact_id, expiry)
+    expiry = int(expires)
+    expected = _signature(settings.download_signing_key(), artifact_id, filename, expiry)
     return hmac.compare_digest(expected, signature) and expiry > time.time()

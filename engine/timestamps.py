@@ -6,14 +6,18 @@ import calendar
 import re
 import time
 
+from engine.strict import StrictParseError, parse_int64
+
 NS_PER_SECOND = 1_000_000_000
 
 _ISO_RE = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<h>\d{2}):(?P<m>\d{2})"
-    r"(?::(?P<s>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?"
-    r"(?P<tz>Z|z|[+-]\d{2}:?\d{2})?$"
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[T ](?P<h>[0-9]{2}):(?P<m>[0-9]{2})"
+    r"(?::(?P<s>[0-9]{2})(?:[.,](?P<frac>[0-9]{1,9}))?)?"
+    r"(?P<tz>Z|z|[+-][0-9]{2}:?[0-9]{2})?",
+    re.ASCII,
 )
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+MAX_TEXT = 40  # the longest valid form is 35 characters
 # int64 nanoseconds cover 1677-09-21 .. 2262-04-11.
 _MIN_NS = -(2**63)
 _MAX_NS = 2**63 - 1
@@ -24,7 +28,9 @@ class TimestampError(ValueError):
 
 
 def parse_timestamp(value: object) -> int:
-    """ISO-8601 (up to 9 fractional digits, `Z` or offset; UTC if none) or epoch ns."""
+    """ISO-8601 (up to 9 fractional digits, `Z` or an offset up to ±23:59; UTC if none) or
+    nanoseconds since the epoch (an integer, or ASCII digits with an optional sign). Nothing
+    else: no surrounding spaces, no other digits than 0-9, nothing past int64."""
     if isinstance(value, bool):
         raise TimestampError("expected an ISO-8601 string or nanoseconds since the epoch")
     if isinstance(value, int):
@@ -35,12 +41,14 @@ def parse_timestamp(value: object) -> int:
         return _checked(int(value))
     if not isinstance(value, str):
         raise TimestampError("expected an ISO-8601 string or nanoseconds since the epoch")
-    text = value.strip()
-    if re.fullmatch(r"-?\d+", text):
-        return _checked(int(text))
-    if _DATE_RE.match(text):
-        text += "T00:00:00Z"
-    match = _ISO_RE.match(text)
+    if len(value) > MAX_TEXT:
+        raise TimestampError(f"{value[:20]!r}... is not a timestamp (too long)")
+    try:
+        return _checked(parse_int64(value, what="nanoseconds since the epoch"))
+    except StrictParseError:
+        pass
+    text = value + "T00:00:00Z" if _DATE_RE.fullmatch(value) else value
+    match = _ISO_RE.fullmatch(text)
     if not match:
         raise TimestampError(
             f"{value!r} is not ISO-8601 (e.g. 2024-01-15T10:00:00.123456789Z) "
@@ -54,16 +62,19 @@ def parse_timestamp(value: object) -> int:
         raise TimestampError(f"{value!r}: {exc}") from None
     seconds = calendar.timegm(parsed)
     fraction = int((match["frac"] or "").ljust(9, "0"))
-    offset = _offset_seconds(match["tz"])
+    offset = _offset_seconds(value, match["tz"])
     return _checked((seconds - offset) * NS_PER_SECOND + fraction)
 
 
-def _offset_seconds(tz: str | None) -> int:
+def _offset_seconds(value: str, tz: str | None) -> int:
     if tz is None or tz in ("Z", "z"):
         return 0
     sign = -1 if tz[0] == "-" else 1
     digits = tz[1:].replace(":", "")
-    return sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        raise TimestampError(f"{value!r}: the UTC offset {tz} is not a time of day")
+    return sign * (hours * 3600 + minutes * 60)
 
 
 def _checked(ns: int) -> int:

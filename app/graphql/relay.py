@@ -49,11 +49,18 @@ def encode_cursor(value: str) -> str:
     return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
+MAX_CURSOR = 200  # cursors this API hands out are under 100 characters
+
+
 def decode_cursor(cursor: str) -> str | None:
+    """The position a cursor stands for; None for anything this API did not hand out."""
+    if not 0 < len(cursor) <= MAX_CURSOR or not cursor.isascii():
+        return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         return None
+    return decoded if decoded.isascii() and decoded.isprintable() else None
 
 
 def make_connection(

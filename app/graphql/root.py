@@ -23,6 +23,7 @@ from app.graphql.exports.types import ExportJob
 from app.graphql.relay import Node
 from app.graphql.scalars import SCALAR_MAP
 from app.ids import id_prefix
+from engine.strict import is_ascii_digits
 
 
 @strawberry.type(description="Read the catalog, schemas, availability and your export jobs.")
@@ -38,8 +39,9 @@ class Query(CatalogQuery, ExportSchemaQuery, ExportQuery):
             async with info.context.sessions() as session:
                 job = await export_queries.get_export(session, info.context.caller, text)
             return ExportJob.from_row(job) if job else None
-        if text.startswith("ds_") and text[3:].isdigit():
-            return (await load_datastreams(info, [int(text[3:])])).get(int(text[3:]))
+        if text.startswith("ds_") and is_ascii_digits(text[3:]) and int(text[3:]) < 2**63:
+            datastream_id = int(text[3:])
+            return (await load_datastreams(info, [datastream_id])).get(datastream_id)
         return None
 
 

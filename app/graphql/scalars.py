@@ -6,16 +6,12 @@ from typing import TYPE_CHECKING, Any, NewType
 
 import strawberry
 
+from engine.strict import parse_int64
 from engine.timestamps import TimestampError, format_timestamp, parse_timestamp
 
 
 def _parse_long(value: object) -> int:
-    if isinstance(value, bool):
-        raise ValueError("Long must be an integer")
-    number = int(value) if isinstance(value, int | str) else None
-    if number is None or not -(2**63) <= number < 2**63:
-        raise ValueError(f"{value!r} is not a 64-bit integer")
-    return number
+    return parse_int64(value)  # a StrictParseError is a ValueError: a coercion error
 
 
 def _parse_timestamp_leniently(value: object) -> object:

@@ -50,8 +50,13 @@ DECIMAL_RE = re.compile(r"^decimal\((\d{1,2})\)$")
 MAX_DECIMAL_SCALE = 30
 TYPE_NAMES = (*SCALAR_TYPES, "decimal(S)", *TIMESTAMP_UNITS)
 
-_PATH_RE = re.compile(r"^(?:\$|[A-Za-z_][A-Za-z0-9_\-]*)(?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[\d+\])*$")
-_TOKEN_RE = re.compile(r"\$|[A-Za-z_][A-Za-z0-9_\-]*|\[(\d+)\]")
+_PATH_RE = re.compile(
+    r"(?:\$|[A-Za-z_][A-Za-z0-9_\-]*)(?:\.[A-Za-z_][A-Za-z0-9_\-]*|\[[0-9]{1,9}\])*", re.ASCII
+)
+_TOKEN_RE = re.compile(r"\$|[A-Za-z_][A-Za-z0-9_\-]*|\[([0-9]{1,9})\]", re.ASCII)
+MAX_PATH_LENGTH = 256
+MAX_PATH_SEGMENTS = 32
+MAX_INDEX = 1_000_000
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 Path = tuple[str | int, ...]  # field names and list indices; "$" first = the unfolded element
@@ -149,13 +154,20 @@ class SpecInvalid(ValueError):
 
 
 def parse_path(text: str) -> Path:
-    if not _PATH_RE.match(text):
+    if len(text) > MAX_PATH_LENGTH:
+        raise SchemaError(f"path {text[:40]!r}... is longer than {MAX_PATH_LENGTH} characters")
+    if not _PATH_RE.fullmatch(text):
         raise SchemaError(
             f"unsupported path {text!r}: use field names and indices, e.g. data.p or data.b[0][1]"
         )
-    return tuple(
+    tokens = tuple(
         int(m.group(1)) if m.group(1) is not None else m.group(0) for m in _TOKEN_RE.finditer(text)
     )
+    if len(tokens) > MAX_PATH_SEGMENTS:
+        raise SchemaError(f"path {text!r} has more than {MAX_PATH_SEGMENTS} parts")
+    if any(isinstance(token, int) and token > MAX_INDEX for token in tokens):
+        raise SchemaError(f"path {text!r}: an index is at most {MAX_INDEX:,}")
+    return tokens
 
 
 def check_type(type_name: str) -> None:

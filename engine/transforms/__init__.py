@@ -37,8 +37,14 @@ class Transform:
         return broadcast(result, len(value))
 
 
+MAX_LENGTH = 2000
+MAX_DEPTH = 48  # nodes from the root to the deepest leaf; `((((1))))` is 5
+
+
 def compile_transform(text: str) -> Transform:
     """Parse `text` once; the result maps the extracted value array to the output array."""
+    if len(text) > MAX_LENGTH:
+        raise TransformError(f"a transform is at most {MAX_LENGTH:,} characters")
     sql, names = substitute_placeholders(text)
     try:
         tree = sqlglot.parse_one(sql)
@@ -51,9 +57,26 @@ def compile_transform(text: str) -> Transform:
         ) from None
     except sqlglot.errors.TokenError as exc:  # e.g. an unterminated string; no position known
         raise TransformError(f"cannot parse transform: {exc}") from None
+    except RecursionError:
+        raise TransformError(_TOO_DEEP) from None
     if not isinstance(tree, exp.Expression):
         raise TransformError("empty transform")
+    if _depth(tree) > MAX_DEPTH:
+        raise TransformError(_TOO_DEEP)
     compiler = Compiler(names, sql)
     build = compiler.compile(tree)
     inputs = tuple(dict.fromkeys(n for n in names.values() if n != VALUE))
     return Transform(text, inputs, build)
+
+
+_TOO_DEEP = f"the transform is nested too deeply (at most {MAX_DEPTH} levels)"
+
+
+def _depth(tree: exp.Expression) -> int:
+    """Without recursion: the compiler recurses, so a tree too deep must be refused first."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.iter_expressions())
+    return deepest

@@ -12,6 +12,8 @@ from app.db.models import ExportArtifactRow, ExportJobRow
 from app.domain.auth import Principal
 from app.domain.errors import ErrorCode, user_error
 from app.domain.exports.status import ACTIVE, JobStatus
+from app.ids import id_prefix
+from engine.strict import is_ascii_digits
 
 
 async def get_export(session: AsyncSession, who: Principal, job_id: str) -> ExportJobRow | None:
@@ -44,7 +46,7 @@ def list_cursor(job: ExportJobRow) -> str:
 
 async def _cursor_position(session: AsyncSession, who: Principal, value: str) -> tuple[int, str]:
     created, _, job_id = value.partition(":")
-    if job_id and created.isdigit():
+    if job_id and is_ascii_digits(created) and id_prefix(job_id) == "exp":
         return int(created), job_id
     # A bare job id: the cursors of earlier releases.
     job = await get_export(session, who, value)

@@ -21,6 +21,7 @@ from engine.export_schema import SchemaError, compile_schema
 from engine.logical import LogicalType, SourceContext
 from engine.options import ExportOptions, resolve_options
 from engine.options import OptionsRequest as OptionsRequest  # part of ExportRequest
+from engine.strict import StrictParseError, parse_int64
 from engine.timestamps import TimestampError, parse_timestamp
 
 
@@ -40,10 +41,16 @@ class ExportRequest:
 
 
 def parse_datastream_id(value: Any, field: str) -> int:
-    text = str(value).removeprefix("ds_")
-    if isinstance(value, bool) or not text.isdigit() or int(text) >= 2**63:
-        raise user_error(ErrorCode.INVALID_ARGUMENT, field, f"{value!r} is not a datastream id")
-    return int(text)
+    """`101` or `ds_101`: a positive int64 in ASCII digits."""
+    text = value.removeprefix("ds_") if isinstance(value, str) else value
+    try:
+        return parse_int64(text, minimum=1, signed=False, what="a datastream id")
+    except StrictParseError:
+        raise user_error(
+            ErrorCode.INVALID_ARGUMENT,
+            field,
+            f"{str(value)[:40]!r} is not a datastream id (a positive 64-bit integer)",
+        ) from None
 
 
 @dataclass(frozen=True)
