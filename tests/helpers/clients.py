@@ -13,10 +13,11 @@ from websockets.sync.client import connect
 
 
 class GraphQLClient:
+    """One connection per request: nothing to close, so nothing leaks from a test."""
+
     def __init__(self, base_url: str, api_key: str | None) -> None:
         self.base_url = base_url
         self.api_key = api_key
-        self.http = httpx.Client(timeout=60)
 
     def post(
         self,
@@ -26,10 +27,11 @@ class GraphQLClient:
     ) -> httpx.Response:
         all_headers = {"X-Api-Key": self.api_key} if self.api_key else {}
         all_headers.update(headers or {})
-        return self.http.post(
+        return httpx.post(
             self.base_url + "/graphql",
             json={"query": query, "variables": variables or {}},
             headers=all_headers,
+            timeout=60,
         )
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
