@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast check lint format schema schema-check worker migrate bench clean
+.PHONY: install run test test-fast fuzz check lint format schema schema-check worker migrate bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ test: install  ## the whole suite (CI runs exactly this)
 
 test-fast: install  ## the inner loop: everything but the real-process end-to-end tests
 	$(PY) -m pytest -m "not e2e"
+
+fuzz: install  ## the fuzz tests with a long budget (make test runs a bounded one)
+	FUZZ_BUDGET=full $(PY) -m pytest tests/api/test_fuzz.py
 
 CODE := app engine workers tests bench
 

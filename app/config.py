@@ -69,6 +69,21 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=2)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=100)
+    max_query_cost: int = Field(
+        default=50_000,
+        ge=100,
+        description="Fields a query may ask for, lists counted by their size (first: N, or "
+        "10 for other lists); see the README's limits.",
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Largest request body accepted."
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024, ge=1024, description="Largest total size of a request's headers."
+    )
+    max_json_depth: int = Field(
+        default=32, ge=4, description="Deepest nesting of a JSON body (variables included)."
+    )
     availability_gap_seconds: float = Field(
         default=300.0, ge=0, description="Gaps up to this long do not split availability ranges."
     )

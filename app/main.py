@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,28 +15,24 @@ import graphene_django_graphiql_static
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
-    FileResponse,
     HTMLResponse,
     JSONResponse,
-    PlainTextResponse,
-    Response,
 )
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from app.config import Settings, get_settings
 from app.domain.auth import authenticate
-from app.domain.exports.queries import get_artifact
 from app.domain.runtime import Runtime
 from app.domain.sweeper import resume_unfinished, sweep_forever
 from app.events import EventBus, build_event_bus
 from app.graphql.context import Context
-from app.graphql.errors import request_id_var
 from app.graphql.root import build_schema
-from app.storage import verify_signature
+from app.web.downloads import download
+from app.web.limits import RequestLimits
+from app.web.request_id import RequestIdMiddleware
 from workers.runtime import runtime_with, use_runtime
 
 log = logging.getLogger(__name__)
@@ -75,62 +70,6 @@ class GatewayGraphQL(GraphQL):
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
         return HTMLResponse(GRAPHIQL_PAGE.read_text())
-
-
-class RequestIdMiddleware:
-    """Every HTTP response carries X-Request-Id (the client's, if it sent a sane one)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = (
-            incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
-        )
-        token = request_id_var.set(request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id_var.reset(token)
-
-
-async def download(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
-    settings = runtime.settings
-    artifact_id = request.path_params["artifact_id"]
-    if not verify_signature(
-        settings,
-        artifact_id,
-        request.path_params["filename"],
-        request.query_params.get("expires", ""),
-        request.query_params.get("signature", ""),
-    ):
-        return PlainTextResponse("invalid or expired download link", status_code=403)
-    async with runtime.sessions() as session:
-        found = await get_artifact(session, artifact_id)
-    if found is None:
-        return PlainTextResponse("not found", status_code=404)
-    artifact, _job = found
-    path = settings.storage_dir / artifact.path
-    if not path.is_file():
-        return PlainTextResponse("file is no longer stored", status_code=410)
-    return FileResponse(
-        path,
-        media_type=artifact.content_type,
-        filename=artifact.filename,
-        headers={"ETag": f'"{artifact.sha256}"', "Cache-Control": "private, max-age=3600"},
-    )
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -188,5 +127,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.runtime = runtime
     app.state.bus = bus
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestLimits, settings=settings)
+    app.add_middleware(RequestIdMiddleware)  # the outermost: every response carries its id
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import logging
 from collections.abc import Awaitable
 from enum import Enum
@@ -14,11 +13,9 @@ from strawberry.extensions import MaskErrors
 
 from app.domain.errors import DomainError, Problem
 from app.domain.errors import ErrorCode as DomainErrorCode
+from app.web.request_id import request_id_var
 
 log = logging.getLogger(__name__)
-request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "request_id", default=None
-)
 
 
 @strawberry.enum(description="Why a mutation could not do what was asked.")
@@ -103,18 +100,17 @@ class MaskUnexpectedErrors(MaskErrors):
     carries `extensions.requestId`, also sent as the `X-Request-Id` header."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=_is_unexpected, error_message="Internal server error")
+        super().__init__(should_mask_error=is_unexpected, error_message="Internal server error")
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = []
         request_id = request_id_var.get()
         for error in errors:
-            if _is_unexpected(error):
-                log.error(
-                    "unexpected error (request %s)", request_id, exc_info=error.original_error
-                )
+            if is_unexpected(error):
                 error = self.anonymise_error(error)
                 error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+            elif _too_deep(error):
+                error = GraphQLError(TOO_DEEP, extensions={"code": "BAD_REQUEST"})
             extensions = dict(error.extensions or {})
             extensions.setdefault("code", "BAD_REQUEST" if error.path is None else "ERROR")
             if request_id:
@@ -124,9 +120,35 @@ class MaskUnexpectedErrors(MaskErrors):
         return processed
 
 
-def _is_unexpected(error: GraphQLError) -> bool:
+TOO_DEEP = "the query nests too deeply"
+
+
+def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
+    if original is None or isinstance(original, GraphQLError) or _too_deep(error):
         return False
     # Input coercion problems (bad scalar values) are the client's, not ours.
     return not isinstance(original, ValueError | TypeError) or error.path is not None
+
+
+def _too_deep(error: GraphQLError) -> bool:
+    """The parser ran out of stack on a document nested too deeply: the client's doing."""
+    return isinstance(error.original_error, RecursionError) and error.path is None
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """Once per error: a traceback only for what the client could not have caused, always
+    with the request id the client saw."""
+    request_id = request_id_var.get()
+    for error in errors:
+        if is_unexpected(error):
+            log.error(
+                "unexpected error (request %s): %s",
+                request_id,
+                error.message,
+                exc_info=error.original_error,
+            )
+        else:
+            code = (error.extensions or {}).get("code", "BAD_REQUEST")
+            path = ".".join(str(p) for p in error.path or ())
+            log.info("client error %s (request %s) %s: %s", code, request_id, path, error.message)

@@ -79,6 +79,7 @@ def make_connection(
     )
 
 
+DEFAULT_PAGE_SIZE = 20
 First = Annotated[int | None, strawberry.argument(description="Page size (default 20).")]
 
 
@@ -88,7 +89,7 @@ After = Annotated[str | None, strawberry.argument(description="Cursor to continu
 def page_size(info: Info, first: int | None) -> int:
     limit = info.context.settings.max_page_size
     if first is None:
-        return min(20, limit)
+        return min(DEFAULT_PAGE_SIZE, limit)
     if not 0 <= first <= limit:
         raise ApiError(f"first must be between 0 and {limit}", "INVALID_ARGUMENT", field="first")
     return first

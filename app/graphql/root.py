@@ -7,15 +7,18 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from app.config import Settings, get_settings
 from app.domain.exports import queries as export_queries
 from app.graphql.catalog.resolvers import CatalogQuery, load_datastreams
 from app.graphql.catalog.types import Datastream
 from app.graphql.context import Info, authenticated
-from app.graphql.errors import MaskUnexpectedErrors
+from app.graphql.cost import QueryCostLimiter
+from app.graphql.errors import MaskUnexpectedErrors, log_errors
 from app.graphql.export_schemas.resolvers import ExportSchemaMutation, ExportSchemaQuery
 from app.graphql.exports.resolvers import ExportMutation, ExportQuery
 from app.graphql.exports.subscriptions import ExportSubscription
@@ -55,9 +58,16 @@ class Subscription(ExportSubscription):
     pass
 
 
+class GatewaySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors)
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
-    return strawberry.Schema(
+    return GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -66,6 +76,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: QueryCostLimiter(settings.max_query_cost, settings.max_page_size),
             MaskUnexpectedErrors,
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),

@@ -246,7 +246,7 @@ class CompiledSchema:
             inputs = {ref: self._read(v, state) for ref, v in column.inputs.items()}
             try:
                 values = column.transform(values, inputs)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            except (pa.ArrowException, ValueError, OverflowError) as exc:
                 raise DecodeError(
                     f"column {column.name!r} (source {column.source!r}): transform failed: {exc}"
                 ) from None

@@ -67,13 +67,20 @@ class SpecModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+# Bounds of a definition (each a problem naming its place): sizes no real schema reaches.
+SHORT_TEXT = 200
+LONG_TEXT = 2_000
+
+
 class UnfoldPath(SpecModel):
-    path: str
-    tag: str | None = Field(default=None, description="Value of meta unfold_tag for its rows.")
+    path: str = Field(max_length=MAX_PATH_LENGTH)
+    tag: str | None = Field(
+        default=None, max_length=SHORT_TEXT, description="Value of meta unfold_tag for its rows."
+    )
 
 
 class SourceOptions(SpecModel):
-    unfold: str | list[UnfoldPath] | None = None
+    unfold: str | list[UnfoldPath] | None = Field(default=None, max_length=16)
 
     def unfold_paths(self) -> list[UnfoldPath]:
         if self.unfold is None:
@@ -84,18 +91,18 @@ class SourceOptions(SpecModel):
 
 
 class DataMapping(SpecModel):
-    path: str
-    type: str
-    transform: str | None = None
+    path: str = Field(max_length=MAX_PATH_LENGTH)
+    type: str = Field(max_length=SHORT_TEXT)
+    transform: str | None = Field(default=None, max_length=LONG_TEXT)
     on_error: Literal["fail", "null"] = Field(default="fail", alias="onError")
 
 
 class ColumnSpec(SpecModel):
-    output_column: str = Field(alias="outputColumn")
-    description: str | None = None
-    meta: str | None = None
-    format: str | None = None
-    data: dict[str, DataMapping] | None = None
+    output_column: str = Field(alias="outputColumn", max_length=SHORT_TEXT)
+    description: str | None = Field(default=None, max_length=LONG_TEXT)
+    meta: str | None = Field(default=None, max_length=SHORT_TEXT)
+    format: str | None = Field(default=None, max_length=SHORT_TEXT)
+    data: dict[str, DataMapping] | None = Field(default=None, max_length=64)
 
     @model_validator(mode="after")
     def _one_kind(self) -> ColumnSpec:
@@ -107,10 +114,10 @@ class ColumnSpec(SpecModel):
 
 
 class SchemaSpec(SpecModel):
-    name: str
-    description: str = ""
-    stream_category: str = Field(alias="streamCategory")
-    sources: dict[str, SourceOptions] = Field(default_factory=dict)
+    name: str = Field(max_length=SHORT_TEXT)
+    description: str = Field(default="", max_length=LONG_TEXT)
+    stream_category: str = Field(alias="streamCategory", max_length=SHORT_TEXT)
+    sources: dict[str, SourceOptions] = Field(default_factory=dict, max_length=64)
     columns: list[ColumnSpec] = Field(min_length=1, max_length=500)
 
     def source_keys(self) -> set[str]:
@@ -204,7 +211,7 @@ def probe_transform(transform: Transform, type_name: str) -> pa.DataType:
     inputs = {r: pa.array([], json_type(input_type(r)[1])) for r in transform.inputs}
     try:
         return transform(pa.array([], json_type(type_name)), inputs).type
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+    except (pa.ArrowException, ValueError, OverflowError) as exc:
         raise TransformError(f"cannot apply to a {type_name} value: {exc}") from None
 
 

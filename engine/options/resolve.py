@@ -30,6 +30,14 @@ from engine.options.model import (
 )
 from engine.timestamps import parse_timestamp
 
+# Bounds of what one request may ask for: each is a typed problem, checked before the work.
+MAX_COLUMNS = 256
+MAX_AGGREGATIONS = 64
+MAX_FILTER_CONDITIONS = 256
+MAX_FILTER_DEPTH = 16
+MAX_IN_VALUES = 1_000
+MAX_TEXT_VALUE = 1_000
+
 
 @dataclass
 class OptionsRequest:
@@ -91,7 +99,7 @@ def _column_options(
     """The options that refer to the schema's columns: filter, decimation, column selection."""
     types = dict(fields)
     filter_tree = None
-    if request.filter is not None:
+    if request.filter is not None and _filter_is_bounded(check, request.filter):
         filter_tree = _filter(check, request.filter, types, "filter")
     output = fields
     decimation = None
@@ -137,6 +145,9 @@ def _format_options(check: _Check, fmt: str, given: dict[str, Any] | None) -> Fo
 
 
 def _columns(check: _Check, names: list[str], valid: list[str]) -> tuple[str, ...]:
+    if len(names) > MAX_COLUMNS:
+        check.fail("columns", f"select at most {MAX_COLUMNS} columns")
+        return ()
     unknown = [n for n in names if n not in valid]
     if unknown:
         check.fail(
@@ -181,6 +192,9 @@ def _decimation(
     aggregations = decimation.get("aggregations") or []
     if not aggregations:
         check.fail("decimation.aggregations", "give at least one aggregation")
+    if len(aggregations) > MAX_AGGREGATIONS:
+        check.fail("decimation.aggregations", f"give at most {MAX_AGGREGATIONS} aggregations")
+        return None
     resolved = []
     for index, aggregation in enumerate(aggregations):
         where = f"decimation.aggregations.{index}"
@@ -209,6 +223,26 @@ def _decimation(
         return None
     assert interval is not None
     return Decimation(decimation["interval"], interval, fill, tuple(resolved))
+
+
+def _filter_is_bounded(check: _Check, tree: dict[str, Any]) -> bool:
+    """Counted without recursion, before anything else looks at the tree."""
+    conditions, deepest, stack = 0, 0, [(tree, 1)]
+    while stack and conditions <= MAX_FILTER_CONDITIONS and deepest <= MAX_FILTER_DEPTH:
+        node, depth = stack.pop()
+        conditions, deepest = conditions + 1, max(deepest, depth)
+        if isinstance(node, dict):
+            children = [*(node.get("and") or []), *(node.get("or") or [])]
+            if isinstance(node.get("not"), dict):
+                children.append(node["not"])
+            stack.extend((child, depth + 1) for child in children)
+    if conditions > MAX_FILTER_CONDITIONS:
+        check.fail("filter", f"a filter has at most {MAX_FILTER_CONDITIONS} conditions")
+    elif deepest > MAX_FILTER_DEPTH:
+        check.fail("filter", f"a filter nests at most {MAX_FILTER_DEPTH} levels deep")
+    else:
+        return True
+    return False
 
 
 def _filter(
@@ -255,6 +289,9 @@ def _filter_value(check: _Check, logical: LogicalType, op: str, value: Any, wher
         if not isinstance(value, list) or not value:
             check.fail(where, f"{op} takes a non-empty list")
             return None
+        if len(value) > MAX_IN_VALUES:
+            check.fail(where, f"{op} takes at most {MAX_IN_VALUES:,} values")
+            return None
         return [_scalar(check, logical, v, f"{where}.{i}") for i, v in enumerate(value)]
     return _scalar(check, logical, value, where)
 
@@ -262,7 +299,10 @@ def _filter_value(check: _Check, logical: LogicalType, op: str, value: Any, wher
 def _scalar(check: _Check, logical: LogicalType, value: Any, where: str) -> Any:
     """The value as the column's type: timestamps as ns, decimals as exact text."""
     kind = logical.describe()
-    wrong = f"{value!r} is not a {kind} value"
+    wrong = f"{_shown(value)} is not a {kind} value"
+    if isinstance(value, str) and len(value) > MAX_TEXT_VALUE:
+        check.fail(where, f"a value is at most {MAX_TEXT_VALUE:,} characters")
+        return None
     if logical.kind == "timestamp":
         try:
             return parse_timestamp(value)
@@ -304,3 +344,8 @@ def _scalar(check: _Check, logical: LogicalType, value: Any, where: str) -> Any:
         check.fail(where, f"{wrong} (not finite)")
         return None
     return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

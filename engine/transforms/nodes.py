@@ -4,6 +4,7 @@ A node kind or function outside `_COMPILERS` and `FUNCTIONS` is rejected with it
 from __future__ import annotations
 
 import decimal
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
+from engine.strict import INT64_MAX, INT64_MIN, is_ascii_digits
 from engine.transforms.arrays import (
     DECIMAL,
     VALUE,
@@ -76,6 +78,10 @@ class Compiler:
                 raise self.reject(
                     args[index], f"argument {index + 1} of {name} must be {kind} literal"
                 )
+            if literal is not None and literal.is_int and abs(int(literal.this)) > MAX_ARGUMENT:
+                raise self.reject(
+                    args[index], f"argument {index + 1} of {name} is at most {MAX_ARGUMENT:,}"
+                )
         parts = [self.compile(a) for a in args]
         return lambda env: spec.apply(*[p(env) for p in parts])
 
@@ -121,15 +127,32 @@ def _column(compiler: Compiler, node: exp.Expression) -> Compiled:
     return lambda env: env[path]
 
 
-def _literal(_compiler: Compiler, node: exp.Expression) -> Compiled:
+# Literal arguments of functions (ROUND's digits, SUBSTR's start and length) are small.
+MAX_ARGUMENT = 1_000_000
+
+
+def _literal(compiler: Compiler, node: exp.Expression) -> Compiled:
     assert isinstance(node, exp.Literal)
     if node.is_string:
         scalar = pa.scalar(node.this, pa.string())
     elif "." in node.this or "e" in node.this.lower():
-        scalar = pa.scalar(float(node.this), pa.float64())
+        scalar = pa.scalar(_finite(compiler, node), pa.float64())
     else:
-        scalar = pa.scalar(int(node.this), pa.int64())
+        scalar = pa.scalar(_int64(compiler, node), pa.int64())
     return lambda _env: scalar
+
+
+def _int64(compiler: Compiler, node: exp.Literal) -> int:
+    if len(node.this) > 19 or not INT64_MIN <= int(node.this) <= INT64_MAX:
+        raise compiler.reject(node, "an integer literal must fit in 64 bits")
+    return int(node.this)
+
+
+def _finite(compiler: Compiler, node: exp.Literal) -> float:
+    value = float(node.this)
+    if not math.isfinite(value):
+        raise compiler.reject(node, "a number literal must be finite")
+    return value
 
 
 def _boolean(_compiler: Compiler, node: exp.Expression) -> Compiled:
@@ -177,9 +200,12 @@ def _in(compiler: Compiler, node: exp.Expression) -> Compiled:
     options = [o if isinstance(o, exp.Boolean) else _literal_node(o) for o in node.expressions]
     if not options or any(o is None for o in options):
         raise compiler.reject(node, "IN takes a list of literals")
+    for option in options:
+        if isinstance(option, exp.Literal) and option.is_number:
+            _int64(compiler, option) if option.is_int else _finite(compiler, option)
     try:
         values = pa.array([_literal_value(o) for o in options if o is not None])
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         raise compiler.reject(node, "the values in an IN list must have one type") from None
 
     def apply(env: Env) -> Any:
@@ -270,8 +296,13 @@ def _cast(compiler: Compiler, node: exp.Expression) -> Compiled:
     inner = compiler.compile(node.this)
     to = node.args["to"]
     if to.this == exp.DataType.Type.DECIMAL:
-        params = [int(p.this.this) for p in to.expressions]
+        texts = [str(p.this.this) for p in to.expressions]
+        if not all(is_ascii_digits(text, max_length=2) for text in texts) or len(texts) > 2:
+            raise compiler.reject(node, "DECIMAL takes a precision of 1 to 38 and a scale")
+        params = [int(text) for text in texts]
         precision, scale = [*params, 38, 18][:2] if len(params) != 1 else (params[0], 0)
+        if not 1 <= precision <= 38 or scale > precision:
+            raise compiler.reject(node, "DECIMAL(p, s) needs 1 <= p <= 38 and s <= p")
         target = pa.decimal128(precision, scale)
     else:
         target = _CAST_TYPES.get(to.this)

@@ -1,0 +1,141 @@
+"""The cost of a query, bounded before it runs. Depth, aliases and tokens are limited each on
+its own; the cost multiplies them: a field costs 1, and what is selected below a list costs
+as many times as the list may be long (`first`, from the arguments or the variables, for a
+connection; `LIST_SIZE` for other lists). Thirty aliases of a page of a hundred jobs with
+their artifacts cost what they would make the server do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+from app.graphql.relay import DEFAULT_PAGE_SIZE
+
+LIST_SIZE = 10  # lists without `first` (artifacts, ranges, versions) are short
+
+
+class QueryCostLimiter(SchemaExtension):
+    """Validates the document (as Strawberry would), then refuses it if it costs too much:
+    `extensions.code` QUERY_TOO_COSTLY with the cost and the limit."""
+
+    def __init__(self, max_cost: int, max_page_size: int) -> None:
+        self.max_cost = max_cost
+        self.max_page_size = max_page_size
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        schema = context.schema._schema
+        errors = validate_document(schema, context.graphql_document, context.validation_rules)
+        if not errors:
+            operation = context.graphql_document.definitions
+            fragments = {
+                d.name.value: d for d in operation if isinstance(d, FragmentDefinitionNode)
+            }
+            cost = sum(
+                _Cost(schema, fragments, context.variables or {}, self.max_page_size).operation(d)
+                for d in operation
+                if isinstance(d, OperationDefinitionNode)
+                and (context.operation_name is None or _named(d, context.operation_name))
+            )
+            if cost > self.max_cost:
+                errors = [
+                    GraphQLError(
+                        f"the query costs {cost:,}, the limit is {self.max_cost:,}: ask for "
+                        "fewer fields, smaller pages (first) or fewer aliases",
+                        extensions={
+                            "code": "QUERY_TOO_COSTLY",
+                            "cost": cost,
+                            "maxCost": self.max_cost,
+                        },
+                    )
+                ]
+        context.pre_execution_errors = errors  # Strawberry skips its own validation now
+        yield
+
+
+def _named(operation: OperationDefinitionNode, name: str) -> bool:
+    return operation.name is not None and operation.name.value == name
+
+
+class _Cost:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        max_page_size: int,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.max_page_size = max_page_size
+
+    def operation(self, node: OperationDefinitionNode) -> int:
+        root = self.schema.get_root_type(node.operation)
+        return self.selection(node.selection_set, root) if root is not None else 0
+
+    def selection(self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                total += self.field(node, parent)
+            elif isinstance(node, InlineFragmentNode):
+                condition = node.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selection(node.selection_set, target or parent)
+            elif isinstance(node, FragmentSpreadNode):
+                fragment = self.fragments.get(node.name.value)
+                if fragment is not None:
+                    target = self.schema.get_type(fragment.type_condition.name.value)
+                    total += self.selection(fragment.selection_set, target or parent)
+        return total
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType) -> int:
+        fields = getattr(parent, "fields", {})
+        definition = fields.get(node.name.value)
+        if definition is None:  # __typename and introspection
+            return 1
+        named = get_named_type(definition.type)
+        children = self.selection(node.selection_set, named)
+        return 1 + self.size(node, definition.type) * children
+
+    def size(self, node: FieldNode, field_type: Any) -> int:
+        """How many times what is selected below this field may be resolved."""
+        if get_named_type(field_type).name.endswith("Connection"):
+            return self.first(node)
+        return LIST_SIZE if isinstance(get_nullable_type(field_type), GraphQLList) else 1
+
+    def first(self, node: FieldNode) -> int:
+        for argument in node.arguments or ():
+            if argument.name.value != "first":
+                continue
+            value = argument.value
+            if isinstance(value, IntValueNode):
+                return min(max(int(value.value), 0), self.max_page_size)
+            if isinstance(value, VariableNode):
+                given = self.variables.get(value.name.value)
+                if isinstance(given, int) and not isinstance(given, bool):
+                    return min(max(given, 0), self.max_page_size)
+        return min(DEFAULT_PAGE_SIZE, self.max_page_size)

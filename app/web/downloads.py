@@ -1,0 +1,39 @@
+"""Signed, expiring download links: no API key, a signature over artifact, file name and
+expiry; files served with their size, type, name, sha256 ETag and Range support."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+
+from app.domain.exports.queries import get_artifact
+from app.domain.runtime import Runtime
+from app.storage import verify_signature
+
+
+async def download(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    settings = runtime.settings
+    artifact_id = request.path_params["artifact_id"]
+    if not verify_signature(
+        settings,
+        artifact_id,
+        request.path_params["filename"],
+        request.query_params.get("expires", ""),
+        request.query_params.get("signature", ""),
+    ):
+        return PlainTextResponse("invalid or expired download link", status_code=403)
+    async with runtime.sessions() as session:
+        found = await get_artifact(session, artifact_id)
+    if found is None:
+        return PlainTextResponse("not found", status_code=404)
+    artifact, _job = found
+    path = settings.storage_dir / artifact.path
+    if not path.is_file():
+        return PlainTextResponse("file is no longer stored", status_code=410)
+    return FileResponse(
+        path,
+        media_type=artifact.content_type,
+        filename=artifact.filename,
+        headers={"ETag": f'"{artifact.sha256}"', "Cache-Control": "private, max-age=3600"},
+    )
