@@ -143,15 +143,15 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_create_key(settings: Settings, args: argparse.Namespace) -> None:
-    from app.domain.auth import create_api_key, create_workspace, find_workspace
+    from app.domain.auth import Role, create_api_key, create_workspace, find_workspace
 
     with _runtime(settings).sync_sessions() as session:
         workspace = find_workspace(session, args.workspace) or create_workspace(
             session, args.workspace
         )
-        key, token = create_api_key(session, workspace.id, args.name)
+        key, token = create_api_key(session, workspace.id, args.name, Role(args.role))
         session.commit()
-    console.print(f"workspace {workspace.name} ({workspace.id}), key {key.id}")
+    console.print(f"workspace {workspace.name} ({workspace.id}), {key.role} key {key.id}")
     print(token)  # stdout: the only output, for scripts
 
 
@@ -186,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("create-key", help="create an API key (and its workspace) and print it")
     key.add_argument("--workspace", default="default")
     key.add_argument("--name", default="cli")
+    key.add_argument(
+        "--role",
+        choices=["VIEWER", "MEMBER", "ADMIN"],
+        default="ADMIN",
+        help="ADMIN (the default) bootstraps a workspace; admins create other keys over GraphQL",
+    )
     key.set_defaults(func=cmd_create_key)
     return parser
 

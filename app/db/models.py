@@ -34,6 +34,9 @@ class WorkspaceRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # Per-key rate limits of this workspace's keys; null: the gateway's defaults.
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer)
+    query_cost_per_minute: Mapped[int | None] = mapped_column(Integer)
 
 
 class ApiKeyRow(Base):
@@ -44,6 +47,10 @@ class ApiKeyRow(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    role: Mapped[str] = mapped_column(String(16), server_default="ADMIN")  # VIEWER MEMBER ADMIN
+    token_prefix: Mapped[str | None] = mapped_column(String(16))  # shown to tell keys apart
+    expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_used_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ExchangeRow(Base):

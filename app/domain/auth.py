@@ -1,28 +1,64 @@
-"""Workspaces and API keys. Keys are random, shown once, and stored as SHA-256 hashes."""
+"""Workspaces, API keys and roles. Keys are random, shown once, and stored as SHA-256 hashes;
+each has a role, and an optional expiry.
+
+Roles, each allowing what the one before allows:
+- VIEWER reads the catalog, jobs and schemas, follows jobs and downloads files;
+- MEMBER also creates, cancels and deletes exports and export schemas;
+- ADMIN also manages the workspace's keys and settings.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
+from enum import Enum
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from app.db.models import ApiKeyRow, WorkspaceRow
+from app.domain.errors import DomainError, ErrorCode, Problem
 from app.ids import new_id
 from engine.timestamps import now_ns
 
 KEY_PREFIX = "egw_"
+PREFIX_SHOWN = 12  # "egw_" and 8 characters of the secret: enough to tell keys apart
+LAST_USED_EVERY_NS = 60 * 10**9  # last use is written at most once a minute per key
+
+
+class Role(str, Enum):
+    VIEWER = "VIEWER"
+    MEMBER = "MEMBER"
+    ADMIN = "ADMIN"
+
+    def allows(self, needed: Role) -> bool:
+        order = (Role.VIEWER, Role.MEMBER, Role.ADMIN)
+        return order.index(self) >= order.index(needed)
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key and the workspace it belongs to."""
+    """Who is calling: the key, its role and the workspace it belongs to."""
 
     workspace_id: str
     api_key_id: str
+    role: Role = Role.ADMIN
+
+
+def require(who: Principal, needed: Role, field: tuple[str, ...] = ()) -> None:
+    """A command's first line: FORBIDDEN unless the caller's role allows `needed`."""
+    if not who.role.allows(needed):
+        raise DomainError(
+            [
+                Problem(
+                    ErrorCode.FORBIDDEN,
+                    field,
+                    f"this needs the {needed.value} role; this key is a {who.role.value} key",
+                )
+            ]
+        )
 
 
 def hash_key(token: str) -> str:
@@ -36,8 +72,10 @@ def create_workspace(session: Session, name: str) -> WorkspaceRow:
     return workspace
 
 
-def create_api_key(session: Session, workspace_id: str, name: str) -> tuple[ApiKeyRow, str]:
-    """Returns the stored key and the secret token, which is not kept anywhere."""
+def new_key(
+    workspace_id: str, name: str, role: Role, expires_at: int | None = None
+) -> tuple[ApiKeyRow, str]:
+    """A key row (to add to a session) and its secret token, which is not kept anywhere."""
     token = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKeyRow(
         id=new_id("api_key"),
@@ -45,7 +83,18 @@ def create_api_key(session: Session, workspace_id: str, name: str) -> tuple[ApiK
         name=name,
         key_hash=hash_key(token),
         created_at=now_ns(),
+        role=role.value,
+        token_prefix=token[:PREFIX_SHOWN],
+        expires_at=expires_at,
     )
+    return key, token
+
+
+def create_api_key(
+    session: Session, workspace_id: str, name: str, role: Role = Role.ADMIN
+) -> tuple[ApiKeyRow, str]:
+    """For the CLI, which bootstraps a workspace's first (admin) key."""
+    key, token = new_key(workspace_id, name, role)
     session.add(key)
     session.flush()
     return key, token
@@ -56,8 +105,10 @@ def find_workspace(session: Session, name: str) -> WorkspaceRow | None:
 
 
 async def authenticate(session: AsyncSession, token: str | None) -> Principal | None:
-    if not token:
+    """The caller of a live key (not revoked, not expired); notes its last use."""
+    if not token or len(token) > 256:
         return None
+    now = now_ns()
     key = (
         await session.scalars(
             select(ApiKeyRow).where(
@@ -65,4 +116,11 @@ async def authenticate(session: AsyncSession, token: str | None) -> Principal | 
             )
         )
     ).first()
-    return Principal(key.workspace_id, key.id) if key else None
+    if key is None or (key.expires_at is not None and key.expires_at <= now):
+        return None
+    if key.last_used_at is None or key.last_used_at < now - LAST_USED_EVERY_NS:
+        await session.execute(
+            update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(last_used_at=now)
+        )
+        await session.commit()
+    return Principal(key.workspace_id, key.id, Role(key.role))

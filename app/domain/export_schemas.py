@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import DatastreamRow, ExportSchemaRow, ExportSchemaVersionRow
-from app.domain.auth import Principal
+from app.domain.auth import Principal, Role, require
 from app.domain.errors import DomainError, ErrorCode, Problem, user_error
 from app.ids import id_prefix, new_id
 from engine.export_schema import MissingMapping, SchemaError, compile_schema
@@ -137,6 +137,7 @@ def checked_name(name: str, field: str) -> str:
 async def create_schema(
     session: AsyncSession, who: Principal, name: str, definition: dict[str, Any]
 ) -> ExportSchemaRow:
+    require(who, Role.MEMBER, ("input",))
     checked_name(name, "input.name")
     spec = checked_definition(definition, name, "input.definition")
     now = now_ns()
@@ -183,6 +184,8 @@ async def row_by_name(session: AsyncSession, who: Principal, name: str) -> Expor
 
 
 async def _owned(session: AsyncSession, who: Principal, schema_id: str) -> ExportSchemaRow:
+    """A schema of the caller's workspace that the caller may change."""
+    require(who, Role.MEMBER, ("input",))
     row = await get_row(session, who, schema_id)
     if row is None:
         raise user_error(ErrorCode.NOT_FOUND, "input.id", f"no export schema {schema_id}")

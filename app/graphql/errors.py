@@ -41,6 +41,11 @@ class UserErrorCode(Enum):
     UNAUTHENTICATED = strawberry.enum_value(
         DomainErrorCode.UNAUTHENTICATED.value, description="No valid API key was sent."
     )
+    FORBIDDEN = strawberry.enum_value(
+        DomainErrorCode.FORBIDDEN.value,
+        description="The key's role does not allow this (VIEWER reads; MEMBER also changes "
+        "exports and schemas; ADMIN also manages keys and settings).",
+    )
 
 
 @strawberry.type(description="An expected failure of a mutation, returned as data.")

@@ -13,7 +13,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.config import Settings, get_settings
+from app.domain import api_keys
 from app.domain.exports import queries as export_queries
+from app.graphql.access.resolvers import AccessMutation, AccessQuery
+from app.graphql.access.types import ApiKey
 from app.graphql.catalog.resolvers import CatalogQuery, load_datastreams
 from app.graphql.catalog.types import Datastream
 from app.graphql.context import Info, authenticated
@@ -30,8 +33,10 @@ from engine.strict import is_ascii_digits
 
 
 @strawberry.type(description="Read the catalog, schemas, availability and your export jobs.")
-class Query(CatalogQuery, ExportSchemaQuery, ExportQuery):
-    @authenticated(description="Any object by its prefixed ID (`exp_...`, `ds_...`).")
+class Query(CatalogQuery, ExportSchemaQuery, ExportQuery, AccessQuery):
+    @authenticated(
+        description="Any object by its prefixed ID (`exp_...`, `ds_...`, and `key_...` for admins)."
+    )
     async def node(
         self,
         info: Info,
@@ -42,6 +47,10 @@ class Query(CatalogQuery, ExportSchemaQuery, ExportQuery):
             async with info.context.sessions() as session:
                 job = await export_queries.get_export(session, info.context.caller, text)
             return ExportJob.from_row(job) if job else None
+        if id_prefix(text) == "key":
+            async with info.context.sessions() as session:
+                key = await api_keys.get_key(session, info.context.caller, text)
+            return ApiKey.from_row(key) if key else None
         if text.startswith("ds_") and is_ascii_digits(text[3:]) and int(text[3:]) < 2**63:
             datastream_id = int(text[3:])
             return (await load_datastreams(info, [datastream_id])).get(datastream_id)
@@ -49,7 +58,7 @@ class Query(CatalogQuery, ExportSchemaQuery, ExportQuery):
 
 
 @strawberry.type(description="Create and control export jobs and export schemas.")
-class Mutation(ExportSchemaMutation, ExportMutation):
+class Mutation(ExportSchemaMutation, ExportMutation, AccessMutation):
     pass
 
 
@@ -71,7 +80,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[ExportJob, Datastream],
+        types=[ExportJob, Datastream, ApiKey],
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),

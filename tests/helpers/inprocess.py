@@ -19,7 +19,7 @@ from app.config import Settings
 from app.db.migrate import upgrade
 from app.demo.books import binance_book
 from app.demo.trades import binance_trades, bybit_trades
-from app.domain.auth import Principal, create_api_key, create_workspace
+from app.domain.auth import Principal, Role, create_api_key, create_workspace
 from app.domain.catalog import DatastreamSpec
 from app.domain.ingest import ingest_tables
 from app.domain.runtime import NO_EFFECTS, Effects, JobEvent, Runtime
@@ -47,7 +47,7 @@ class Seed:
 
     folder: Path
     records: dict[int, list[tuple[int, str]]]
-    keys: dict[str, str]  # workspace name -> API key
+    keys: dict[str, str]  # workspace name (alpha, beta: ADMIN keys) or alpha-member, alpha-viewer
     principals: dict[str, Principal]
 
 
@@ -82,8 +82,13 @@ def build_seed(folder: Path) -> Seed:
     with runtime.sync_sessions() as session:
         for name in ("alpha", "beta"):
             workspace = create_workspace(session, name)
-            key, token = create_api_key(session, workspace.id, "tests")
-            keys[name], principals[name] = token, Principal(workspace.id, key.id)
+            key, token = create_api_key(session, workspace.id, "tests", Role.ADMIN)
+            keys[name], principals[name] = token, Principal(workspace.id, key.id, Role.ADMIN)
+            if name == "alpha":  # alpha's other roles: alpha-member, alpha-viewer
+                for role in (Role.MEMBER, Role.VIEWER):
+                    key, token = create_api_key(session, workspace.id, role.value, role)
+                    label = f"alpha-{role.value.lower()}"
+                    keys[label], principals[label] = token, Principal(workspace.id, key.id, role)
         session.commit()
     runtime.sync_sessions.kw["bind"].dispose()
     return Seed(folder, records, keys, principals)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.db.engine import rows_changed
 from app.db.models import ExportArtifactRow, ExportJobRow, WorkspaceRow
-from app.domain.auth import Principal
+from app.domain.auth import Principal, Role, require
 from app.domain.catalog import estimate_rows, segments_in_range_async
 from app.domain.errors import DomainError, ErrorCode, Problem, user_error
 from app.domain.exports.queries import get_export
@@ -36,6 +36,7 @@ async def create_export(
 
     Returns (job, created); created is False when an idempotency key replays an earlier job.
     """
+    require(who, Role.MEMBER, ("input",))
     async with runtime.sessions() as session:
         job, created = await _record(session, runtime.settings, who, request)
     if created:
@@ -190,6 +191,7 @@ async def _by_idempotency_key(
 
 async def cancel_export(runtime: Runtime, who: Principal, job_id: str) -> ExportJobRow:
     """Stop a queued or running job; its worker notices at its next progress update."""
+    require(who, Role.MEMBER, ("input",))
     async with runtime.sessions() as session:
         job = await _cancel(session, who, job_id)
     runtime.effects.publish(JobEvent(job.id, job.workspace_id, job.status))
@@ -222,6 +224,7 @@ async def delete_export(runtime: Runtime, who: Principal, job_id: str) -> str:
     A running job is stopped as by cancelExport: its worker loses the claim (the row is gone)
     at its next progress update and deletes its partial file itself.
     """
+    require(who, Role.MEMBER, ("input",))
     async with runtime.sessions() as session:
         job, paths = await _delete(session, who, job_id)
     await asyncio.to_thread(remove_job_files, runtime.settings, job.id, paths)

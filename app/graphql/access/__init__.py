@@ -1,0 +1,1 @@
+"""Who is calling, and for admins: the workspace's API keys and settings."""
