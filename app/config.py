@@ -75,6 +75,17 @@ class Settings(BaseSettings):
         description="Fields a query may ask for, lists counted by their size (first: N, or "
         "10 for other lists); see the README's limits.",
     )
+    rate_limit_requests_per_minute: int = Field(
+        default=600, ge=1, description="Requests per minute per API key (workspaces may differ)."
+    )
+    rate_limit_query_cost_per_minute: int = Field(
+        default=1_000_000, ge=1, description="Query cost per minute per API key."
+    )
+    rate_limit_url: str | None = Field(
+        default=None,
+        description="redis://... where gateways share their rate limit counters; default: "
+        "the events URL if it is Redis, else each gateway counts alone (in memory).",
+    )
     max_body_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Largest request body accepted."
     )
@@ -146,6 +157,13 @@ class Settings(BaseSettings):
         if self.broker_url.startswith(("redis://", "rediss://")):
             return self.broker_url
         return None
+
+    @property
+    def resolved_rate_limit_url(self) -> str | None:
+        if self.rate_limit_url:
+            return self.rate_limit_url
+        events = self.resolved_events_url
+        return events if events and events.startswith(("redis://", "rediss://")) else None
 
     @property
     def embedded_broker(self) -> bool:

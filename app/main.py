@@ -32,6 +32,7 @@ from app.graphql.context import Context
 from app.graphql.root import build_schema
 from app.web.downloads import download
 from app.web.limits import RequestLimits
+from app.web.rate_limits import RateLimiter
 from app.web.request_id import RequestIdMiddleware
 from workers.runtime import runtime_with, use_runtime
 
@@ -45,8 +46,10 @@ GRAPHIQL_PAGE = Path(__file__).parent / "static" / "graphiql.html"
 
 
 class GatewayGraphQL(GraphQL):
-    def __init__(self, runtime: Runtime, bus: EventBus, **kwargs: Any) -> None:
-        super().__init__(build_schema(runtime.settings), **kwargs)
+    def __init__(
+        self, runtime: Runtime, bus: EventBus, limiter: RateLimiter, **kwargs: Any
+    ) -> None:
+        super().__init__(build_schema(runtime.settings, limiter), **kwargs)
         self.runtime = runtime
         self.bus = bus
 
@@ -107,14 +110,21 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if worker is not None:
             await asyncio.to_thread(worker.stop)
             use_runtime(None)
-        await runtime.dispose()
+        await release(app)
+
+
+async def release(app: Starlette) -> None:
+    """Close what the app holds open (database pools, the rate limit store's connections)."""
+    await app.state.runtime.dispose()
+    await app.state.limiter.aclose()
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     bus = build_event_bus(settings)
     runtime = runtime_with(settings, bus)
-    graphql = GatewayGraphQL(runtime, bus, keep_alive=True, keep_alive_interval=15)
+    limiter = RateLimiter(settings)
+    graphql = GatewayGraphQL(runtime, bus, limiter, keep_alive=True, keep_alive_interval=15)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -127,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.runtime = runtime
     app.state.bus = bus
+    app.state.limiter = limiter
     app.add_middleware(RequestLimits, settings=settings)
     app.add_middleware(RequestIdMiddleware)  # the outermost: every response carries its id
     return app

@@ -45,6 +45,9 @@ class Principal:
     workspace_id: str
     api_key_id: str
     role: Role = Role.ADMIN
+    # The workspace's own rate limits; None: the gateway's defaults.
+    requests_per_minute: int | None = None
+    query_cost_per_minute: int | None = None
 
 
 def require(who: Principal, needed: Role, field: tuple[str, ...] = ()) -> None:
@@ -109,18 +112,27 @@ async def authenticate(session: AsyncSession, token: str | None) -> Principal | 
     if not token or len(token) > 256:
         return None
     now = now_ns()
-    key = (
-        await session.scalars(
-            select(ApiKeyRow).where(
-                ApiKeyRow.key_hash == hash_key(token), ApiKeyRow.revoked_at.is_(None)
-            )
+    found = (
+        await session.execute(
+            select(ApiKeyRow, WorkspaceRow)
+            .join(WorkspaceRow, WorkspaceRow.id == ApiKeyRow.workspace_id)
+            .where(ApiKeyRow.key_hash == hash_key(token), ApiKeyRow.revoked_at.is_(None))
         )
     ).first()
-    if key is None or (key.expires_at is not None and key.expires_at <= now):
+    if found is None:
+        return None
+    key, workspace = found
+    if key.expires_at is not None and key.expires_at <= now:
         return None
     if key.last_used_at is None or key.last_used_at < now - LAST_USED_EVERY_NS:
         await session.execute(
             update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(last_used_at=now)
         )
         await session.commit()
-    return Principal(key.workspace_id, key.id, Role(key.role))
+    return Principal(
+        key.workspace_id,
+        key.id,
+        Role(key.role),
+        workspace.requests_per_minute,
+        workspace.query_cost_per_minute,
+    )

@@ -17,10 +17,10 @@ from app.domain import api_keys
 from app.domain.exports import queries as export_queries
 from app.graphql.access.resolvers import AccessMutation, AccessQuery
 from app.graphql.access.types import ApiKey
+from app.graphql.admission import QueryAdmission
 from app.graphql.catalog.resolvers import CatalogQuery, load_datastreams
 from app.graphql.catalog.types import Datastream
 from app.graphql.context import Info, authenticated
-from app.graphql.cost import QueryCostLimiter
 from app.graphql.errors import MaskUnexpectedErrors, log_errors
 from app.graphql.export_schemas.resolvers import ExportSchemaMutation, ExportSchemaQuery
 from app.graphql.exports.resolvers import ExportMutation, ExportQuery
@@ -29,6 +29,7 @@ from app.graphql.exports.types import ExportJob
 from app.graphql.relay import Node
 from app.graphql.scalars import SCALAR_MAP
 from app.ids import id_prefix
+from app.web.rate_limits import RateLimiter
 from engine.strict import is_ascii_digits
 
 
@@ -74,8 +75,12 @@ class GatewaySchema(strawberry.Schema):
         log_errors(errors)
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None, limiter: RateLimiter | None = None
+) -> strawberry.Schema:
+    """`limiter`: the app's, whose windows every request shares (and which it closes)."""
     settings = settings or get_settings()
+    limiter = limiter or RateLimiter(settings)
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -85,7 +90,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-            lambda: QueryCostLimiter(settings.max_query_cost, settings.max_page_size),
+            lambda: QueryAdmission(settings.max_query_cost, settings.max_page_size, limiter),
             MaskUnexpectedErrors,
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),

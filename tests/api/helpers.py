@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
 from app.config import Settings
+from app.main import release
 from tests.helpers.inprocess import MINUTE, START, TRADES, ApiClient, Seed
 
 if TYPE_CHECKING:  # imported by the subscription tests only (it warns about httpx on import)
@@ -150,7 +151,7 @@ async def idle_app(settings: Settings, keys: dict[str, str]) -> AsyncIterator[Ap
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
             yield ApiClient(http, keys)
     finally:
-        await app.state.runtime.dispose()
+        await release(app)
         broker.flush_all()  # the wake-ups nobody consumed must not reach a later test's worker
 
 
@@ -170,7 +171,7 @@ class WithoutLifespan:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.app.state.runtime.dispose()
+                await release(self.app)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -60,7 +60,11 @@ def _ingest_args(spec: DatastreamSpec, file: Path) -> list[str]:
 
 def mode_env(mode: str, data_dir: Path, database_url: str | None, **extra: str) -> dict[str, str]:
     """Settings for one mode. Distributed: PostgreSQL, Redis broker and events, own queue."""
-    settings = {"GATEWAY_PROGRESS_INTERVAL_SECONDS": "0.1"}
+    # Tests poll jobs fast; the rate limits have their own tests.
+    settings = {
+        "GATEWAY_PROGRESS_INTERVAL_SECONDS": "0.1",
+        "GATEWAY_RATE_LIMIT_REQUESTS_PER_MINUTE": "1000000",
+    }
     if mode == "distributed":
         assert database_url is not None
         settings.update(

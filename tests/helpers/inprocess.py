@@ -63,6 +63,8 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
         "signing_secret": "in-process-tests",
         "progress_interval_seconds": 0.05,
         "worker_threads": 2,
+        # Tests poll jobs fast; the rate limits have their own tests.
+        "rate_limit_requests_per_minute": 1_000_000,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -1,12 +1,15 @@
-"""The cost of a query, bounded before it runs. Depth, aliases and tokens are limited each on
-its own; the cost multiplies them: a field costs 1, and what is selected below a list costs
-as many times as the list may be long (`first`, from the arguments or the variables, for a
-connection; `LIST_SIZE` for other lists). Thirty aliases of a page of a hundred jobs with
-their artifacts cost what they would make the server do."""
+"""Admission of an operation, after it parses and before it runs: it must validate, cost no
+more than the limit, and fit in its key's rate limits.
+
+The cost: depth, aliases and tokens are limited each on its own; the cost multiplies them:
+a field costs 1, and what is selected below a list costs as many times as the list may be
+long (`first`, from the arguments or the variables, for a connection; `LIST_SIZE` for other
+lists). Thirty aliases of a page of a hundred jobs with their artifacts cost what they would
+make the server do. The same cost is spent from the key's query-cost window."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from graphql import (
@@ -25,27 +28,33 @@ from graphql import (
     get_named_type,
     get_nullable_type,
 )
+from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from app.graphql.relay import DEFAULT_PAGE_SIZE
+from app.web.rate_limits import RateLimiter
 
 LIST_SIZE = 10  # lists without `first` (artifacts, ranges, versions) are short
 
 
-class QueryCostLimiter(SchemaExtension):
-    """Validates the document (as Strawberry would), then refuses it if it costs too much:
-    `extensions.code` QUERY_TOO_COSTLY with the cost and the limit."""
+class QueryAdmission(SchemaExtension):
+    """Validates the document (as Strawberry would), then refuses it if it costs too much
+    (QUERY_TOO_COSTLY, with the cost and the limit) or if the caller's key is over its rate
+    limits (RATE_LIMITED with retryAfter; HTTP 429 with Retry-After). Every response to a
+    key says where it stands: RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset."""
 
-    def __init__(self, max_cost: int, max_page_size: int) -> None:
+    def __init__(self, max_cost: int, max_page_size: int, limiter: RateLimiter) -> None:
         self.max_cost = max_cost
         self.max_page_size = max_page_size
+        self.limiter = limiter
 
-    def on_validate(self) -> Iterator[None]:
+    async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None
         schema = context.schema._schema
         errors = validate_document(schema, context.graphql_document, context.validation_rules)
+        cost = 0
         if not errors:
             operation = context.graphql_document.definitions
             fragments = {
@@ -69,8 +78,36 @@ class QueryCostLimiter(SchemaExtension):
                         },
                     )
                 ]
+        if not errors:
+            errors = await self._rate_limited(cost)
         context.pre_execution_errors = errors  # Strawberry skips its own validation now
         yield
+
+    async def _rate_limited(self, cost: int) -> list[GraphQLError]:
+        request_context = self.execution_context.context
+        who = getattr(request_context, "principal", None)
+        if who is None:  # unauthenticated: the operation will be refused anyway
+            return []
+        decision = await self.limiter.admit(
+            who.api_key_id, cost, who.requests_per_minute, who.query_cost_per_minute
+        )
+        response = getattr(request_context, "response", None)
+        if isinstance(response, Response):  # HTTP; a WebSocket has no headers per operation
+            response.headers["RateLimit-Limit"] = str(decision.limit)
+            response.headers["RateLimit-Remaining"] = str(decision.remaining)
+            response.headers["RateLimit-Reset"] = str(decision.reset_seconds)
+            if not decision.allowed:
+                response.status_code = 429
+                response.headers["Retry-After"] = str(decision.retry_after)
+        if decision.allowed:
+            return []
+        return [
+            GraphQLError(
+                f"this key is over its rate limit of {decision.limit:,} per minute: retry in "
+                f"{decision.retry_after} s",
+                extensions={"code": "RATE_LIMITED", "retryAfter": decision.retry_after},
+            )
+        ]
 
 
 def _named(operation: OperationDefinitionNode, name: str) -> bool:
@@ -119,12 +156,14 @@ class _Cost:
             return 1
         named = get_named_type(definition.type)
         children = self.selection(node.selection_set, named)
-        return 1 + self.size(node, definition.type) * children
+        return 1 + self.size(node, definition.type, parent) * children
 
-    def size(self, node: FieldNode, field_type: Any) -> int:
+    def size(self, node: FieldNode, field_type: Any, parent: GraphQLNamedType) -> int:
         """How many times what is selected below this field may be resolved."""
         if get_named_type(field_type).name.endswith("Connection"):
             return self.first(node)
+        if parent.name.endswith("Connection"):  # its edges: counted by the connection's first
+            return 1
         return LIST_SIZE if isinstance(get_nullable_type(field_type), GraphQLList) else 1
 
     def first(self, node: FieldNode) -> int:
