@@ -112,7 +112,6 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
     from app.domain.catalog import DatastreamSpec
     from app.domain.ingest import ingest_file
-    from engine.record_files import IngestError
 
     spec = None
     if args.exchange:
@@ -129,17 +128,21 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
         )
     try:
         with console.status(f"ingesting {args.file}…"):
-            result = ingest_file(_runtime(settings), args.datastream, Path(args.file), spec)
-    except IngestError as exc:
+            result = ingest_file(
+                _runtime(settings), args.datastream, Path(args.file), spec, force=args.force
+            )
+    except Exception as exc:  # a bad line (IngestError), a bad id, an unknown datastream
         console.print(f"[red]ingest failed, nothing was stored: {exc}[/]")
         sys.exit(1)
-    except Exception as exc:  # e.g. an unknown datastream (foreign key)
-        console.print(f"[red]ingest failed, nothing was stored: {exc}[/]")
-        sys.exit(1)
-    console.print(
-        f"datastream {result.datastream_id}: {result.rows:,} records "
-        f"in {result.segments} segment(s)"
-    )
+    if result.already is not None:
+        console.print(result.already)
+    elif result.rows == 0:
+        console.print(f"{args.file} holds no records: nothing was stored or created")
+    else:
+        console.print(
+            f"datastream {result.datastream_id}: {result.rows:,} records "
+            f"in {result.segments} segment(s)"
+        )
 
 
 def cmd_create_key(settings: Settings, args: argparse.Namespace) -> None:
@@ -182,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--instrument-type", default="spot")
     ingest.add_argument("--stream-type", default="trades")
     ingest.add_argument("--wire-format")
+    ingest.add_argument(
+        "--force",
+        action="store_true",
+        help="store the file even if these exact bytes were ingested before (duplicates rows)",
+    )
     ingest.set_defaults(func=cmd_ingest)
     key = sub.add_parser("create-key", help="create an API key (and its workspace) and print it")
     key.add_argument("--workspace", default="default")

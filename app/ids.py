@@ -13,6 +13,7 @@ PREFIXES = {
     "workspace": "wsp",
     "api_key": "key",
     "export_schema": "sch",
+    "ingested_file": "ing",
 }
 
 _ID_RE = re.compile(r"^(?P<prefix>[a-z]{2,4})_(?P<hex>[0-9a-f]{32})$")

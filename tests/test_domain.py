@@ -29,11 +29,21 @@ def test_retry_after_estimates_the_soonest_running_job_within_bounds() -> None:
     settings = Settings(job_timeout_seconds=3600)
     second = 10**9
     now = 1000 * second
-    assert _retry_after([("QUEUED", None, 0, 100)], now, settings) == 10  # nothing to go by
+    rate = 100_000.0  # what recent jobs achieved, rows per second
+
+    def retry(*active: tuple[object, ...]) -> float:
+        return _retry_after(list(active), now, settings, rate)
+
+    assert retry(("QUEUED", None, 0, 100)) == 10  # nothing to go by
     # 10 s for a quarter of the rows: 30 s to go; the other job will take longer.
-    running = [("RUNNING", now - 10 * second, 250, 1000), ("RUNNING", now - second, 1, 1000)]
-    assert _retry_after(running, now, settings) == 30
+    assert (
+        retry(("RUNNING", now - 10 * second, 250, 1000), ("RUNNING", now - 2 * second, 1, 10**6))
+        == 30
+    )
+    # Just started: the rows to write at the measured rate, not the time limit.
+    assert retry(("RUNNING", now, 0, 2_000_000)) == 20
+    assert retry(("RUNNING", now - second // 2, 10, 5_000_000)) == 50
     # Never beyond the time limit, never below 1 s, never above 5 minutes.
-    assert _retry_after([("RUNNING", now - 3590 * second, 1, 10**6)], now, settings) == 10
-    assert _retry_after([("RUNNING", now - second, 1000, 1000)], now, settings) == 1
-    assert _retry_after([("RUNNING", now, 0, 1000)], now, settings) == 300
+    assert retry(("RUNNING", now - 3590 * second, 1, 10**6)) == 10
+    assert retry(("RUNNING", now - second, 1000, 1000)) == 1
+    assert retry(("RUNNING", now, 0, 10**12)) == 300

@@ -95,6 +95,20 @@ class SegmentRow(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
 
 
+class IngestedFileRow(Base):
+    """A file whose records were stored, by content hash: ingesting it again is a no-op
+    (unless forced, which adds another row)."""
+
+    __tablename__ = "ingested_files"
+    __table_args__ = (Index("ix_ingested_files_stream_hash", "datastream_id", "sha256"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    datastream_id: Mapped[int] = mapped_column(ForeignKey("datastreams.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
 class ExportJobRow(Base):
     __tablename__ = "export_jobs"
     __table_args__ = (

@@ -1,23 +1,32 @@
 """Ingest: records -> sorted, immutable Parquet segments -> one catalog transaction.
 
 Files are written under temporary names and renamed; they become visible only when the
-transaction that registers them commits. A failed ingest removes what it wrote.
+transaction that registers them commits. A failed ingest removes what it wrote; an empty one
+creates nothing (not even the datastream). A file is remembered by its content hash, so
+ingesting it again is a no-op that says so, unless forced.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from app.db.models import IngestedFileRow
 from app.domain.catalog import DatastreamSpec, SegmentInfo, ensure_datastream, register_segments
 from app.domain.runtime import Runtime
 from app.ids import new_id
 from app.storage import segment_dir
 from engine.record_files import read_records
 from engine.segments import write_segment
+from engine.strict import INT64_MAX
+from engine.timestamps import format_timestamp, now_ns
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,14 @@ class IngestResult:
     rows: int
     min_ts: int | None
     max_ts: int | None
+    already: str | None = None  # why nothing was stored, when the file was stored before
+
+
+def check_datastream_id(datastream_id: int) -> int:
+    """Datastream ids are positive int64s (the API's ids and cursors rely on it)."""
+    if not 1 <= datastream_id <= INT64_MAX:
+        raise ValueError(f"datastream id {datastream_id} is not a positive 64-bit integer")
+    return datastream_id
 
 
 def ingest_tables(
@@ -34,17 +51,22 @@ def ingest_tables(
     datastream_id: int,
     tables: Iterable[pa.Table],
     spec: DatastreamSpec | None = None,
+    source: tuple[str, str] | None = None,
 ) -> IngestResult:
+    """`source`: (file name, sha256) to remember, in the same transaction as the segments."""
+    check_datastream_id(datastream_id)
     settings = runtime.settings
     written: list[Path] = []
     infos: list[SegmentInfo] = []
+    non_empty = (table for table in tables if table.num_rows)
+    first = next(non_empty, None)
+    if first is None:  # nothing to store: nothing is created
+        return IngestResult(datastream_id, 0, 0, None, None)
     try:
         with runtime.sync_sessions() as session:
             if spec is not None:
                 ensure_datastream(session, spec)
-            for table in tables:
-                if table.num_rows == 0:
-                    continue
+            for table in itertools.chain([first], non_empty):
                 path = segment_dir(settings, datastream_id) / f"{new_id('segment')}.parquet"
                 segment = write_segment(table, path)
                 written.append(path)
@@ -58,6 +80,9 @@ def ingest_tables(
                     )
                 )
             register_segments(session, datastream_id, infos)
+            rows = sum(s.row_count for s in infos)
+            if source is not None:
+                _remember(session, datastream_id, source, rows)
             session.commit()
     except BaseException:
         for path in written:
@@ -66,13 +91,65 @@ def ingest_tables(
     return IngestResult(
         datastream_id,
         len(infos),
-        sum(s.row_count for s in infos),
+        rows,
         min((s.min_ts for s in infos), default=None),
         max((s.max_ts for s in infos), default=None),
     )
 
 
 def ingest_file(
-    runtime: Runtime, datastream_id: int, path: Path, spec: DatastreamSpec | None = None
+    runtime: Runtime,
+    datastream_id: int,
+    path: Path,
+    spec: DatastreamSpec | None = None,
+    force: bool = False,
 ) -> IngestResult:
-    return ingest_tables(runtime, datastream_id, read_records(path), spec)
+    """A file whose exact bytes were already ingested into this datastream is not stored
+    again (its records are there) unless `force`."""
+    check_datastream_id(datastream_id)
+    digest = _sha256(path)
+    if not force:
+        with runtime.sync_sessions() as session:
+            before = _ingested(session, datastream_id, digest)
+        if before is not None:
+            when = format_timestamp(before.created_at)
+            return IngestResult(
+                datastream_id,
+                0,
+                0,
+                None,
+                None,
+                already=f"{path.name} was ingested on {when} ({before.rows:,} records); "
+                "nothing stored (--force stores it again)",
+            )
+    return ingest_tables(runtime, datastream_id, read_records(path), spec, (path.name, digest))
+
+
+def _ingested(session: Session, datastream_id: int, digest: str) -> IngestedFileRow | None:
+    return session.scalars(
+        select(IngestedFileRow).where(
+            IngestedFileRow.datastream_id == datastream_id, IngestedFileRow.sha256 == digest
+        )
+    ).first()
+
+
+def _remember(session: Session, datastream_id: int, source: tuple[str, str], rows: int) -> None:
+    filename, digest = source
+    session.add(
+        IngestedFileRow(
+            id=new_id("ingested_file"),
+            datastream_id=datastream_id,
+            sha256=digest,
+            filename=filename[:500],
+            rows=rows,
+            created_at=now_ns(),
+        )
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -9,7 +9,8 @@ from app.domain.errors import DomainError, ErrorCode
 from app.domain.exports import commands, runs
 from app.domain.exports.commands import MAX_RETRY_AFTER_SECONDS
 from app.domain.runtime import Runtime
-from tests.domain.helpers import export_request, runtime_for, settings_with
+from engine.timestamps import now_ns
+from tests.domain.helpers import export_request, runtime_for, set_job, settings_with
 from tests.helpers.inprocess import RecordingEffects, Seed
 
 MAX_ACTIVE = 2
@@ -70,3 +71,29 @@ async def test_retry_after_is_bounded_by_the_time_limit_of_a_running_job(
             assert runs.claim(session, running.id, stale_before_ns=0) is not None
         _message, retry_after = await over_the_cap(runtime, seed)
         assert 1 <= retry_after <= 3 and retry_after == int(retry_after)
+
+
+async def test_retry_after_of_a_job_that_just_started_uses_the_measured_throughput(
+    seed: Seed, tmp_path: Path, effects: RecordingEffects
+) -> None:
+    """Recent jobs wrote 500,000 rows a second; the running one has 5,000,000 to write."""
+    settings = settings_with(seed, tmp_path / "data", max_active_exports=1)
+    async with runtime_for(settings, effects) as runtime:
+        who = seed.principals["alpha"]
+        for _ in range(3):
+            done, _ = await commands.create_export(runtime, who, export_request())
+            started = now_ns() - 10 * 10**9
+            await set_job(
+                runtime,
+                done.id,
+                status="SUCCEEDED",
+                started_at=started,
+                finished_at=started + 2 * 10**9,
+                rows_written=1_000_000,
+            )
+        running, _ = await commands.create_export(runtime, who, export_request())
+        await set_job(
+            runtime, running.id, status="RUNNING", started_at=now_ns(), estimated_rows=5_000_000
+        )
+        _message, retry_after = await over_the_cap(runtime, seed)
+        assert retry_after == 10

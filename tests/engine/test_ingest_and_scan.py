@@ -32,7 +32,7 @@ def test_jsonl_gz_accepts_objects_and_strings_and_reports_bad_lines(tmp_path: Pa
     bad.write_text(
         '{"collection_timestamp_ns": 1, "data": {}}\n{"collection_timestamp_ns": -5, "data": {}}\n'
     )
-    with pytest.raises(IngestError, match=r"bad.jsonl:2: collection_timestamp_ns is out of range"):
+    with pytest.raises(IngestError, match=r"bad.jsonl:2: collection_timestamp_ns: -5 is out of"):
         list(read_records(bad))
 
 
@@ -63,3 +63,48 @@ def test_scan_is_half_open_sorted_and_merges_overlapping_segments(tmp_path: Path
     got = [t for table in scan([c, a, b], 2, 30) for t in table.column(0).to_pylist()]
     assert got == [2, 3, 4, 5, 8, 9, 20]
     assert list(scan([a], 10, 20)) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        (
+            '{"collection_timestamp_ns": 1, "data": [1, 2]}',
+            "data must be a JSON object, not an array",
+        ),
+        ('{"collection_timestamp_ns": 1, "data": 5}', "not a number"),
+        ('{"collection_timestamp_ns": 1, "data": null}', "not null"),
+        ('{"collection_timestamp_ns": 1, "data": "[1]"}', "not an array"),
+        ('{"collection_timestamp_ns": "\u00b2", "data": {}}', "collection_timestamp_ns"),
+        ('{"collection_timestamp_ns": "1_000", "data": {}}', "collection_timestamp_ns"),
+    ],
+)
+def test_messages_are_objects_and_timestamps_ascii_integers(
+    tmp_path: Path, line: str, fragment: str
+) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"collection_timestamp_ns": 1, "data": {}}\n' + line + "\n")
+    with pytest.raises(IngestError, match=rf"r\.jsonl:2: .*{fragment}"):
+        list(read_records(path))
+
+
+def test_a_truncated_gzip_and_bytes_that_are_not_utf8_name_file_and_line(tmp_path: Path) -> None:
+    rows = b"".join(b'{"collection_timestamp_ns": %d, "data": {}}\n' % i for i in range(5000))
+    truncated = tmp_path / "t.jsonl.gz"
+    truncated.write_bytes(gzip.compress(rows)[:-40])
+    with pytest.raises(IngestError, match=r"t\.jsonl\.gz:\d+: cannot read the file"):
+        list(read_records(truncated))
+    latin = tmp_path / "l.csv"
+    latin.write_bytes(b'collection_timestamp_ns,data\n1,"{""a"":""\xe9""}"\n')
+    with pytest.raises(IngestError, match=r"l\.csv:\d+: not UTF-8"):
+        list(read_records(latin))
+
+
+def test_parquet_messages_must_be_objects(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "r.parquet"
+    table = pa.table({"collection_timestamp_ns": [1, 2, 3], "data": ["{}", " {}", "[1]"]})
+    pq.write_table(table, path)
+    with pytest.raises(IngestError, match=r"r\.parquet, row 3: data must be a JSON object"):
+        list(read_records(path))
