@@ -81,7 +81,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     host, port = args.host or settings.host, args.port or settings.port
     console.print(f"GraphQL (and GraphiQL): [bold]http://{host}:{port}/graphql[/]")
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level=args.log_level, ws="websockets-sansio"
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=args.log_level,
+        ws="websockets-sansio",
+        ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a body
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,7 +32,7 @@ from app.events import EventBus, build_event_bus
 from app.graphql.context import Context
 from app.graphql.root import build_schema
 from app.web.downloads import download
-from app.web.limits import RequestLimits
+from app.web.limits import RequestLimits, json_nesting
 from app.web.rate_limits import RateLimiter
 from app.web.request_id import RequestIdMiddleware
 from workers.runtime import runtime_with, use_runtime
@@ -70,6 +71,16 @@ class GatewayGraphQL(GraphQL):
         # Without a valid key the connection stays open and each operation gets an
         # UNAUTHENTICATED error, which clients can show; introspection still works.
         return {"authenticated": context.principal is not None}
+
+    def decode_json(self, data: str | bytes) -> object:
+        """WebSocket messages too: a message nested past the limit is not JSON we take (the
+        connection closes with 4400), rather than a RecursionError in the decoder."""
+        raw = data.encode() if isinstance(data, str) else data
+        if json_nesting(raw) > self.runtime.settings.max_json_depth:
+            raise json.JSONDecodeError(
+                "the message nests too deeply", raw.decode(errors="replace"), 0
+            )
+        return json.loads(raw)
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
         return HTMLResponse(GRAPHIQL_PAGE.read_text())

@@ -101,7 +101,7 @@ def _json_problem(scope: Scope, body: bytes, max_depth: int) -> str | None:
             content_type = value.decode("latin-1").lower()
     if "json" not in content_type:
         return None
-    depth = _nesting(body)
+    depth = json_nesting(body)
     if depth > max_depth:
         return f"the JSON body nests {depth} levels deep, the limit is {max_depth}"
     try:
@@ -111,7 +111,7 @@ def _json_problem(scope: Scope, body: bytes, max_depth: int) -> str | None:
     return None
 
 
-def _nesting(body: bytes) -> int:
+def json_nesting(body: bytes) -> int:
     """How deep brackets nest, outside strings: found without parsing (no recursion)."""
     depth = deepest = 0
     in_string = escaped = False

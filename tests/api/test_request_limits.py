@@ -4,12 +4,14 @@ refused with a typed error (and the request id) before any expensive work."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.api.helpers import CREATE, export_input
-from tests.helpers.inprocess import ApiClient, Seed
+from app.main import create_app
+from tests.api.helpers import CREATE, WithoutLifespan, export_input
+from tests.helpers.inprocess import ApiClient, Seed, copy_seed, settings_for
 
 COUNT = "{ exportJobs { totalCount } }"
 
@@ -102,3 +104,19 @@ async def test_a_document_nested_too_deeply_is_a_bad_request(idle_api: ApiClient
     response = await idle_api.post(query)
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "BAD_REQUEST"
+
+
+def test_a_websocket_message_nested_too_deeply_closes_with_4400(seed: Seed, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    settings = settings_for(copy_seed(seed, tmp_path / "data"))
+    with (
+        TestClient(WithoutLifespan(create_app(settings))) as client,
+        client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        ws.send_json({"type": "connection_init", "payload": {"apiKey": seed.keys["alpha"]}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        deep = "[" * 10_000 + "]" * 10_000
+        ws.send_text('{"id": "1", "type": "subscribe", "payload": {"variables": ' + deep + "}}")
+        closed = ws.receive()
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4400)
