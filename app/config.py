@@ -111,6 +111,39 @@ class Settings(BaseSettings):
         default=7 * 24 * 3600.0, gt=0, description="How long a finished export's files are kept."
     )
     demo_data: bool = Field(default=False, description="Load demo data when the store is empty.")
+    binance_ws_url: str = Field(
+        default="wss://stream.binance.com:9443",
+        description="Binance spot websocket base (the collector connects to <base>/stream).",
+    )
+    bybit_ws_url: str = Field(
+        default="wss://stream.bybit.com/v5/public",
+        description="Bybit v5 public websocket base (<base>/spot, <base>/linear, ...).",
+    )
+    collect_in_gateway: bool | None = Field(
+        default=None,
+        description="Run a collector inside the gateway; default: in embedded mode only.",
+    )
+    collector_lease_seconds: float = Field(
+        default=15.0, gt=0, description="A collector silent this long loses its datastreams."
+    )
+    collector_tick_seconds: float = Field(
+        default=2.0, gt=0, description="How often a collector renews leases and claims work."
+    )
+    collector_flush_seconds: float = Field(
+        default=5.0, gt=0, description="Records are written at least this often."
+    )
+    collector_flush_records: int = Field(
+        default=20_000, ge=1, description="...or once this many are waiting."
+    )
+    collector_max_feeds: int = Field(
+        default=200, ge=1, description="Datastreams one collector process holds at most."
+    )
+    collector_max_connection_seconds: float = Field(
+        default=23.5 * 3600, gt=0, description="Reconnect before the exchanges' 24-hour cut."
+    )
+    collector_max_message_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="Largest websocket message accepted."
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -168,6 +201,10 @@ class Settings(BaseSettings):
     @property
     def embedded_broker(self) -> bool:
         return self.broker_url in ("embedded", "stub", "")
+
+    @property
+    def gateway_collects(self) -> bool:
+        return self.embedded_broker if self.collect_in_gateway is None else self.collect_in_gateway
 
     def download_signing_key(self) -> bytes:
         """The configured secret, or one generated once and kept in data_dir."""

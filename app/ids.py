@@ -14,6 +14,8 @@ PREFIXES = {
     "api_key": "key",
     "export_schema": "sch",
     "ingested_file": "ing",
+    "collection_subscription": "sub",
+    "collection_span": "spn",
 }
 
 _ID_RE = re.compile(r"^(?P<prefix>[a-z]{2,4})_(?P<hex>[0-9a-f]{32})$")

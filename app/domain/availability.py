@@ -43,7 +43,7 @@ async def availability(
     rows = (
         await session.execute(
             select(SegmentRow.min_ts, SegmentRow.max_ts, SegmentRow.row_count).where(
-                SegmentRow.datastream_id == datastream_id
+                SegmentRow.datastream_id == datastream_id, SegmentRow.retired_at.is_(None)
             )
         )
     ).all()

@@ -117,6 +117,7 @@ def _segments_query(datastream_id: int, start_ns: int, end_ns: int) -> Select[An
             SegmentRow.datastream_id == datastream_id,
             SegmentRow.max_ts >= start_ns,
             SegmentRow.min_ts < end_ns,
+            SegmentRow.retired_at.is_(None),  # replaced by a compacted segment
         )
         .order_by(SegmentRow.min_ts)
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +52,10 @@ def ingest_tables(
     tables: Iterable[pa.Table],
     spec: DatastreamSpec | None = None,
     source: tuple[str, str] | None = None,
+    before_commit: Callable[[Session], None] | None = None,
 ) -> IngestResult:
-    """`source`: (file name, sha256) to remember, in the same transaction as the segments."""
+    """`source`: (file name, sha256) to remember, in the same transaction as the segments;
+    `before_commit` may refuse the commit by raising (a collector that lost its lease)."""
     check_datastream_id(datastream_id)
     settings = runtime.settings
     written: list[Path] = []
@@ -83,6 +85,8 @@ def ingest_tables(
             rows = sum(s.row_count for s in infos)
             if source is not None:
                 _remember(session, datastream_id, source, rows)
+            if before_commit is not None:
+                before_commit(session)
             session.commit()
     except BaseException:
         for path in written:

@@ -21,12 +21,14 @@ from app.db.engine import make_async_sessions, make_sync_sessions
 
 @dataclass(frozen=True)
 class JobEvent:
-    """ "Job X changed": subscribers re-read the job row, which is the truth. `status` is the
-    new state, or DELETED for a job that no longer exists."""
+    """ "Object X changed": subscribers re-read its row, which is the truth. `status` is the
+    new state, or DELETED for one that no longer exists. `kind` says what X is: an export
+    job, or a collection subscription (whose spans changed, or its status)."""
 
     job_id: str
     workspace_id: str
     status: str
+    kind: str = "export"  # or "collection"
 
 
 @dataclass(frozen=True)

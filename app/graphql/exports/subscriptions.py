@@ -124,7 +124,9 @@ async def _changed_job_ids(
         pending = [event]
         while not events.empty():
             pending.append(events.get_nowait())
-        changed = {e.job_id for e in pending if e.workspace_id == workspace_id}
+        changed = {
+            e.job_id for e in pending if e.workspace_id == workspace_id and e.kind == "export"
+        }
     except TimeoutError:
         if not info.context.bus.crosses_processes:
             async with info.context.sessions() as session:
