@@ -20,8 +20,8 @@ run: install  ## migrate, load demo data if empty, serve on :8000 with embedded 
 test: install  ## the whole suite (CI runs exactly this)
 	$(PY) -m pytest
 
-test-fast: install  ## the inner loop: everything but the real-process end-to-end tests
-	$(PY) -m pytest -m "not e2e"
+test-fast: install  ## the inner loop: all but the real-process and fuzz tests, on every core
+	$(PY) -m pytest -m "not e2e and not fuzz" -n auto
 
 fuzz: install  ## the fuzz tests with a long budget (make test runs a bounded one)
 	FUZZ_BUDGET=full $(PY) -m pytest tests/api/test_fuzz.py

@@ -29,6 +29,8 @@ from workers.broker import broker
 FULL = os.environ.get("FUZZ_BUDGET") == "full"
 EXAMPLES = 1_000 if FULL else 15  # generated documents per case
 KINDS_PER_ARGUMENT = 0 if FULL else 3  # 0: all of them
+pytestmark = pytest.mark.fuzz
+
 SDL = (Path(__file__).resolve().parents[2] / "schema.graphql").read_text()
 SCHEMA: GraphQLSchema = build_schema(SDL)
 
