@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast fuzz check lint format schema schema-check worker migrate bench clean
+.PHONY: install run test test-fast fuzz check lint format schema schema-check worker collector migrate bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ schema-check: install  ## fail when schema.graphql is stale
 
 worker: install  ## worker processes for distributed mode (needs BROKER_URL)
 	$(PY) -m app worker
+
+collector: install  ## a live collector process (distributed mode; the gateway collects when embedded)
+	$(PY) -m app collect
 
 migrate: install
 	$(PY) -m app migrate

@@ -78,6 +78,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         cmd_demo(settings, args)
         key = _demo_key(settings)
         console.print(f"demo API key: [bold]{key}[/]  (send it as the X-Api-Key header)")
+        settings = _with_demo_feed(settings)
+        console.print(
+            f"demo exchange feed: {settings.binance_ws_url} (Binance and Bybit protocols): "
+            "createCollectionSubscription on a demo datastream collects it live"
+        )
     host, port = args.host or settings.host, args.port or settings.port
     console.print(f"GraphQL (and GraphiQL): [bold]http://{host}:{port}/graphql[/]")
     uvicorn.run(
@@ -88,6 +93,41 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         ws="websockets-sansio",
         ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a body
     )
+
+
+def _with_demo_feed(settings: Settings) -> Settings:
+    """The gateway serves the local exchange feed and collects from it, not the internet."""
+    base = f"ws://127.0.0.1:{settings.demo_feed_port}"
+    return settings.model_copy(
+        update={
+            "demo_feed": True,
+            "binance_ws_url": base,
+            "bybit_ws_url": base + "/v5/public",
+        }
+    )
+
+
+def cmd_collect(settings: Settings, args: argparse.Namespace) -> None:
+    """A collector process (distributed mode): holds feeds by lease until SIGTERM or Ctrl-C."""
+    import asyncio
+    import signal
+
+    from app.events import build_event_bus
+    from workers.collector.runner import Collector
+    from workers.runtime import runtime_with
+
+    async def collect() -> None:
+        runtime = runtime_with(settings, build_event_bus(settings))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await Collector(runtime).run(stop)
+        finally:
+            await runtime.dispose()
+
+    asyncio.run(collect())
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
@@ -177,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--processes", type=int)
     worker.add_argument("--threads", type=int)
     worker.set_defaults(func=cmd_worker)
+    sub.add_parser(
+        "collect", help="run a live collector (distributed mode; a gateway collects in embedded)"
+    ).set_defaults(func=cmd_collect)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load demo data if the store is empty").set_defaults(func=cmd_demo)
     ingest = sub.add_parser("ingest", help="load a CSV / JSON lines / Parquet file of records")

@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         default="wss://stream.bybit.com/v5/public",
         description="Bybit v5 public websocket base (<base>/spot, <base>/linear, ...).",
     )
+    demo_feed: bool = Field(
+        default=False,
+        description="Serve the local exchange feed (make run): demo datastreams can be collected.",
+    )
+    demo_feed_port: int = Field(default=8766, description="Where the demo feed listens.")
     collect_in_gateway: bool | None = Field(
         default=None,
         description="Run a collector inside the gateway; default: in embedded mode only.",

@@ -25,6 +25,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from app.config import Settings, get_settings
+from app.demo.feed import exchange_feed
 from app.domain.auth import authenticate
 from app.domain.runtime import Runtime
 from app.domain.sweeper import resume_unfinished, sweep_forever
@@ -35,6 +36,7 @@ from app.web.downloads import download
 from app.web.limits import RequestLimits, json_nesting
 from app.web.rate_limits import RateLimiter
 from app.web.request_id import RequestIdMiddleware
+from workers.collector.runner import Collector
 from workers.runtime import runtime_with, use_runtime
 
 log = logging.getLogger(__name__)
@@ -113,7 +115,15 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         asyncio.create_task(bus.bridge_forever()),
     ]
     try:
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            if runtime.settings.demo_feed:  # the local exchange feed `make run` collects from
+                feed = exchange_feed(port=runtime.settings.demo_feed_port)
+                await stack.enter_async_context(feed)
+            if runtime.settings.gateway_collects:
+                stop = asyncio.Event()
+                collector = asyncio.create_task(Collector(runtime).run(stop))
+                stack.push_async_callback(_stop_collector, stop, collector)
+            yield
     finally:
         for task in tasks:
             task.cancel()
@@ -122,6 +132,12 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             await asyncio.to_thread(worker.stop)
             use_runtime(None)
         await release(app)
+
+
+async def _stop_collector(stop: asyncio.Event, collector: asyncio.Task[None]) -> None:
+    """The collector flushes what it received and ends its spans (STOPPED)."""
+    stop.set()
+    await collector
 
 
 async def release(app: Starlette) -> None:

@@ -20,6 +20,13 @@ from app.graphql.access.types import ApiKey
 from app.graphql.admission import QueryAdmission
 from app.graphql.catalog.resolvers import CatalogQuery, load_datastreams
 from app.graphql.catalog.types import Datastream
+from app.graphql.collection.resolvers import (
+    CollectionMutation,
+    CollectionQuery,
+    CollectionSubscriptionUpdates,
+    one_subscription,
+)
+from app.graphql.collection.types import CollectionSubscription
 from app.graphql.context import Info, authenticated
 from app.graphql.errors import MaskUnexpectedErrors, log_errors
 from app.graphql.export_schemas.resolvers import ExportSchemaMutation, ExportSchemaQuery
@@ -34,9 +41,10 @@ from engine.strict import is_ascii_digits
 
 
 @strawberry.type(description="Read the catalog, schemas, availability and your export jobs.")
-class Query(CatalogQuery, ExportSchemaQuery, ExportQuery, AccessQuery):
+class Query(CatalogQuery, CollectionQuery, ExportSchemaQuery, ExportQuery, AccessQuery):
     @authenticated(
-        description="Any object by its prefixed ID (`exp_...`, `ds_...`, and `key_...` for admins)."
+        description="Any object by its prefixed ID (`exp_...`, `ds_...`, `sub_...`, and "
+        "`key_...` for admins)."
     )
     async def node(
         self,
@@ -48,6 +56,8 @@ class Query(CatalogQuery, ExportSchemaQuery, ExportQuery, AccessQuery):
             async with info.context.sessions() as session:
                 job = await export_queries.get_export(session, info.context.caller, text)
             return ExportJob.from_row(job) if job else None
+        if id_prefix(text) == "sub":
+            return await one_subscription(info, text)
         if id_prefix(text) == "key":
             async with info.context.sessions() as session:
                 key = await api_keys.get_key(session, info.context.caller, text)
@@ -59,12 +69,12 @@ class Query(CatalogQuery, ExportSchemaQuery, ExportQuery, AccessQuery):
 
 
 @strawberry.type(description="Create and control export jobs and export schemas.")
-class Mutation(ExportSchemaMutation, ExportMutation, AccessMutation):
+class Mutation(ExportSchemaMutation, ExportMutation, CollectionMutation, AccessMutation):
     pass
 
 
 @strawberry.type(description="Live updates.")
-class Subscription(ExportSubscription):
+class Subscription(ExportSubscription, CollectionSubscriptionUpdates):
     pass
 
 
@@ -85,7 +95,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[ExportJob, Datastream, ApiKey],
+        types=[ExportJob, Datastream, ApiKey, CollectionSubscription],
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),

@@ -21,6 +21,7 @@ DEFINITION = {
 }
 SCHEMA_ID = {"id": "sch_" + "0" * 32}
 JOB_ID = {"id": "exp_" + "0" * 32}
+SUB_ID = {"id": "sub_" + "0" * 32}
 # The least role each mutation needs, and an input it can run with. A new mutation must be
 # added here: the test below fails until it is.
 MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -42,6 +43,14 @@ MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "discardExportSchemaDraft": ("MEMBER", "ExportSchemaIdInput", SCHEMA_ID),
     "renameExportSchema": ("MEMBER", "RenameExportSchemaInput", {**SCHEMA_ID, "name": "x"}),
     "deleteExportSchema": ("MEMBER", "ExportSchemaIdInput", SCHEMA_ID),
+    "createCollectionSubscription": (
+        "MEMBER",
+        "CreateCollectionSubscriptionInput",
+        {"datastreamId": "601"},
+    ),
+    "pauseCollectionSubscription": ("MEMBER", "CollectionSubscriptionIdInput", SUB_ID),
+    "resumeCollectionSubscription": ("MEMBER", "CollectionSubscriptionIdInput", SUB_ID),
+    "deleteCollectionSubscription": ("MEMBER", "CollectionSubscriptionIdInput", SUB_ID),
     "createApiKey": ("ADMIN", "CreateApiKeyInput", {"name": "made by a test"}),
     "revokeApiKey": ("ADMIN", "RevokeApiKeyInput", {"id": "key_" + "0" * 32}),
     "updateWorkspaceSettings": (

@@ -65,6 +65,7 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
         "worker_threads": 2,
         # Tests poll jobs fast; the rate limits have their own tests.
         "rate_limit_requests_per_minute": 1_000_000,
+        "collect_in_gateway": False,  # the collection tests start their own feed and collector
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -1,0 +1,1 @@
+"""Live collection: subscribe to a datastream and watch what is collected (spans)."""
