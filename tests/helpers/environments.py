@@ -99,11 +99,12 @@ def environment(
     On the way out, every process started inside (a gateway the test restarted, too) is
     stopped, however the block ends."""
     with ExitStack() as stack:
-        stack.enter_context(stopping_started_processes())
         database_url = None
         if mode == "distributed":
             require_postgres_and_redis()
             database_url = stack.enter_context(temporary_database())
+        # Entered after the database: processes stop before it is dropped.
+        stack.enter_context(stopping_started_processes())
         env = mode_env(mode, data_dir, database_url, **extra)
         key_a, key_b = prepare(env, dataset)
         handle = GatewayHandle(

@@ -166,3 +166,21 @@ class WorkerProcess:
     def stop(self) -> None:
         if self.process is not None:
             _stop_group(self.process, signal.SIGTERM, wait=30)
+
+
+class CollectorProcess:
+    """`python -m app collect` (distributed mode)."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> CollectorProcess:
+        self.process = _spawn(["collect"], self.env, self.log_path)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no flush, no release; its lease must run out."""
+        if self.process is not None:
+            _stop_group(self.process, signal.SIGKILL, wait=10)
