@@ -23,6 +23,12 @@ RECORD_SCHEMA = pa.schema(
     ]
 )
 ROW_GROUP_ROWS = 32_768
+# Row groups carry time statistics, so that a scan skips those outside its range.
+_WRITE_OPTIONS: dict[str, object] = {
+    "compression": "zstd",
+    "write_statistics": ["collection_timestamp_ns"],
+    "use_dictionary": False,
+}
 SCAN_BATCH_ROWS = 65_536
 
 
@@ -50,14 +56,7 @@ def write_segment(table: pa.Table, final_path: Path) -> SegmentFile:
     table = table.sort_by("collection_timestamp_ns")
     final_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = final_path.with_name(f".{final_path.name}.tmp")
-    pq.write_table(
-        table.cast(RECORD_SCHEMA),
-        tmp,
-        compression="zstd",
-        row_group_size=ROW_GROUP_ROWS,
-        write_statistics=["collection_timestamp_ns"],
-        use_dictionary=False,
-    )
+    pq.write_table(table.cast(RECORD_SCHEMA), tmp, row_group_size=ROW_GROUP_ROWS, **_WRITE_OPTIONS)
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     tmp.replace(final_path)
@@ -74,8 +73,8 @@ def write_segment(table: pa.Table, final_path: Path) -> SegmentFile:
 def scan(segments: Sequence[SegmentFile], start_ns: int, end_ns: int) -> Iterator[pa.Table]:
     """Records with start_ns <= ts < end_ns, in timestamp order, in bounded batches.
 
-    Segments whose time ranges overlap are merged (read together and sorted); the rest are
-    streamed row group by row group.
+    Segments whose time ranges overlap are merged as sorted streams (a k-way merge that holds
+    one batch per segment); the rest are streamed row group by row group.
     """
     for cluster in _overlap_clusters(
         s for s in segments if s.max_ts >= start_ns and s.min_ts < end_ns
@@ -83,11 +82,79 @@ def scan(segments: Sequence[SegmentFile], start_ns: int, end_ns: int) -> Iterato
         if len(cluster) == 1:
             yield from _scan_file(cluster[0].path, start_ns, end_ns)
             continue
-        parts = [t for s in cluster for t in _scan_file(s.path, start_ns, end_ns)]
-        if parts:
-            merged = pa.concat_tables(parts).sort_by("collection_timestamp_ns")
+        streams = [_scan_file(s.path, start_ns, end_ns) for s in cluster]
+        for merged in merge_sorted(streams):
             for offset in range(0, merged.num_rows, SCAN_BATCH_ROWS):
                 yield merged.slice(offset, SCAN_BATCH_ROWS)
+
+
+def merge_sorted(streams: Sequence[Iterator[pa.Table]]) -> Iterator[pa.Table]:
+    """Merge streams of record tables, each sorted by collection time, into one sorted stream,
+    a step at a time: every buffered row up to the frontier (the smallest last time buffered
+    by a stream that has more to give: no later row of any stream is earlier) is sorted and
+    emitted. Memory holds about one batch per stream; equal times keep the streams' order."""
+    sources = list(streams)
+    buffers: list[pa.Table | None] = [None] * len(sources)
+    exhausted = [False] * len(sources)
+
+    def refill(index: int) -> None:
+        """Make the stream's buffer non-empty, unless the stream has nothing more."""
+        while not exhausted[index]:
+            buffer = buffers[index]
+            if buffer is not None and buffer.num_rows:
+                return
+            batch = next(sources[index], None)
+            if batch is None:
+                exhausted[index], buffers[index] = True, None
+            else:
+                buffers[index] = batch
+
+    for index in range(len(sources)):
+        refill(index)
+    while any(b is not None and b.num_rows for b in buffers):
+        lasts = [
+            b.column("collection_timestamp_ns")[-1].as_py()
+            for b, done in zip(buffers, exhausted, strict=True)
+            if b is not None and b.num_rows and not done
+        ]
+        frontier = min(lasts) if lasts else None
+        taken = []
+        for index, buffer in enumerate(buffers):
+            if buffer is None or not buffer.num_rows:
+                continue
+            times = buffer.column("collection_timestamp_ns")
+            cut = (
+                buffer.num_rows
+                if frontier is None
+                else pc.sum(pc.less_equal(times, frontier)).as_py() or 0  # sorted: a prefix
+            )
+            taken.append(buffer.slice(0, cut))
+            buffers[index] = buffer.slice(cut)
+            refill(index)
+        step = pa.concat_tables(taken)
+        if step.num_rows:
+            order = pc.sort_indices(step, [("collection_timestamp_ns", "ascending")])
+            yield step.take(order)
+
+
+def merge_segments(segments: Sequence[SegmentFile], final_path: Path) -> SegmentFile:
+    """One segment holding every record of `segments`, sorted, written atomically (temporary
+    name, fsync, rename) with bounded memory: compaction of many small segments."""
+    streams = [_scan_file(s.path, -(2**63), 2**63 - 1) for s in segments]
+    final_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final_path.with_name(f".{final_path.name}.tmp")
+    rows, first, last = 0, None, None
+    with pq.ParquetWriter(tmp, RECORD_SCHEMA, **_WRITE_OPTIONS) as writer:
+        for table in merge_sorted(streams):
+            writer.write_table(table.cast(RECORD_SCHEMA), row_group_size=ROW_GROUP_ROWS)
+            times = table.column("collection_timestamp_ns")
+            first = times[0].as_py() if first is None else first
+            last, rows = times[-1].as_py(), rows + table.num_rows
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    tmp.replace(final_path)
+    assert first is not None and last is not None, "compaction of empty segments"
+    return SegmentFile(str(final_path), first, last, rows, final_path.stat().st_size)
 
 
 def _overlap_clusters(segments: Iterator[SegmentFile]) -> Iterator[list[SegmentFile]]:

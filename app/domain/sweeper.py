@@ -1,13 +1,15 @@
 """The sweeper: every gateway runs it. It re-wakes jobs nobody is working on (lost wake-ups,
-dead workers), fails jobs past the time limit that no live worker stopped, and expires jobs
-past their retention, deleting their files. Each change is a conditional update, so several
-gateways sweeping at once do each thing once; every change is announced after it commits."""
+dead workers), fails jobs past the time limit that no live worker stopped, expires jobs past
+their retention, deleting their files, and compacts small segments. Each change is a
+conditional update, so several gateways sweeping at once do each thing once; every change is
+announced after it commits."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from app.domain.compaction import compact_pass
 from app.domain.exports import recovery, retention
 from app.domain.runtime import JobEvent, Runtime
 from engine.timestamps import now_ns
@@ -28,6 +30,10 @@ async def sweep_once(runtime: Runtime) -> None:
         await wake_stale(runtime)
     except Exception:
         log.exception("sweeper pass failed")
+    try:
+        await compact_pass(runtime)
+    except Exception:
+        log.exception("compaction pass failed")
 
 
 async def wake_stale(runtime: Runtime) -> list[str]:
