@@ -155,11 +155,18 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
+    from app.domain import wire_formats
     from app.domain.catalog import DatastreamSpec
     from app.domain.ingest import ingest_file
 
     spec = None
     if args.exchange:
+        wire = args.wire_format or wire_formats.default_for(args.exchange, args.stream_type)
+        try:
+            wire_formats.check(wire)
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/]")
+            sys.exit(2)
         spec = DatastreamSpec(
             args.datastream,
             args.exchange,
@@ -169,7 +176,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
             args.quote or "",
             args.instrument_type,
             args.stream_type,
-            args.wire_format or f"{args.exchange}.{args.stream_type}",
+            wire,
         )
     try:
         with console.status(f"ingesting {args.file}…"):
@@ -179,6 +186,8 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
     except Exception as exc:  # a bad line (IngestError), a bad id, an unknown datastream
         console.print(f"[red]ingest failed, nothing was stored: {exc}[/]")
         sys.exit(1)
+    if result.warning is not None:
+        console.print(f"[yellow]warning: {result.warning}[/]")
     if result.already is not None:
         console.print(result.already)
     elif result.rows == 0:
@@ -232,7 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--quote")
     ingest.add_argument("--instrument-type", default="spot")
     ingest.add_argument("--stream-type", default="trades")
-    ingest.add_argument("--wire-format")
+    ingest.add_argument(
+        "--wire-format",
+        help="binance.trade, binance.depthUpdate, bybit.publicTrade, bybit.orderbook or custom; "
+        "default: the known one of --exchange and --stream-type, else custom",
+    )
     ingest.add_argument(
         "--force",
         action="store_true",

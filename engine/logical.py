@@ -36,6 +36,7 @@ class SourceContext:
     symbol: str
     datastream_id: int
     market: str = ""
+    wire_format: str = ""  # named in errors about messages that do not have the expected shape
 
 
 _TIME_DIVISORS = {"ns": 1, "us": 1_000, "ms": 1_000_000}

@@ -40,6 +40,26 @@ class SegmentInfo:
     byte_size: int
 
 
+def datastream_spec(session: Session, datastream_id: int) -> DatastreamSpec | None:
+    """What the catalog knows of a datastream, as a spec; None if it does not exist."""
+    datastream = session.get(DatastreamRow, datastream_id)
+    if datastream is None:
+        return None
+    instrument = session.get(InstrumentRow, datastream.instrument_id)
+    exchange = session.get(ExchangeRow, datastream.exchange_code)
+    return DatastreamSpec(
+        datastream.id,
+        datastream.exchange_code,
+        exchange.display_name if exchange else datastream.exchange_code,
+        instrument.symbol if instrument else "",
+        instrument.base if instrument else "",
+        instrument.quote if instrument else "",
+        instrument.type if instrument else "",
+        datastream.stream_type,
+        datastream.wire_format,
+    )
+
+
 def ensure_datastream(session: Session, spec: DatastreamSpec) -> DatastreamRow:
     """Create the exchange, instrument and datastream rows that do not exist yet."""
     if session.get(ExchangeRow, spec.exchange) is None:
@@ -193,6 +213,7 @@ def source_context(datastream: DatastreamRow, instrument: InstrumentRow | None) 
         instrument.symbol if instrument else "",
         datastream.id,
         instrument.type if instrument else "",
+        datastream.wire_format,
     )
 
 

@@ -8,6 +8,7 @@ ingesting it again is a no-op that says so, unless forced.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable
@@ -19,8 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import IngestedFileRow
-from app.domain.catalog import DatastreamSpec, SegmentInfo, ensure_datastream, register_segments
+from app.domain.catalog import (
+    DatastreamSpec,
+    SegmentInfo,
+    datastream_spec,
+    ensure_datastream,
+    register_segments,
+)
 from app.domain.runtime import Runtime
+from app.domain.wire_formats import sample_warning
 from app.ids import new_id
 from app.storage import segment_dir
 from engine.record_files import read_records
@@ -37,6 +45,7 @@ class IngestResult:
     min_ts: int | None
     max_ts: int | None
     already: str | None = None  # why nothing was stored, when the file was stored before
+    warning: str | None = None  # the records do not look like the datastream's wire format
 
 
 def check_datastream_id(datastream_id: int) -> int:
@@ -126,7 +135,21 @@ def ingest_file(
                 already=f"{path.name} was ingested on {when} ({before.rows:,} records); "
                 "nothing stored (--force stores it again)",
             )
-    return ingest_tables(runtime, datastream_id, read_records(path), spec, (path.name, digest))
+    tables = read_records(path)
+    first = next(tables, None)
+    if first is None:
+        return IngestResult(datastream_id, 0, 0, None, None)
+    known = spec or _spec_of(runtime, datastream_id)
+    warning = sample_warning(known, first) if known is not None else None
+    result = ingest_tables(
+        runtime, datastream_id, itertools.chain([first], tables), spec, (path.name, digest)
+    )
+    return dataclasses.replace(result, warning=warning)
+
+
+def _spec_of(runtime: Runtime, datastream_id: int) -> DatastreamSpec | None:
+    with runtime.sync_sessions() as session:
+        return datastream_spec(session, datastream_id)
 
 
 def _ingested(session: Session, datastream_id: int, digest: str) -> IngestedFileRow | None:

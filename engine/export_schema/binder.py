@@ -85,6 +85,7 @@ class _Binder:
         self.unfolds = [
             Unfold(parse_path(u.path), u.tag) for u in (options.unfold_paths() if options else [])
         ]
+        self.envelope = options.envelope if options else None
         self.tree = Struct()
 
     def bind(self) -> CompiledSchema:
@@ -105,6 +106,7 @@ class _Binder:
         compiled = CompiledSchema(
             self.spec.name, self.source, columns, self.unfolds, self.tree, self.context
         )
+        compiled.envelope = self.envelope
         compiled.fields = [(c.name, c.logical) for c in columns]
         return compiled
 
@@ -122,7 +124,9 @@ class _Binder:
             for reference in transform.inputs:
                 path, type_name = input_type(reference)
                 inputs[reference] = self._value(path, type_name, name, null_on_error)
-        return DataColumn(name, self.source or "", value, transform, inputs, logical, null_on_error)
+        return DataColumn(
+            name, self.source or "", value, transform, inputs, logical, null_on_error, mapping.path
+        )
 
     def _value(self, text: str, type_name: str, owner: str, null_on_error: bool) -> Value:
         tokens = parse_path(text)

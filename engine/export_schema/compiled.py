@@ -40,6 +40,8 @@ from engine.export_schema.spec import DECIMAL_RE, TIMESTAMP_UNITS, Path
 from engine.logical import LogicalType, SourceContext, render_time
 from engine.transforms import Transform
 
+# Records read before a column that is null in every one of them fails the export.
+SHAPE_SAMPLE = 100
 _DECIMAL_TEXT = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 
 
@@ -61,6 +63,7 @@ class DataColumn:
     inputs: dict[str, Value]
     logical: LogicalType
     null_on_error: bool
+    path: str = ""  # as written in the schema, for errors
 
 
 @dataclass
@@ -82,8 +85,9 @@ class _Batch:
     """One batch during `apply`: the decoded messages and, when unfolding, the elements."""
 
     timestamps: pa.Array
-    raw: pa.Array
+    raw: pa.Array  # the messages as stored (meta column `data`)
     decoded: Any
+    text: pa.Array | None = None  # the messages as decoded: bare ones wrapped in the envelope
     parents: pa.Array | None = None
     elements: Any = None
     tags: pa.Array | None = None
@@ -103,6 +107,9 @@ class CompiledSchema:
     decode_tree: Struct
     context: SourceContext
     fields: list[tuple[str, LogicalType]] = field(default_factory=list)
+    envelope: str | None = None
+    sampled: int = 0  # records seen while looking for columns that are never there
+    present: dict[str, int] = field(default_factory=dict)
 
     def apply(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
         return self.apply_with_times(batch)[0]
@@ -110,9 +117,10 @@ class CompiledSchema:
     def apply_with_times(self, batch: pa.RecordBatch | pa.Table) -> tuple[pa.Table, pa.Array]:
         """The output rows and each row's collection timestamp (ns)."""
         raw = contiguous(batch.column("data"))
-        state = _Batch(contiguous(batch.column("collection_timestamp_ns")), raw, None)
+        state = _Batch(contiguous(batch.column("collection_timestamp_ns")), raw, None, text=raw)
         if self.decode_tree.fields:
             state.decoded = self._decode(state)
+            self._wrap_bare_messages(state)
         if self.unfolds:
             self._unfold(state)
         arrays = [
@@ -122,11 +130,54 @@ class CompiledSchema:
             for column in self.columns
         ]
         times = state.timestamps if state.parents is None else state.timestamps.take(state.parents)
+        if self.sampled < SHAPE_SAMPLE:
+            self._check_shape(len(raw), arrays)
         return pa.Table.from_arrays(arrays, names=[c.name for c in self.columns]), times
+
+    def _wrap_bare_messages(self, state: _Batch) -> None:
+        """With an envelope, a message without it is the payload alone: decode it wrapped."""
+        envelope = self.envelope
+        if envelope is None or envelope not in self.decode_tree.fields or not len(state.raw):
+            return
+        bare = pc.is_null(pc.struct_field(state.decoded, envelope))
+        if pc.any(bare).as_py():
+            wrapped = pc.binary_join_element_wise(f'{{"{envelope}":', state.raw, "}", "")
+            state.text = contiguous(pc.if_else(bare, wrapped, state.raw))
+            state.decoded = self._decode(state)
+
+    def _check_shape(self, records: int, arrays: list[Any]) -> None:
+        """A column the messages never fill (in the first SHAPE_SAMPLE records) means they do
+        not have the shape the schema reads: fail early, naming the path and wire format,
+        rather than write a file of nulls."""
+        self.sampled += records
+        for column, values in zip(self.columns, arrays, strict=True):
+            if isinstance(column, DataColumn) and not column.null_on_error:
+                filled = len(values) - values.null_count
+                self.present[column.name] = self.present.get(column.name, 0) + filled
+        if self.sampled >= SHAPE_SAMPLE and (problem := self.shape_problem()) is not None:
+            raise DecodeError(problem)
+
+    def shape_problem(self) -> str | None:
+        """A column none of the records applied so far filled, described; else None."""
+        missing = [
+            c
+            for c in self.columns
+            if isinstance(c, DataColumn) and not c.null_on_error and not self.present.get(c.name)
+        ]
+        if not missing or not self.sampled:
+            return None
+        column = missing[0]
+        wire = self.context.wire_format or "unknown"
+        return (
+            f"column {column.name!r} (path {column.path!r}, source {column.source!r}) is "
+            f"null in every one of the first {self.sampled:,} records: the messages do "
+            f"not have the shape this schema reads (wire format {wire!r}); check the "
+            "datastream's wire format, or set onError: null on a column that may be absent"
+        )
 
     # -- decoding -------------------------------------------------------------------------
     def _decode(self, state: _Batch) -> Any:
-        raw = state.raw
+        raw = state.text if state.text is not None else state.raw
         struct_type = arrow_type(self.decode_tree)
         if len(raw) == 0:
             return pa.array([], type=struct_type)
@@ -151,7 +202,8 @@ class CompiledSchema:
 
     def _decode_leniently(self, state: _Batch, struct_type: pa.DataType) -> Any:
         rows = []
-        for index, message in enumerate(parse_exactly(state.raw, state.timestamps)):
+        text = state.text if state.text is not None else state.raw
+        for index, message in enumerate(parse_exactly(text, state.timestamps)):
             try:
                 rows.append(coerce(self.decode_tree, message))
             except CannotCoerce as exc:
@@ -217,7 +269,8 @@ class CompiledSchema:
 
     def _json_values(self, value: Value, state: _Batch) -> pa.Array:
         if state.messages is None:
-            state.messages = parse_documents(state.raw, state.timestamps)
+            text = state.text if state.text is not None else state.raw
+            state.messages = parse_documents(text, state.timestamps)
         messages = state.messages
         if value.element:
             # Message-major, unfold paths in order: the order of the vectorised unfold.

@@ -81,6 +81,10 @@ class UnfoldPath(SpecModel):
 
 class SourceOptions(SpecModel):
     unfold: str | list[UnfoldPath] | None = Field(default=None, max_length=16)
+    # Messages may come wrapped, {"<envelope>": payload, ...} (Binance's combined streams), or
+    # bare (the payload alone): paths are written for the wrapped form, and a bare message is
+    # read as if it were wrapped.
+    envelope: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
     def unfold_paths(self) -> list[UnfoldPath]:
         if self.unfold is None:

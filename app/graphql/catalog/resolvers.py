@@ -7,9 +7,9 @@ from typing import Annotated
 import strawberry
 
 from app.domain import availability as availability_domain
-from app.domain import catalog
+from app.domain import catalog, wire_formats
 from app.graphql.arguments import datastream_id_arg
-from app.graphql.catalog.types import Availability, Datastream
+from app.graphql.catalog.types import Availability, Datastream, WireFormat
 from app.graphql.context import Info, authenticated
 from app.graphql.relay import After, Connection, First, cursor_value, make_connection, page_size
 
@@ -73,6 +73,22 @@ class CatalogQuery:
     ) -> Datastream | None:
         datastream_id = datastream_id_arg(id, "id")
         return (await load_datastreams(info, [datastream_id])).get(datastream_id)
+
+    @authenticated(
+        description="The wire formats the gateway collects and normalizes; a datastream's "
+        "wireFormat is one of these or `custom`."
+    )
+    async def wire_formats(self, info: Info) -> list[WireFormat]:
+        return [
+            WireFormat(
+                name=w.name,
+                exchange=w.exchange,
+                stream_type=w.stream_type,
+                description=w.description,
+                example=w.example,
+            )
+            for w in wire_formats.KNOWN
+        ]
 
     @authenticated(description="Time ranges that hold data for a datastream.")
     async def availability(

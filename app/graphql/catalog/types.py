@@ -81,3 +81,12 @@ class Datastream(Node):
             stream_type=ds.stream_type,
             wire_format=ds.wire_format,
         )
+
+
+@strawberry.type(description="A message shape the gateway knows: collected live and normalized.")
+class WireFormat:
+    name: str = strawberry.field(description="e.g. `binance.trade`; a datastream's wireFormat.")
+    exchange: str = strawberry.field(description="The exchange whose feed sends it.")
+    stream_type: str = strawberry.field(description="`trades` or `book`.")
+    description: str = strawberry.field(description="What the messages hold.")
+    example: str = strawberry.field(description="A message as received, exactly.")
