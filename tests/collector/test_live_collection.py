@@ -207,3 +207,20 @@ async def test_a_dead_collector_is_replaced_after_its_lease(
     first, second = (await spans(live, sub.id))[:2]
     assert (first.collector_id, second.collector_id) == ("doomed", "heir")
     assert first.end_reason in ("COLLECTOR_LOST", "STOPPED", "DISCONNECTED")
+
+
+async def test_a_collector_that_lost_its_lease_stores_nothing(live: Runtime, seed: Seed) -> None:
+    """A paused process resumed after its lease ran out (a zombie) cannot write over the
+    collector that took its datastream over."""
+    from app.domain.collection import leases
+
+    await subscriptions.create_subscription(live, seed.principals["alpha"], str(BINANCE.id), None)
+    [feed] = await leases.claim(live, "zombie", lease_ns=1, limit=10, held=set())
+    await asyncio.sleep(0.01)  # its lease runs out
+    [taken] = await leases.claim(live, "heir", lease_ns=10**10, limit=10, held=set())
+    assert taken.datastream_id == feed.datastream_id
+    with pytest.raises(leases.LeaseLost):
+        await leases.flush(live, "zombie", BINANCE.id, [(10**18, '{"stream":"x"}')])
+    with pytest.raises(leases.LeaseLost):
+        await leases.renew(live, "zombie", BINANCE.id, 10**10)
+    assert await stored(live, BINANCE.id) == []
