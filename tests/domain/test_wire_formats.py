@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from app.db.models import ExportJobRow
 from app.domain import wire_formats
 from app.domain.catalog import DatastreamSpec
 from app.domain.exports import commands, execution, queries
@@ -49,12 +50,8 @@ def test_names_are_known_or_custom_and_defaults_match_the_builtins() -> None:
     assert wire_formats.default_for("kraken", "trades") == "custom"
 
 
-async def test_bare_binance_trades_export_normalized(
-    runtime: Runtime, seed: Seed, tmp_path: Path
-) -> None:
-    path = jsonl(tmp_path / "bare.jsonl", [bare_trade(i) for i in range(300)])
-    result = ingest_file(runtime, TRADES.id, path, TRADES)
-    assert result.rows == 300 and result.warning is None
+async def export_normalized(runtime: Runtime, seed: Seed) -> ExportJobRow | None:
+    """Export every trade of the datastream as `normalized`; the finished job row."""
     job, _ = await commands.create_export(
         runtime,
         seed.principals["alpha"],
@@ -64,7 +61,16 @@ async def test_bare_binance_trades_export_normalized(
     )
     await asyncio.to_thread(execution.run_export_job, runtime, job.id)
     async with runtime.sessions() as session:
-        done = await queries.get_export(session, seed.principals["alpha"], job.id)
+        return await queries.get_export(session, seed.principals["alpha"], job.id)
+
+
+async def test_bare_binance_trades_export_normalized(
+    runtime: Runtime, seed: Seed, tmp_path: Path
+) -> None:
+    path = jsonl(tmp_path / "bare.jsonl", [bare_trade(i) for i in range(300)])
+    result = ingest_file(runtime, TRADES.id, path, TRADES)
+    assert result.rows == 300 and result.warning is None
+    done = await export_normalized(runtime, seed)
     assert done is not None and done.status == "SUCCEEDED", done and done.reason
     assert done.rows_written == 300
 
@@ -77,15 +83,6 @@ async def test_messages_of_another_format_warn_at_ingest_and_fail_the_export_ear
     result = ingest_file(runtime, TRADES.id, path, TRADES)
     assert result.rows == 300
     assert result.warning is not None and "binance.trade" in result.warning
-    job, _ = await commands.create_export(
-        runtime,
-        seed.principals["alpha"],
-        export_request(
-            datastream_id=str(TRADES.id), start_time=0, end_time=2 * 10**18, schema="normalized"
-        ),
-    )
-    await asyncio.to_thread(execution.run_export_job, runtime, job.id)
-    async with runtime.sessions() as session:
-        done = await queries.get_export(session, seed.principals["alpha"], job.id)
+    done = await export_normalized(runtime, seed)
     assert done is not None and done.status == "FAILED"
     assert "'binance.trade'" in (done.reason or "") and "path 'data." in (done.reason or "")
