@@ -16,6 +16,7 @@ import anyio
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 
 from app.db.engine import rows_changed
 from app.db.models import (
@@ -117,17 +118,21 @@ async def _feed(session: AsyncSession, datastream_id: int) -> Feed:
     )
 
 
+def _held(collector_id: str, datastream_id: int) -> Update:
+    """An update of the datastream's collection row that matches only while we hold it."""
+    return update(CollectionRow).where(
+        CollectionRow.datastream_id == datastream_id, CollectionRow.collector_id == collector_id
+    )
+
+
 async def renew(runtime: Runtime, collector_id: str, datastream_id: int, lease_ns: int) -> None:
     """Extend the lease; LeaseLost if it is no longer ours."""
     now = now_ns()
     async with runtime.sessions() as session:
         result = await session.execute(
-            update(CollectionRow)
-            .where(
-                CollectionRow.datastream_id == datastream_id,
-                CollectionRow.collector_id == collector_id,
+            _held(collector_id, datastream_id).values(
+                lease_expires_at=now + lease_ns, updated_at=now
             )
-            .values(lease_expires_at=now + lease_ns, updated_at=now)
         )
         await session.commit()
     if rows_changed(result) != 1:
@@ -139,12 +144,9 @@ async def release(runtime: Runtime, collector_id: str, datastream_id: int, reaso
     now = now_ns()
     async with runtime.sessions() as session:
         result = await session.execute(
-            update(CollectionRow)
-            .where(
-                CollectionRow.datastream_id == datastream_id,
-                CollectionRow.collector_id == collector_id,
+            _held(collector_id, datastream_id).values(
+                collector_id=None, lease_expires_at=None, connected=False, updated_at=now
             )
-            .values(collector_id=None, lease_expires_at=None, connected=False, updated_at=now)
         )
         if rows_changed(result) == 1:
             await _end_spans(session, datastream_id, now, reason)
@@ -158,12 +160,9 @@ async def connected(
     now = now_ns()
     async with runtime.sessions() as session:
         result = await session.execute(
-            update(CollectionRow)
-            .where(
-                CollectionRow.datastream_id == datastream_id,
-                CollectionRow.collector_id == collector_id,
+            _held(collector_id, datastream_id).values(
+                connected=is_connected, error=None, updated_at=now
             )
-            .values(connected=is_connected, error=None, updated_at=now)
         )
         if rows_changed(result) != 1:
             await session.rollback()
@@ -202,12 +201,9 @@ async def failed(runtime: Runtime, collector_id: str, datastream_id: int, reason
             subscription.reason = reason[:2000]
             subscription.updated_at = now
         await session.execute(
-            update(CollectionRow)
-            .where(
-                CollectionRow.datastream_id == datastream_id,
-                CollectionRow.collector_id == collector_id,
+            _held(collector_id, datastream_id).values(
+                collector_id=None, lease_expires_at=None, connected=False, error=reason[:2000]
             )
-            .values(collector_id=None, lease_expires_at=None, connected=False, error=reason[:2000])
         )
         await _end_spans(session, datastream_id, now, SpanEnd.ERROR)
         await session.commit()
