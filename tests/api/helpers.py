@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 from app.config import Settings
 from app.main import release
 from tests.helpers.inprocess import MINUTE, START, TRADES, ApiClient, Seed
+from tests.helpers.schema_documents import NORMALIZED_TRADE_COLUMNS
 
 if TYPE_CHECKING:  # imported by the subscription tests only (it warns about httpx on import)
     from starlette.testclient import TestClient, WebSocketTestSession
@@ -58,70 +59,6 @@ LIST = """query($first: Int, $after: String, $order: ExportJobOrder!, $status: E
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
 FOLLOW = """subscription($id: ID!) { exportJobUpdated(id: $id) {
   id status reason progress { rowsWritten } artifacts { filename rowCount } } }"""
-
-SCHEMA_FIELDS = """id name version streamCategory columns builtin
-  draft { definition { columns { outputColumn } } }
-  versions { version definition { columns { outputColumn } } }"""
-
-
-def schema_mutation(name: str, input_type: str) -> str:
-    return f"""mutation($input: {input_type}!) {{ {name}(input: $input) {{
-      exportSchema {{ {SCHEMA_FIELDS} }} userErrors {{ code field message }} }} }}"""
-
-
-CREATE_SCHEMA = schema_mutation("createExportSchema", "CreateExportSchemaInput")
-DRAFT = schema_mutation("createExportSchemaDraft", "ExportSchemaIdInput")
-UPDATE_DRAFT = schema_mutation("updateExportSchemaDraft", "UpdateExportSchemaDraftInput")
-PUBLISH = schema_mutation("publishExportSchemaDraft", "ExportSchemaIdInput")
-DISCARD = schema_mutation("discardExportSchemaDraft", "ExportSchemaIdInput")
-PREVIEW = """query($ds: ID!, $schema: String, $inline: ExportSchemaDefinitionInput, $limit: Int!) {
-  previewExportSchema(datastreamId: $ds, schema: $schema, inlineSchema: $inline, limit: $limit) {
-    columns { name type } rows userErrors { code field message } } }"""
-
-# Binance spot and Bybit linear trades; the price as decimal(8), the taker's side.
-TRADE_SCHEMA: dict[str, Any] = {
-    "streamCategory": "trade",
-    "description": "Trades with the taker's side",
-    "sources": [{"source": "bybit_linear", "unfold": [{"path": "data"}]}],
-    "columns": [
-        {"outputColumn": "ts", "meta": "collection_timestamp_ns", "format": "ns"},
-        {
-            "outputColumn": "price",
-            "data": [
-                {"source": "binance", "path": "data.p", "type": "decimal(8)"},
-                {"source": "bybit_linear", "path": "data.p", "type": "decimal(8)"},
-            ],
-        },
-        {
-            "outputColumn": "side",
-            "data": [
-                {
-                    "source": "binance",
-                    "path": "data.m",
-                    "type": "bool",
-                    "transform": "CASE WHEN {v} = false THEN 'buy' ELSE 'sell' END",
-                },
-                {
-                    "source": "bybit_linear",
-                    "path": "data.S",
-                    "type": "string",
-                    "transform": "lower({v})",
-                },
-            ],
-        },
-    ],
-}
-
-NORMALIZED_TRADE_COLUMNS = [
-    "collection_timestamp_ns",
-    "exchange_timestamp_ns",
-    "exchange",
-    "symbol",
-    "trade_id",
-    "side",
-    "price",
-    "amount",
-]
 
 
 def export_input(**fields: Any) -> dict[str, Any]:

@@ -7,32 +7,30 @@ import json
 from typing import Any
 
 from tests.api.helpers import (
-    CREATE_SCHEMA,
-    DISCARD,
-    DRAFT,
-    PREVIEW,
-    PUBLISH,
-    TRADE_SCHEMA,
-    UPDATE_DRAFT,
     create_job,
     create_payload,
     csv_dicts,
     download,
     records_in,
     run_export,
-    schema_mutation,
 )
 from tests.helpers.inprocess import BOOK, BYBIT_TRADES, MINUTE, START, TRADES, ApiClient, Seed
+from tests.helpers.schema_documents import (
+    CREATE_SCHEMA,
+    DISCARD,
+    DRAFT,
+    PREVIEW,
+    PUBLISH,
+    RENAME,
+    TRADE_SCHEMA,
+    UPDATE_DRAFT,
+    V2_COLUMNS,
+)
 
-RENAME = schema_mutation("renameExportSchema", "RenameExportSchemaInput")
 SCHEMA_LIST = """query($first: Int, $after: String, $category: String) {
   exportSchemas(first: $first, after: $after, streamCategory: $category) {
     totalCount edges { cursor node { id name builtin streamCategory version } }
     pageInfo { hasNextPage endCursor } } }"""
-V2_COLUMNS = [
-    *TRADE_SCHEMA["columns"],
-    {"outputColumn": "when", "meta": "collection_timestamp_ns", "format": "iso"},
-]
 
 
 def expected_trades(seed: Seed, datastream: int, start: int, end: int) -> list[list[str]]:

@@ -28,10 +28,10 @@ from tests.helpers.operations import (
     download,
     expected_normalized,
     final_update,
-    job_columns,
     read_text_rows,
     run_export,
 )
+from tests.helpers.schema_documents import NORMALIZED_TRADE_COLUMNS
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,7 @@ ESTIMATE = """query($input: CreateExportInput!) { estimateExport(input: $input) 
 
 def rows_as_dicts(dataset: Dataset, datastream: int) -> list[dict[str, Any]]:
     return [
-        dict(zip(job_columns(), row, strict=True))
+        dict(zip(NORMALIZED_TRADE_COLUMNS, row, strict=True))
         for row in expected_normalized(dataset, datastream)
     ]
 

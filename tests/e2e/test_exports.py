@@ -17,10 +17,10 @@ from tests.helpers.operations import (
     download,
     expected_normalized,
     expected_raw,
-    job_columns,
     read_text_rows,
     run_export,
 )
+from tests.helpers.schema_documents import NORMALIZED_TRADE_COLUMNS
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +76,7 @@ def test_normalized_export_matches_an_independent_decoding(
         assert got == [(*row[:6], Decimal(row[6]), Decimal(row[7])) for row in expected]
     else:
         rows = read_text_rows(fmt, content, gzipped=True)
-        assert list(rows[0]) == job_columns()
+        assert list(rows[0]) == NORMALIZED_TRADE_COLUMNS
         got = [tuple(r.values()) for r in rows]
         if fmt == "CSV":  # decimals exactly as the exchange sent them
             expected = [tuple(str(v) for v in row) for row in expected]

@@ -26,71 +26,22 @@ from tests.helpers.operations import (
     read_text_rows,
     run_export,
 )
+from tests.helpers.schema_documents import (
+    CREATE_SCHEMA,
+    DISCARD,
+    DRAFT,
+    PREVIEW,
+    PUBLISH,
+    RENAME,
+    TRADE_SCHEMA,
+    UPDATE_DRAFT,
+    V2_COLUMNS,
+)
 
 pytestmark = pytest.mark.e2e
 
-SCHEMA_FIELDS = """id name version streamCategory columns builtin
-  draft { definition { columns { outputColumn } } }
-  versions { version definition { columns { outputColumn } } }"""
-CREATE_SCHEMA = f"""mutation($input: CreateExportSchemaInput!) {{
-  createExportSchema(input: $input) {{
-    exportSchema {{ {SCHEMA_FIELDS} }} userErrors {{ code field message }} }} }}"""
-
-
-def schema_mutation(name: str, input_type: str) -> str:
-    return f"""mutation($input: {input_type}!) {{ {name}(input: $input) {{
-      exportSchema {{ {SCHEMA_FIELDS} }} userErrors {{ code field message }} }} }}"""
-
-
-DRAFT = schema_mutation("createExportSchemaDraft", "ExportSchemaIdInput")
-UPDATE = schema_mutation("updateExportSchemaDraft", "UpdateExportSchemaDraftInput")
-PUBLISH = schema_mutation("publishExportSchemaDraft", "ExportSchemaIdInput")
-DISCARD = schema_mutation("discardExportSchemaDraft", "ExportSchemaIdInput")
-RENAME = schema_mutation("renameExportSchema", "RenameExportSchemaInput")
 DELETE = """mutation($input: ExportSchemaIdInput!) { deleteExportSchema(input: $input) {
   deletedId userErrors { code field message } } }"""
-PREVIEW = """query($ds: ID!, $schema: String, $inline: ExportSchemaDefinitionInput, $limit: Int!) {
-  previewExportSchema(datastreamId: $ds, schema: $schema, inlineSchema: $inline, limit: $limit) {
-    columns { name type } rows userErrors { code field message } } }"""
-
-# The reference API's example mappings: Binance spot and Bybit linear trades, side as the
-# taker's side, Bybit's trade arrays unfolded into one row per trade.
-TICKSUPPLY_TRADES: dict[str, Any] = {
-    "streamCategory": "trade",
-    "description": "Trades with the taker's side",
-    "sources": [{"source": "bybit_linear", "unfold": [{"path": "data"}]}],
-    "columns": [
-        {"outputColumn": "ts", "meta": "collection_timestamp_ns", "format": "ns"},
-        {
-            "outputColumn": "price",
-            "data": [
-                {"source": "binance", "path": "data.p", "type": "decimal(8)"},
-                {"source": "bybit_linear", "path": "data.p", "type": "decimal(8)"},
-            ],
-        },
-        {
-            "outputColumn": "side",
-            "data": [
-                {
-                    "source": "binance",
-                    "path": "data.m",
-                    "type": "bool",
-                    "transform": "CASE WHEN {v} = false THEN 'buy' ELSE 'sell' END",
-                },
-                {
-                    "source": "bybit_linear",
-                    "path": "data.S",
-                    "type": "string",
-                    "transform": "lower({v})",
-                },
-            ],
-        },
-    ],
-}
-V2_COLUMNS = [
-    *TICKSUPPLY_TRADES["columns"],
-    {"outputColumn": "when", "meta": "collection_timestamp_ns", "format": "iso"},
-]
 
 
 def expected_trades(dataset: Dataset, datastream: int) -> list[list[str]]:
@@ -130,7 +81,7 @@ def test_custom_schema_by_name_produces_the_reference_rows(
     gateway: GatewayHandle, dataset: Dataset, datastream: int
 ) -> None:
     name = unique("ticks")
-    schema = new_schema(gateway.client(), name, TICKSUPPLY_TRADES)
+    schema = new_schema(gateway.client(), name, TRADE_SCHEMA)
     assert schema["id"].startswith("sch_") and schema["version"] == 1
     assert schema["columns"] == ["ts", "price", "side"] and schema["builtin"] is False
     rows = csv_rows(run_export(gateway, datastream, name, "CSV"))
@@ -139,15 +90,15 @@ def test_custom_schema_by_name_produces_the_reference_rows(
 
 def test_drafts_versions_and_the_snapshot_rule(gateway: GatewayHandle) -> None:
     client = gateway.client()
-    schema = new_schema(client, unique("lifecycle"), TICKSUPPLY_TRADES)
+    schema = new_schema(client, unique("lifecycle"), TRADE_SCHEMA)
     sid = schema["id"]
     assert change(client, PUBLISH, id=sid)["userErrors"][0]["code"] == "FAILED_PRECONDITION"
     opened = change(client, DRAFT, id=sid)
     assert opened["exportSchema"]["draft"]["definition"]["columns"][0]["outputColumn"] == "ts"
     assert change(client, DRAFT, id=sid)["userErrors"][0]["code"] == "CONFLICT"
-    for columns in (TICKSUPPLY_TRADES["columns"][:1], V2_COLUMNS):  # replace, repeatable
+    for columns in (TRADE_SCHEMA["columns"][:1], V2_COLUMNS):  # replace, repeatable
         updated = change(
-            client, UPDATE, id=sid, definition={**TICKSUPPLY_TRADES, "columns": columns}
+            client, UPDATE_DRAFT, id=sid, definition={**TRADE_SCHEMA, "columns": columns}
         )
         assert updated["userErrors"] == []
         assert updated["exportSchema"]["columns"] == ["ts", "price", "side"]  # still v1
@@ -185,7 +136,7 @@ def test_drafts_versions_and_the_snapshot_rule(gateway: GatewayHandle) -> None:
 def test_rename_pins_ids_and_delete_keeps_existing_exports(gateway: GatewayHandle) -> None:
     client = gateway.client()
     old, new = unique("old"), unique("new")
-    sid = new_schema(client, old, TICKSUPPLY_TRADES)["id"]
+    sid = new_schema(client, old, TRADE_SCHEMA)["id"]
     job = run_export(gateway, BINANCE.id, old, "CSV")
     assert change(client, RENAME, id=sid, name=new)["exportSchema"]["name"] == new
     errors = client.execute(
@@ -198,14 +149,14 @@ def test_rename_pins_ids_and_delete_keeps_existing_exports(gateway: GatewayHandl
     run_export(gateway, BINANCE.id, new, "CSV")
     run_export(gateway, BINANCE.id, sid, "CSV")  # the id survives renames
     assert change(client, RENAME, id=sid, name="normalized")["userErrors"][0]["code"] == "CONFLICT"
-    taken = new_schema(client, unique("taken"), TICKSUPPLY_TRADES)["name"]
+    taken = new_schema(client, unique("taken"), TRADE_SCHEMA)["name"]
     assert change(client, RENAME, id=sid, name=taken)["userErrors"][0]["code"] == "CONFLICT"
-    duplicate = client.execute(
-        CREATE_SCHEMA, {"input": {"name": new, "definition": TICKSUPPLY_TRADES}}
-    )["createExportSchema"]["userErrors"]
+    duplicate = client.execute(CREATE_SCHEMA, {"input": {"name": new, "definition": TRADE_SCHEMA}})[
+        "createExportSchema"
+    ]["userErrors"]
     assert [e["code"] for e in duplicate] == ["CONFLICT"]
     reserved = client.execute(
-        CREATE_SCHEMA, {"input": {"name": "raw", "definition": TICKSUPPLY_TRADES}}
+        CREATE_SCHEMA, {"input": {"name": "raw", "definition": TRADE_SCHEMA}}
     )["createExportSchema"]["userErrors"]
     assert [(e["code"], e["field"]) for e in reserved] == [("CONFLICT", ["input", "name"])]
     assert change(client, DELETE, id=sid) == {"deletedId": sid, "userErrors": []}
@@ -218,7 +169,7 @@ def test_rename_pins_ids_and_delete_keeps_existing_exports(gateway: GatewayHandl
 
 def test_other_workspaces_cannot_see_or_use_a_schema(gateway: GatewayHandle) -> None:
     name = unique("private")
-    sid = new_schema(gateway.client(), name, TICKSUPPLY_TRADES)["id"]
+    sid = new_schema(gateway.client(), name, TRADE_SCHEMA)["id"]
     other = gateway.client("b")
     assert other.execute("query($n: String) { exportSchema(name: $n) { id } }", {"n": name}) == {
         "exportSchema": None
@@ -238,7 +189,7 @@ def test_inline_schema_and_positioned_transform_errors(
     gateway: GatewayHandle, dataset: Dataset
 ) -> None:
     client = gateway.client()
-    inline = {**TICKSUPPLY_TRADES, "sources": []}
+    inline = {**TRADE_SCHEMA, "sources": []}
     payload = client.execute(
         CREATE,
         {
@@ -288,8 +239,8 @@ def test_inline_schema_and_positioned_transform_errors(
 def test_preview_saved_and_inline_schemas(gateway: GatewayHandle, dataset: Dataset) -> None:
     client = gateway.client()
     name = unique("preview")
-    new_schema(client, name, TICKSUPPLY_TRADES)
-    for variables in ({"schema": name}, {"inline": TICKSUPPLY_TRADES}):
+    new_schema(client, name, TRADE_SCHEMA)
+    for variables in ({"schema": name}, {"inline": TRADE_SCHEMA}):
         preview = client.execute(PREVIEW, {"ds": str(BYBIT.id), "limit": 7, **variables})[
             "previewExportSchema"
         ]
@@ -385,7 +336,7 @@ def test_a_trade_schema_does_not_apply_to_book_data(gateway: GatewayHandle) -> N
     )["createExport"]["userErrors"]
     assert [e["code"] for e in errors] == ["NOT_FOUND"]
     name = unique("trades_only")
-    new_schema(gateway.client(), name, TICKSUPPLY_TRADES)
+    new_schema(gateway.client(), name, TRADE_SCHEMA)
     errors = gateway.client().execute(
         CREATE,
         {

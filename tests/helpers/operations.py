@@ -120,19 +120,6 @@ def read_text_rows(fmt: str, content: bytes, gzipped: bool) -> list[dict[str, An
     return [json.loads(line) for line in text.splitlines()]
 
 
-def job_columns() -> list[str]:
-    return [
-        "collection_timestamp_ns",
-        "exchange_timestamp_ns",
-        "exchange",
-        "symbol",
-        "trade_id",
-        "side",
-        "price",
-        "amount",
-    ]
-
-
 JOB = """query($id: ID!) { exportJob(id: $id) { id status reason startTime endTime finishedAt
   progress { rowsWritten } artifacts { url } } }"""
 
