@@ -4,9 +4,7 @@ then publish every file atomically (temporary names until all of them are comple
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.export_schema import compile_schema
+from engine.files import publish_file, sha256_of
 from engine.logical import SourceContext
 from engine.options import ExportOptions
 from engine.pipeline import Decimator, Fields, Rows, compile_filter
@@ -304,9 +303,8 @@ class _FileSet:
 
 
 def _published(temp: Path, final: Path, kind: str, file: _OpenFile | None) -> ArtifactFile:
-    _fsync(temp)
-    digest = _sha256(temp)
-    temp.replace(final)
+    digest = sha256_of(temp)
+    publish_file(temp, final)
     return ArtifactFile(
         final,
         final.name,
@@ -324,16 +322,3 @@ def _stamp(ns: int) -> str:
     seconds, nanos = divmod(ns, 10**9)
     text = datetime.fromtimestamp(seconds, UTC).strftime("%Y%m%dT%H%M%S")
     return f"{text}{'.' + f'{nanos:09d}'.rstrip('0') if nanos else ''}Z"
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -7,7 +7,6 @@ min/max statistics prune the rest.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from engine.files import publish_file
 
 RECORD_SCHEMA = pa.schema(
     [
@@ -57,9 +58,7 @@ def write_segment(table: pa.Table, final_path: Path) -> SegmentFile:
     final_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = final_path.with_name(f".{final_path.name}.tmp")
     pq.write_table(table.cast(RECORD_SCHEMA), tmp, row_group_size=ROW_GROUP_ROWS, **_WRITE_OPTIONS)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    tmp.replace(final_path)
+    publish_file(tmp, final_path)
     timestamps = table.column("collection_timestamp_ns")
     return SegmentFile(
         path=str(final_path),
@@ -150,9 +149,7 @@ def merge_segments(segments: Sequence[SegmentFile], final_path: Path) -> Segment
             times = table.column("collection_timestamp_ns")
             first = times[0].as_py() if first is None else first
             last, rows = times[-1].as_py(), rows + table.num_rows
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    tmp.replace(final_path)
+    publish_file(tmp, final_path)
     assert first is not None and last is not None, "compaction of empty segments"
     return SegmentFile(str(final_path), first, last, rows, final_path.stat().st_size)
 

@@ -9,7 +9,6 @@ ingesting it again is a no-op that says so, unless forced.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from app.domain.runtime import Runtime
 from app.domain.wire_formats import sample_warning
 from app.ids import new_id
 from app.storage import segment_dir
+from engine.files import sha256_of
 from engine.record_files import read_records
 from engine.segments import write_segment
 from engine.strict import INT64_MAX
@@ -120,7 +120,7 @@ def ingest_file(
     """A file whose exact bytes were already ingested into this datastream is not stored
     again (its records are there) unless `force`."""
     check_datastream_id(datastream_id)
-    digest = _sha256(path)
+    digest = sha256_of(path)
     if not force:
         with runtime.sync_sessions() as session:
             before = _ingested(session, datastream_id, digest)
@@ -172,11 +172,3 @@ def _remember(session: Session, datastream_id: int, source: tuple[str, str], row
             created_at=now_ns(),
         )
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
