@@ -204,9 +204,9 @@ def test_two_workspaces_share_one_connection(live: Live) -> None:
     live.client().execute(DELETE, {"id": mine})
 
 
+# Only distributed mode has collector processes to kill.
+@pytest.mark.parametrize("live", ["distributed"], indirect=True, scope="module")
 def test_a_killed_collector_is_replaced_within_its_lease(live: Live) -> None:
-    if live.mode != "distributed":
-        pytest.skip("needs collector processes to kill")
     sub = subscribe_to(live, TRADES)
     first = until(lambda: (s := subscription(live, sub))["collecting"] and s["spans"][0])
     pid = int(first["collector"].split(":")[1])

@@ -205,9 +205,9 @@ def test_a_job_over_the_time_limit_fails_and_leaves_no_files(limited: GatewayHan
     wait_no_files(limited, job_id)
 
 
+# Only distributed mode has worker processes to kill.
+@pytest.mark.parametrize("limited", ["distributed"], indirect=True, scope="module")
 def test_the_sweeper_fails_an_overdue_job_whose_worker_is_gone(limited: GatewayHandle) -> None:
-    if limited.mode != "distributed":
-        pytest.skip("needs worker processes to kill")
     job_id = create(limited, **BIG)["exportJob"]["id"]
     client = limited.client()
     wait_running(limited, limited.key_a, job_id)
