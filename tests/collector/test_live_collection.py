@@ -1,13 +1,15 @@
 """Live collection in process, against the local exchange feed: subscribe and records
 arrive; what is stored is exactly what the feed sent while a span was open; pause and resume
 make a gap and two spans; a dropped feed reconnects with a new span; two workspaces share one
-connection; a collector that dies is replaced once its lease runs out."""
+connection; a collector that dies is replaced once its lease runs out, losing at most its last
+flush interval."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -198,6 +200,8 @@ async def test_a_dead_collector_is_replaced_after_its_lease(
     dead = asyncio.Event()
     crashed = asyncio.create_task(Collector(live, "doomed").run(dead))
     await until(lambda: _count_at_least(live, BINANCE.id, 3))
+    await asyncio.sleep(1.0)  # several flushes
+    crashed_ns = time.time_ns()
     crashed.cancel()  # no clean stop: its lease must run out
     with contextlib.suppress(asyncio.CancelledError):
         await crashed
@@ -207,6 +211,10 @@ async def test_a_dead_collector_is_replaced_after_its_lease(
     first, second = (await spans(live, sub.id))[:2]
     assert (first.collector_id, second.collector_id) == ("doomed", "heir")
     assert first.end_reason in ("COLLECTOR_LOST", "STOPPED", "DISCONNECTED")
+    # Lost at most the last flush interval: everything sent before it was stored.
+    flushed_by = crashed_ns - int((live.settings.collector_flush_seconds + 0.05) * 1e9)
+    sent = [m.text for m in feed.sent["btcusdt@trade"] if first.started_at < m.at_ns < flushed_by]
+    assert sent and set(sent) <= {text for _ts, text in await stored(live, BINANCE.id)}
 
 
 async def test_a_collector_that_lost_its_lease_stores_nothing(live: Runtime, seed: Seed) -> None:

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pyarrow.parquet as pq
 import pytest
 
 from app.demo.feed import ExchangeFeed
+from engine.timestamps import parse_timestamp
 from tests.helpers.clients import GraphQLClient, subscribe
 from tests.helpers.environments import mode_env
 from tests.helpers.feeds import feed_in_thread
@@ -35,6 +37,7 @@ from tests.helpers.services import require_postgres_and_redis, temporary_databas
 pytestmark = pytest.mark.e2e
 
 TRADES, BOOK = 801, 802
+FLUSH_SECONDS = 0.5
 SUBSCRIBE = """mutation($ds: ID!) { createCollectionSubscription(input: {datastreamId: $ds}) {
   collectionSubscription { id status } userErrors { code field message } } }"""
 PAUSE = """mutation($id: ID!) { pauseCollectionSubscription(input: {id: $id}) {
@@ -89,7 +92,7 @@ def live(
             GATEWAY_BYBIT_WS_URL=feed.url + "/v5/public",
             GATEWAY_COLLECTOR_LEASE_SECONDS="2",
             GATEWAY_COLLECTOR_TICK_SECONDS="0.3",
-            GATEWAY_COLLECTOR_FLUSH_SECONDS="0.5",
+            GATEWAY_COLLECTOR_FLUSH_SECONDS=str(FLUSH_SECONDS),
         )
         run_cli(env, "migrate")
         spot = ["--exchange", "binance", "--symbol", "BTCUSDT", "--base", "BTC", "--quote", "USDT"]
@@ -145,6 +148,16 @@ def subscribe_to(live: Live, datastream: int, key: str = "a") -> str:
 
 def subscription(live: Live, subscription_id: str, key: str = "a") -> dict[str, Any]:
     return dict(live.client(key).execute(ONE, {"id": subscription_id})["collectionSubscription"])
+
+
+def stored_messages(live: Live, datastream: int) -> set[str]:
+    """The messages in the datastream's segment files, read with pyarrow."""
+    folder = Path(live.env["GATEWAY_DATA_DIR"]) / "storage" / "segments" / str(datastream)
+    return {
+        text
+        for path in folder.glob("*.parquet")
+        for text in pq.read_table(path)["data"].to_pylist()
+    }
 
 
 def rows_stored(live: Live, datastream: int) -> int:
@@ -211,10 +224,18 @@ def test_a_killed_collector_is_replaced_within_its_lease(live: Live) -> None:
     first = until(lambda: (s := subscription(live, sub))["collecting"] and s["spans"][0])
     pid = int(first["collector"].split(":")[1])
     [holder] = [c for c in live.collectors if c.process is not None and c.process.pid == pid]
+    time.sleep(4 * FLUSH_SECONDS)  # several flushes
+    killed_ns = time.time_ns()
     holder.kill()
     spans = until(lambda: len(s := subscription(live, sub)["spans"]) >= 2 and s)
     assert spans[0]["endReason"] == "COLLECTOR_LOST"
     assert spans[1]["collector"] != first["collector"]
     stored = rows_stored(live, TRADES)
     until(lambda: rows_stored(live, TRADES) > stored)  # the heir collects
+    # What the killed collector lost is at most its last flush interval: every message the
+    # feed sent it before that is in a segment.
+    opened_ns = parse_timestamp(first["startedAt"])
+    flushed_by = killed_ns - int((FLUSH_SECONDS + 0.1) * 1e9)
+    sent = [m.text for m in live.feed.sent["btcusdt@trade"] if opened_ns < m.at_ns < flushed_by]
+    assert sent and set(sent) <= stored_messages(live, TRADES)
     live.client().execute(DELETE, {"id": sub})
