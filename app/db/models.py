@@ -70,6 +70,8 @@ class InstrumentRow(Base):
     base: Mapped[str] = mapped_column(String(32))
     quote: Mapped[str] = mapped_column(String(32))
     type: Mapped[str] = mapped_column(String(32))
+    # Delisted: kept (its datastreams and their data stay), hidden from listings by default.
+    archived: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
 
 class DatastreamRow(Base):
@@ -80,6 +82,7 @@ class DatastreamRow(Base):
     stream_type: Mapped[str] = mapped_column(String(32))
     wire_format: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str | None] = mapped_column(Text)  # where it comes from: a URL or topic
 
 
 class SegmentRow(Base):
