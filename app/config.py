@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     retention_seconds: float = Field(
         default=7 * 24 * 3600.0, gt=0, description="How long a finished export's files are kept."
     )
+    max_import_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1024, description="Largest file an import accepts."
+    )
+    upload_ttl_seconds: float = Field(
+        default=3600.0, gt=0, description="How long a signed upload URL takes a PUT."
+    )
     demo_data: bool = Field(default=False, description="Load demo data when the store is empty.")
     binance_ws_url: str = Field(
         default="wss://stream.binance.com:9443",

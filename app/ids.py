@@ -16,6 +16,8 @@ PREFIXES = {
     "ingested_file": "ing",
     "collection_subscription": "sub",
     "collection_span": "spn",
+    "import_job": "imp",
+    "import_upload": "upl",
 }
 
 _ID_RE = re.compile(r"^(?P<prefix>[a-z]{2,4})_(?P<hex>[0-9a-f]{32})$")

@@ -1,4 +1,5 @@
-"""Where segments and artifacts live, and signed, expiring download URLs for artifacts."""
+"""Where segments, artifacts, uploads and import reports live, and the signed, expiring URLs
+that download files (export artifacts, import error reports) and upload them (imports)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ def segment_dir(settings: Settings, datastream_id: int) -> Path:
 def artifact_dir(settings: Settings, job_id: str, attempt_token: str) -> Path:
     # One directory per attempt: a duplicate delivery never writes over the winner's files.
     return settings.storage_dir / "artifacts" / job_id / attempt_token
+
+
+def import_report_path(settings: Settings, job_id: str) -> Path:
+    return settings.storage_dir / "imports" / job_id / "rejected.csv"
 
 
 def job_artifacts_dir(settings: Settings, job_id: str) -> Path:
@@ -63,3 +68,18 @@ def verify_signature(
     expiry = int(expires)
     expected = _signature(settings.download_signing_key(), artifact_id, filename, expiry)
     return hmac.compare_digest(expected, signature) and expiry > time.time()
+
+
+UPLOAD_PURPOSE = "\0PUT"  # no file name contains NUL: an upload signature never opens a download
+
+
+def signed_upload_path(settings: Settings, upload_id: str, expires: int) -> str:
+    """The URL path (with query) a client PUTs an upload's bytes to, until `expires`."""
+    sig = _signature(settings.download_signing_key(), upload_id, UPLOAD_PURPOSE, expires)
+    return f"/uploads/{upload_id}?expires={expires}&signature={sig}"
+
+
+def verify_upload_signature(
+    settings: Settings, upload_id: str, expires: str, signature: str
+) -> bool:
+    return verify_signature(settings, upload_id, UPLOAD_PURPOSE, expires, signature)

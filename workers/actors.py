@@ -1,5 +1,5 @@
-"""Thin Dramatiq actors: a message is only a wake-up; the domain claims the job row, runs the
-engine and records the outcome (`app.domain.exports.execution`)."""
+"""Thin Dramatiq actors: a message is only a wake-up; the domain claims the job row, does the
+work and records the outcome (`app.domain.exports.execution`, `app.domain.imports.execution`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import dramatiq
 from dramatiq.middleware import Shutdown
 
 from app.domain.exports.execution import TransientError, run_export_job
-from workers.broker import EXPORT_ACTOR, EXPORT_QUEUE
+from app.domain.imports import execution as imports
+from workers.broker import EXPORT_ACTOR, EXPORT_QUEUE, IMPORT_ACTOR
 from workers.runtime import worker_runtime
 
 MAX_RETRIES = 5
@@ -21,3 +22,15 @@ MAX_RETRIES = 5
 )
 def export_actor(job_id: str) -> None:
     run_export_job(worker_runtime(), job_id, shutdown=Shutdown)
+
+
+@dramatiq.actor(
+    actor_name=IMPORT_ACTOR,
+    queue_name=EXPORT_QUEUE,
+    max_retries=MAX_RETRIES,
+    retry_when=lambda retries, exc: (
+        isinstance(exc, imports.TransientError) and retries < MAX_RETRIES
+    ),
+)
+def import_actor(job_id: str) -> None:
+    imports.run_import_job(worker_runtime(), job_id, shutdown=Shutdown)

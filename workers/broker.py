@@ -14,6 +14,7 @@ from app.config import Settings, get_settings
 
 EXPORT_QUEUE = get_settings().queue_name
 EXPORT_ACTOR = "run_export_job"
+IMPORT_ACTOR = "run_import_job"  # on the same queue: one pool of workers runs both
 
 
 def _middleware() -> list[dramatiq.Middleware]:
@@ -52,8 +53,17 @@ dramatiq.set_broker(broker)
 
 def wake_export(job_id: str) -> None:
     """Tell some worker that a job is waiting. Call only after the job row is committed."""
+    _wake(EXPORT_ACTOR, job_id)
+
+
+def wake_import(job_id: str) -> None:
+    """The same for an import job."""
+    _wake(IMPORT_ACTOR, job_id)
+
+
+def _wake(actor: str, job_id: str) -> None:
     broker.enqueue(
         dramatiq.Message(
-            queue_name=EXPORT_QUEUE, actor_name=EXPORT_ACTOR, args=(job_id,), kwargs={}, options={}
+            queue_name=EXPORT_QUEUE, actor_name=actor, args=(job_id,), kwargs={}, options={}
         )
     )

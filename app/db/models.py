@@ -157,6 +157,61 @@ class ExportJobRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class ImportUploadRow(Base):
+    """A file a client is sending (or has sent) for an import: through a signed PUT URL, or
+    in a multipart GraphQL request. One import job consumes it."""
+
+    __tablename__ = "import_uploads"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    path: Mapped[str] = mapped_column(Text)  # relative to the storage directory
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)  # the PUT URL's end, then unused ones go
+    received_at: Mapped[int | None] = mapped_column(BigInteger)
+    byte_size: Mapped[int | None] = mapped_column(BigInteger)
+    import_job_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class ImportJobRow(Base):
+    """Records read from an uploaded file into a datastream: all stored in one transaction
+    (visible whole or not at all), bad records failing the job or skipped into a report."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "idempotency_key"),
+        Index("ix_import_jobs_status_heartbeat", "status", "heartbeat_at"),
+        Index("ix_import_jobs_ws_created", "workspace_id", "created_at", "id"),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    datastream_id: Mapped[int] = mapped_column(ForeignKey("datastreams.id"), index=True)
+    upload_id: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(300))
+    byte_size: Mapped[int] = mapped_column(BigInteger)
+    on_error: Mapped[str] = mapped_column(String(8))  # ABORT or SKIP
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)  # why it failed
+    note: Mapped[str | None] = mapped_column(Text)  # e.g. the file was imported before
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    started_at: Mapped[int | None] = mapped_column(BigInteger)
+    finished_at: Mapped[int | None] = mapped_column(BigInteger)
+    heartbeat_at: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(40))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_stored: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The rejected records (SKIP), as CSV: line, reason, text; kept until expires_at.
+    report_path: Mapped[str | None] = mapped_column(Text)
+    report_byte_size: Mapped[int | None] = mapped_column(BigInteger)
+    expires_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
 class ExportArtifactRow(Base):
     __tablename__ = "export_artifacts"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -122,18 +122,10 @@ def ingest_file(
     check_datastream_id(datastream_id)
     digest = sha256_of(path)
     if not force:
-        with runtime.sync_sessions() as session:
-            before = _ingested(session, datastream_id, digest)
-        if before is not None:
-            when = format_timestamp(before.created_at)
+        already = stored_before(runtime, datastream_id, digest, path.name)
+        if already is not None:
             return IngestResult(
-                datastream_id,
-                0,
-                0,
-                None,
-                None,
-                already=f"{path.name} was ingested on {when} ({before.rows:,} records); "
-                "nothing stored (--force stores it again)",
+                datastream_id, 0, 0, None, None, already=already + " (--force stores it again)"
             )
     tables = read_records(path)
     first = next(tables, None)
@@ -152,12 +144,21 @@ def _spec_of(runtime: Runtime, datastream_id: int) -> DatastreamSpec | None:
         return datastream_spec(session, datastream_id)
 
 
-def _ingested(session: Session, datastream_id: int, digest: str) -> IngestedFileRow | None:
-    return session.scalars(
-        select(IngestedFileRow).where(
-            IngestedFileRow.datastream_id == datastream_id, IngestedFileRow.sha256 == digest
-        )
-    ).first()
+def stored_before(runtime: Runtime, datastream_id: int, digest: str, name: str) -> str | None:
+    """Why a file with these exact bytes needs no storing again, if it was stored before."""
+    with runtime.sync_sessions() as session:
+        before = session.scalars(
+            select(IngestedFileRow).where(
+                IngestedFileRow.datastream_id == datastream_id, IngestedFileRow.sha256 == digest
+            )
+        ).first()
+    if before is None:
+        return None
+    when = format_timestamp(before.created_at)
+    return (
+        f"{name} holds the same bytes as {before.filename}, stored on {when} "
+        f"({before.rows:,} records); nothing stored"
+    )
 
 
 def _remember(session: Session, datastream_id: int, source: tuple[str, str], rows: int) -> None:

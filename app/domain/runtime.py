@@ -23,12 +23,12 @@ from app.db.engine import make_async_sessions, make_sync_sessions
 class JobEvent:
     """ "Object X changed": subscribers re-read its row, which is the truth. `status` is the
     new state, or DELETED for one that no longer exists. `kind` says what X is: an export
-    job, or a collection subscription (whose spans changed, or its status)."""
+    job, an import job, or a collection subscription (whose spans changed, or its status)."""
 
     job_id: str
     workspace_id: str
     status: str
-    kind: str = "export"  # or "collection"
+    kind: str = "export"  # or "import", "collection"
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Effects:
     thread; a lost call only delays things (the sweeper re-wakes jobs, subscribers re-read)."""
 
     wake_export: Callable[[str], None]
+    wake_import: Callable[[str], None]
     publish: Callable[[JobEvent], None]
 
 
@@ -45,7 +46,7 @@ def _nothing(_value: object) -> None:
 
 
 # For commands run where nobody listens and no worker waits (the CLI's ingest and demo data).
-NO_EFFECTS = Effects(wake_export=_nothing, publish=_nothing)
+NO_EFFECTS = Effects(wake_export=_nothing, wake_import=_nothing, publish=_nothing)
 
 
 @dataclass

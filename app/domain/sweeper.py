@@ -1,6 +1,7 @@
-"""The sweeper: every gateway runs it. It re-wakes jobs nobody is working on (lost wake-ups,
-dead workers), fails jobs past the time limit that no live worker stopped, expires jobs past
-their retention, deleting their files, and compacts small segments. Each change is a
+"""The sweeper: every gateway runs it. It re-wakes export and import jobs nobody is working on
+(lost wake-ups, dead workers), fails exports past the time limit that no live worker stopped,
+expires exports past their retention, deleting their files, removes what imports leave behind
+(expired uploads and reports), and compacts small segments. Each change is a
 conditional update, so several gateways sweeping at once do each thing once; every change is
 announced after it commits."""
 
@@ -9,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from app.db.models import ExportJobRow, ImportJobRow
+from app.domain import recovery
 from app.domain.compaction import compact_pass
-from app.domain.exports import recovery, retention
+from app.domain.exports import retention
+from app.domain.imports import retention as import_retention
 from app.domain.runtime import JobEvent, Runtime
 from engine.timestamps import now_ns
 
@@ -39,17 +43,22 @@ async def sweep_once(runtime: Runtime) -> None:
 async def wake_stale(runtime: Runtime) -> list[str]:
     """RUNNING jobs whose heartbeat stopped and QUEUED jobs waiting too long: woken again."""
     settings, now = runtime.settings, now_ns()
-    async with runtime.sessions() as session:
-        stale = await recovery.stale_jobs(
-            session,
-            heartbeat_before=now - int(settings.heartbeat_stale_seconds * 1e9),
-            queued_before=now - int(settings.queued_stale_seconds * 1e9),
-        )
-        await recovery.mark_requeued(session, stale)
-    for job_id in stale:
-        log.info("waking stale export job %s", job_id)
-        runtime.effects.wake_export(job_id)
-    return stale
+    effects = runtime.effects
+    woken: list[str] = []
+    for table, wake in ((ExportJobRow, effects.wake_export), (ImportJobRow, effects.wake_import)):
+        async with runtime.sessions() as session:
+            stale = await recovery.stale_jobs(
+                session,
+                table,
+                heartbeat_before=now - int(settings.heartbeat_stale_seconds * 1e9),
+                queued_before=now - int(settings.queued_stale_seconds * 1e9),
+            )
+            await recovery.mark_requeued(session, table, stale)
+        for job_id in stale:
+            log.info("waking stale job %s", job_id)
+            wake(job_id)
+        woken += stale
+    return woken
 
 
 async def end_of_life_pass(runtime: Runtime) -> None:
@@ -61,6 +70,7 @@ async def end_of_life_pass(runtime: Runtime) -> None:
             changed = await retention.fail_overdue(session, settings)
             changed += await retention.expire_due(session, settings)
             await retention.purge_expired_files(session, settings)
+            await import_retention.purge(session, settings)
         for job in changed:
             log.info("export job %s is now %s", job.id, job.status)
             runtime.effects.publish(JobEvent(job.id, job.workspace_id, job.status))
@@ -72,8 +82,12 @@ async def resume_unfinished(runtime: Runtime) -> list[str]:
     """Embedded mode at start-up: this process is the only worker, so a job left RUNNING
     belonged to a process that is gone. Every unfinished job is resumed at once instead of
     after the stale-heartbeat timeout."""
-    async with runtime.sessions() as session:
-        ids = await recovery.requeue_unfinished(session)
-    for job_id in ids:
-        runtime.effects.wake_export(job_id)
-    return ids
+    effects = runtime.effects
+    resumed: list[str] = []
+    for table, wake in ((ExportJobRow, effects.wake_export), (ImportJobRow, effects.wake_import)):
+        async with runtime.sessions() as session:
+            ids = await recovery.requeue_unfinished(session, table)
+        for job_id in ids:
+            wake(job_id)
+        resumed += ids
+    return resumed

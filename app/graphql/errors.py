@@ -46,6 +46,10 @@ class UserErrorCode(Enum):
         description="The key's role does not allow this (VIEWER reads; MEMBER also changes "
         "exports and schemas; ADMIN also manages keys and settings).",
     )
+    PAYLOAD_TOO_LARGE = strawberry.enum_value(
+        DomainErrorCode.PAYLOAD_TOO_LARGE.value,
+        description="A file is larger than the gateway accepts (GATEWAY_MAX_IMPORT_BYTES).",
+    )
 
 
 @strawberry.type(description="An expected failure of a mutation, returned as data.")

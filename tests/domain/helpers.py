@@ -85,7 +85,7 @@ class OnFirstRunning:
 
     def on(self, runtime: Runtime) -> Runtime:
         """The same runtime (settings, sessions) with these effects."""
-        effects = Effects(wake_export=self.recording.wake_export, publish=self.publish)
+        effects = dataclasses.replace(self.recording.effects, publish=self.publish)
         return dataclasses.replace(runtime, effects=effects)
 
 
@@ -114,8 +114,12 @@ class Witness:
 
     def on(self, runtime: Runtime) -> Runtime:
         """The same runtime (settings, sessions) with these effects."""
-        effects = Effects(wake_export=self.wake_export, publish=self.publish)
+        effects = Effects(wake_export=self.wake_export, wake_import=_ignored, publish=self.publish)
         return dataclasses.replace(runtime, effects=effects)
+
+
+def _ignored(_job_id: str) -> None:
+    return None
 
 
 async def run_job(runtime: Runtime, job_id: str) -> None:

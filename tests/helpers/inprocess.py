@@ -107,6 +107,7 @@ class RecordingEffects:
     """Effects that remember what the domain fired, in order, from any thread."""
 
     woken: list[str] = field(default_factory=list)
+    woken_imports: list[str] = field(default_factory=list)
     events: list[JobEvent] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -114,13 +115,19 @@ class RecordingEffects:
         with self._lock:
             self.woken.append(job_id)
 
+    def wake_import(self, job_id: str) -> None:
+        with self._lock:
+            self.woken_imports.append(job_id)
+
     def publish(self, event: JobEvent) -> None:
         with self._lock:
             self.events.append(event)
 
     @property
     def effects(self) -> Effects:
-        return Effects(wake_export=self.wake_export, publish=self.publish)
+        return Effects(
+            wake_export=self.wake_export, wake_import=self.wake_import, publish=self.publish
+        )
 
     def statuses(self, job_id: str) -> list[str]:
         with self._lock:
