@@ -1,6 +1,6 @@
 """The gateway's composition root: the Starlette app (/graphql over HTTP and WebSocket with
-GraphiQL, /downloads/..., /healthz), wired to a runtime whose effects reach the broker and the
-event bus, and the background tasks (sweeper, event bridge, embedded workers)."""
+GraphiQL, /downloads/..., /uploads/..., /healthz), wired to a runtime whose effects reach the
+broker and the event bus, and the background tasks (sweeper, event bridge, embedded workers)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import graphene_django_graphiql_static
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
@@ -23,6 +24,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET
 
 from app.config import Settings, get_settings
 from app.demo.feed import exchange_feed
@@ -35,7 +37,8 @@ from app.graphql.root import build_schema
 from app.web.downloads import download
 from app.web.limits import RequestLimits, json_nesting
 from app.web.rate_limits import RateLimiter
-from app.web.request_id import RequestIdMiddleware
+from app.web.request_id import RequestIdMiddleware, error_response
+from app.web.uploads import receive_upload
 from workers.collector.runner import Collector
 from workers.runtime import runtime_with, use_runtime
 
@@ -73,6 +76,18 @@ class GatewayGraphQL(GraphQL):
         # Without a valid key the connection stays open and each operation gets an
         # UNAUTHENTICATED error, which clients can show; introspection still works.
         return {"authenticated": context.principal is not None}
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """A request Strawberry refuses before GraphQL runs (a multipart body it cannot
+        parse, say) gets the same GraphQL-shaped error body as every other refusal; the
+        files of a multipart request are closed whatever happened."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as exc:
+            return error_response(exc.status_code, "BAD_REQUEST", exc.reason)
+        finally:
+            if isinstance(request, Request):
+                await request.close()  # a multipart request's spooled files
 
     def decode_json(self, data: str | bytes) -> object:
         """WebSocket messages too: a message nested past the limit is not JSON we take (the
@@ -151,12 +166,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     bus = build_event_bus(settings)
     runtime = runtime_with(settings, bus)
     limiter = RateLimiter(settings)
-    graphql = GatewayGraphQL(runtime, bus, limiter, keep_alive=True, keep_alive_interval=15)
+    graphql = GatewayGraphQL(
+        runtime,
+        bus,
+        limiter,
+        keep_alive=True,
+        keep_alive_interval=15,
+        multipart_uploads_enabled=True,  # importRecords; bounded by RequestLimits
+    )
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/downloads/{artifact_id}/{filename}", download, methods=["GET", "HEAD"]),
+            Route("/uploads/{upload_id}", receive_upload, methods=["PUT"]),
             Route("/healthz", healthz),
             Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql"),
         ],

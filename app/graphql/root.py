@@ -33,6 +33,13 @@ from app.graphql.export_schemas.resolvers import ExportSchemaMutation, ExportSch
 from app.graphql.exports.resolvers import ExportMutation, ExportQuery
 from app.graphql.exports.subscriptions import ExportSubscription
 from app.graphql.exports.types import ExportJob
+from app.graphql.imports.resolvers import (
+    ImportMutation,
+    ImportQuery,
+    ImportSubscription,
+    one_import,
+)
+from app.graphql.imports.types import ImportJob
 from app.graphql.relay import Node
 from app.graphql.scalars import SCALAR_MAP
 from app.ids import id_prefix
@@ -40,11 +47,15 @@ from app.web.rate_limits import RateLimiter
 from engine.strict import is_ascii_digits
 
 
-@strawberry.type(description="Read the catalog, schemas, availability and your export jobs.")
-class Query(CatalogQuery, CollectionQuery, ExportSchemaQuery, ExportQuery, AccessQuery):
+@strawberry.type(
+    description="Read the catalog, schemas, availability, and your export and import jobs."
+)
+class Query(
+    CatalogQuery, CollectionQuery, ExportSchemaQuery, ExportQuery, ImportQuery, AccessQuery
+):
     @authenticated(
-        description="Any object by its prefixed ID (`exp_...`, `ds_...`, `sub_...`, and "
-        "`key_...` for admins)."
+        description="Any object by its prefixed ID (`exp_...`, `imp_...`, `ds_...`, `sub_...`, "
+        "and `key_...` for admins)."
     )
     async def node(
         self,
@@ -56,6 +67,8 @@ class Query(CatalogQuery, CollectionQuery, ExportSchemaQuery, ExportQuery, Acces
             async with info.context.sessions() as session:
                 job = await export_queries.get_export(session, info.context.caller, text)
             return ExportJob.from_row(job) if job else None
+        if id_prefix(text) == "imp":
+            return await one_import(info, text)
         if id_prefix(text) == "sub":
             return await one_subscription(info, text)
         if id_prefix(text) == "key":
@@ -68,13 +81,17 @@ class Query(CatalogQuery, CollectionQuery, ExportSchemaQuery, ExportQuery, Acces
         return None
 
 
-@strawberry.type(description="Create and control export jobs and export schemas.")
-class Mutation(ExportSchemaMutation, ExportMutation, CollectionMutation, AccessMutation):
+@strawberry.type(
+    description="Create and control export and import jobs, export schemas, collection and keys."
+)
+class Mutation(
+    ExportSchemaMutation, ExportMutation, ImportMutation, CollectionMutation, AccessMutation
+):
     pass
 
 
 @strawberry.type(description="Live updates.")
-class Subscription(ExportSubscription, CollectionSubscriptionUpdates):
+class Subscription(ExportSubscription, ImportSubscription, CollectionSubscriptionUpdates):
     pass
 
 
@@ -95,7 +112,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[ExportJob, Datastream, ApiKey, CollectionSubscription],
+        types=[ExportJob, ImportJob, Datastream, ApiKey, CollectionSubscription],
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),

@@ -1,5 +1,6 @@
 """Signed, expiring download links: no API key, a signature over artifact, file name and
-expiry; files served with their size, type, name, sha256 ETag and Range support."""
+expiry; files served with their size, type, name, sha256 ETag and Range support. The same
+links serve an import job's report of rejected records (`/downloads/imp_…/rejected.csv`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from app.domain.exports.queries import get_artifact
+from app.domain.imports.queries import rejected_report
 from app.domain.runtime import Runtime
+from app.ids import id_prefix
 from app.storage import verify_signature
 
 
@@ -23,6 +26,8 @@ async def download(request: Request) -> Response:
         request.query_params.get("signature", ""),
     ):
         return PlainTextResponse("invalid or expired download link", status_code=403)
+    if id_prefix(artifact_id) == "imp":
+        return await _rejected_report(runtime, artifact_id)
     async with runtime.sessions() as session:
         found = await get_artifact(session, artifact_id)
     if found is None:
@@ -37,3 +42,12 @@ async def download(request: Request) -> Response:
         filename=artifact.filename,
         headers={"ETag": f'"{artifact.sha256}"', "Cache-Control": "private, max-age=3600"},
     )
+
+
+async def _rejected_report(runtime: Runtime, job_id: str) -> Response:
+    async with runtime.sessions() as session:
+        report = await rejected_report(session, job_id)
+    path = runtime.settings.storage_dir / report if report else None
+    if path is None or not path.is_file():
+        return PlainTextResponse("no report of rejected records is kept", status_code=404)
+    return FileResponse(path, media_type="text/csv", filename=f"{job_id}-rejected.csv")

@@ -3,6 +3,11 @@ Content-Length, before it is read, or as soon as it passes the limit), and the J
 itself: it must parse, and nest no deeper than a limit (variables included), so that no
 request reaches a parser's recursion limit or holds memory it should not.
 
+Files are the exception: a multipart GraphQL request (importRecords) and a PUT to a signed
+upload URL may be as large as an import file, so they are not held in memory here but
+streamed on, after their Content-Length (required) passed the import size limit; the upload
+handler and the multipart parser count what actually arrives.
+
 Every refusal is a GraphQL-shaped error body with `extensions.code` and the request id."""
 
 from __future__ import annotations
@@ -36,9 +41,24 @@ class RequestLimits:
                 await response(scope, receive, send)
             return
         if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
-            await self._with_checked_body(scope, receive, send)
+            if _carries_a_file(scope):
+                await self._streamed(scope, receive, send)
+            else:
+                await self._with_checked_body(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _streamed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Room for the multipart request's other parts (operations, map) besides the file.
+        limit = self.settings.max_import_bytes + self.settings.max_body_bytes
+        declared = _content_length(scope)
+        if declared is None:
+            message = "a file upload needs a Content-Length header"
+            await error_response(411, "LENGTH_REQUIRED", message)(scope, receive, send)
+        elif declared > limit:
+            await _too_large(limit, scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
     def _header_problem(self, scope: Scope) -> str | None:
         headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
@@ -79,6 +99,21 @@ class RequestLimits:
         await self.app(scope, _replay(body, receive), send)
 
 
+def _carries_a_file(scope: Scope) -> bool:
+    if scope["method"] == "PUT" and scope["path"].startswith("/uploads/"):
+        return True
+    return scope["method"] == "POST" and _header(scope, b"content-type").startswith(
+        "multipart/form-data"
+    )
+
+
+def _header(scope: Scope, wanted: bytes) -> str:
+    for name, value in scope.get("headers") or []:
+        if name == wanted:
+            return str(value.decode("latin-1")).lower()
+    return ""
+
+
 def _content_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers") or []:
         if name == b"content-length":
@@ -95,11 +130,7 @@ async def _too_large(limit: int, scope: Scope, receive: Receive, send: Send) -> 
 def _json_problem(scope: Scope, body: bytes, max_depth: int) -> str | None:
     """A JSON body must parse and nest at most `max_depth` deep; other bodies (multipart,
     forms) are the handler's to check."""
-    content_type = ""
-    for name, value in scope.get("headers") or []:
-        if name == b"content-type":
-            content_type = value.decode("latin-1").lower()
-    if "json" not in content_type:
+    if "json" not in _header(scope, b"content-type"):
         return None
     depth = json_nesting(body)
     if depth > max_depth:

@@ -147,6 +147,9 @@ HOSTILE_SCALARS = {
     )
     | st.integers(min_value=-(2**70), max_value=2**70).map(nodes.Int),
     "JSON": st.sampled_from(['{"a": 1}', "[]", "null"]).map(nodes.String),
+    # Not a file part of a multipart request: whatever a JSON body can say instead.
+    "Upload": st.sampled_from(["", "0", "file.csv"]).map(nodes.String)
+    | st.integers().map(nodes.Int),
 }
 
 

@@ -51,6 +51,14 @@ MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "pauseCollectionSubscription": ("MEMBER", "CollectionSubscriptionIdInput", SUB_ID),
     "resumeCollectionSubscription": ("MEMBER", "CollectionSubscriptionIdInput", SUB_ID),
     "deleteCollectionSubscription": ("MEMBER", "CollectionSubscriptionIdInput", SUB_ID),
+    "createImportUpload": ("MEMBER", "CreateImportUploadInput", {"filename": "t.csv"}),
+    "startImport": (
+        "MEMBER",
+        "StartImportInput",
+        {"uploadId": "upl_" + "0" * 32, "datastreamId": "601"},
+    ),
+    "importRecords": ("MEMBER", "ImportRecordsInput", {"datastreamId": "601", "file": "x"}),
+    "cancelImport": ("MEMBER", "ImportJobIdInput", {"id": "imp_" + "0" * 32}),
     "createApiKey": ("ADMIN", "CreateApiKeyInput", {"name": "made by a test"}),
     "revokeApiKey": ("ADMIN", "RevokeApiKeyInput", {"id": "key_" + "0" * 32}),
     "updateWorkspaceSettings": (

@@ -23,6 +23,7 @@ from app.ids import new_id
 from engine.timestamps import now_ns
 
 ON_ERROR = ("ABORT", "SKIP")
+MAX_IDEMPOTENCY_KEY = 200
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,13 @@ async def start_import(
 async def _record(
     session: AsyncSession, runtime: Runtime, who: Principal, request: ImportRequest
 ) -> tuple[ImportJobRow, bool]:
+    key = request.idempotency_key
+    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise user_error(
+            ErrorCode.INVALID_ARGUMENT,
+            "input.idempotencyKey",
+            f"an idempotency key has 1 to {MAX_IDEMPOTENCY_KEY} characters",
+        )
     datastream_id = await _datastream(session, request.datastream_id)
     upload = await own_upload(session, who, request.upload_id)
     if request.idempotency_key is not None:

@@ -60,3 +60,10 @@ async def list_imports(
         )
     query = query.order_by(ImportJobRow.created_at.desc(), ImportJobRow.id.desc()).limit(limit)
     return list((await session.scalars(query)).all()), int(total)
+
+
+async def rejected_report(session: AsyncSession, job_id: str) -> str | None:
+    """Where an import job's report of rejected records is (relative to the storage
+    directory), if it has one: for its signed download link, which names no workspace."""
+    job = await session.get(ImportJobRow, job_id)
+    return job.report_path if job is not None else None

@@ -1,0 +1,1 @@
+"""Imports over the API: uploads, import jobs, their progress and rejected records."""
