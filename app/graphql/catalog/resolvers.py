@@ -54,6 +54,7 @@ class CatalogQuery:
                 stream_type=stream_type,
                 after_id=after_id,
                 limit=limit + 1,
+                include_archived=True,
             )
         found = await load_datastreams(info, [r.id for r in rows[:limit]])
         nodes = [found[r.id] for r in rows[:limit]]
