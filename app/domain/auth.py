@@ -4,7 +4,8 @@ each has a role, and an optional expiry.
 Roles, each allowing what the one before allows:
 - VIEWER reads the catalog, jobs and schemas, follows jobs and downloads files;
 - MEMBER also creates, cancels and deletes exports and export schemas;
-- ADMIN also manages the workspace's keys and settings.
+- ADMIN also manages the workspace's keys and settings, and registers instruments and
+  datastreams in the catalog (which every workspace shares).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from strawberry.permission import BasePermission
 
 from app.config import Settings
 from app.db.models import ExportArtifactRow
+from app.domain import catalog
 from app.domain.auth import Principal
 from app.domain.exports import queries as export_queries
 from app.domain.runtime import Runtime
@@ -29,9 +30,17 @@ class Context:
     connection_params: dict[str, Any] | None = None
     response: Any = None
     artifacts: DataLoader[str, list[ExportArtifactRow]] = field(init=False)
+    instrument_counts: DataLoader[str, int] = field(init=False)
+    instrument_datastreams: DataLoader[int, list[catalog.DatastreamView]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.artifacts = DataLoader(load_fn=self._load_artifacts)
+        # Batched but not cached: a WebSocket connection's context lives as long as it does,
+        # and the catalog changes.
+        self.instrument_counts = DataLoader(load_fn=self._load_instrument_counts, cache=False)
+        self.instrument_datastreams = DataLoader(
+            load_fn=self._load_instrument_datastreams, cache=False
+        )
 
     @property
     def settings(self) -> Settings:
@@ -45,6 +54,18 @@ class Context:
         async with self.sessions() as session:
             found = await export_queries.artifacts_for(session, list(job_ids))
         return [found[job_id] for job_id in job_ids]
+
+    async def _load_instrument_counts(self, codes: list[str]) -> list[int]:
+        async with self.sessions() as session:
+            found = await catalog.instrument_counts(session, codes)
+        return [found[code] for code in codes]
+
+    async def _load_instrument_datastreams(
+        self, instrument_ids: list[int]
+    ) -> list[list[catalog.DatastreamView]]:
+        async with self.sessions() as session:
+            found = await catalog.datastreams_of_instruments(session, instrument_ids)
+        return [found[i] for i in instrument_ids]
 
     @property
     def caller(self) -> Principal:

@@ -44,7 +44,7 @@ class UserErrorCode(Enum):
     FORBIDDEN = strawberry.enum_value(
         DomainErrorCode.FORBIDDEN.value,
         description="The key's role does not allow this (VIEWER reads; MEMBER also changes "
-        "exports and schemas; ADMIN also manages keys and settings).",
+        "exports and schemas; ADMIN also manages keys, settings and the catalog).",
     )
     PAYLOAD_TOO_LARGE = strawberry.enum_value(
         DomainErrorCode.PAYLOAD_TOO_LARGE.value,

@@ -18,7 +18,12 @@ from app.domain.exports import queries as export_queries
 from app.graphql.access.resolvers import AccessMutation, AccessQuery
 from app.graphql.access.types import ApiKey
 from app.graphql.admission import QueryAdmission
-from app.graphql.catalog.resolvers import CatalogQuery, load_datastreams
+from app.graphql.catalog.resolvers import (
+    CatalogMutation,
+    CatalogQuery,
+    load_datastreams,
+    one_instrument,
+)
 from app.graphql.catalog.types import Datastream
 from app.graphql.collection.resolvers import (
     CollectionMutation,
@@ -54,7 +59,8 @@ class Query(
     CatalogQuery, CollectionQuery, ExportSchemaQuery, ExportQuery, ImportQuery, AccessQuery
 ):
     @authenticated(
-        description="Any object by its prefixed ID (`exp_...`, `imp_...`, `ds_...`, `sub_...`, "
+        description="Any object by its prefixed ID (`exp_...`, `imp_...`, `ds_...`, `ins_...`, "
+        "`sub_...`, "
         "and `key_...` for admins)."
     )
     async def node(
@@ -75,6 +81,8 @@ class Query(
             async with info.context.sessions() as session:
                 key = await api_keys.get_key(session, info.context.caller, text)
             return ApiKey.from_row(key) if key else None
+        if text.startswith("ins_"):
+            return await one_instrument(info, text)
         if text.startswith("ds_") and is_ascii_digits(text[3:]) and int(text[3:]) < 2**63:
             datastream_id = int(text[3:])
             return (await load_datastreams(info, [datastream_id])).get(datastream_id)
@@ -82,10 +90,16 @@ class Query(
 
 
 @strawberry.type(
-    description="Create and control export and import jobs, export schemas, collection and keys."
+    description="Create and control export and import jobs, export schemas, collection, the "
+    "catalog and keys."
 )
 class Mutation(
-    ExportSchemaMutation, ExportMutation, ImportMutation, CollectionMutation, AccessMutation
+    ExportSchemaMutation,
+    ExportMutation,
+    ImportMutation,
+    CollectionMutation,
+    AccessMutation,
+    CatalogMutation,
 ):
     pass
 

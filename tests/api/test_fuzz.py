@@ -113,12 +113,32 @@ VALID: dict[str, Any] = {
     "schema": "normalized",
     "limit": 5,
     "inlineSchema": DEFINITION,
+    "search": "btc",
+    "type": "spot",
+    "includeArchived": True,
 }
 INPUTS: dict[str, Any] = {
     "CreateExportInput": EXPORT,
     "CreateExportSchemaInput": {"name": "fuzz", "definition": DEFINITION},
     "UpdateExportSchemaDraftInput": {"id": "sch_" + "0" * 32, "definition": DEFINITION},
     "RenameExportSchemaInput": {"id": "sch_" + "0" * 32, "name": "fuzz2"},
+    "RegisterInstrumentInput": {
+        "exchange": "fuzz",
+        "exchangeDisplayName": "Fuzz",
+        "symbol": "FUZZUSD",
+        "base": "FUZZ",
+        "quote": "USD",
+        "type": "spot",
+    },
+    "UpdateInstrumentInput": {"id": "ins_1", "archived": False, "base": "BTC", "quote": "USDT"},
+    "RegisterDatastreamInput": {
+        "datastreamId": "9001",
+        "instrumentId": "ins_1",
+        "streamType": "trades",
+        "wireFormat": "binance.trade",
+        "source": "wss://fuzz",
+    },
+    "UpdateDatastreamInput": {"id": "601", "wireFormat": "binance.trade", "source": "wss://fuzz"},
 }
 
 

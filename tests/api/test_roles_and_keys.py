@@ -1,5 +1,6 @@
 """Roles: every mutation with every role (VIEWER reads, MEMBER also changes exports and
-schemas, ADMIN also manages keys and settings), and the life of an API key over the API."""
+schemas, ADMIN also manages keys, settings and the catalog), and the life of an API key over
+the API."""
 
 from __future__ import annotations
 
@@ -66,6 +67,23 @@ MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
         "UpdateWorkspaceSettingsInput",
         {"requestsPerMinute": 1000},
     ),
+    "registerInstrument": (
+        "ADMIN",
+        "RegisterInstrumentInput",
+        {"exchange": "kraken", "symbol": "ETHUSD", "base": "ETH", "quote": "USD", "type": "spot"},
+    ),
+    "updateInstrument": ("ADMIN", "UpdateInstrumentInput", {"id": "ins_1", "archived": False}),
+    "registerDatastream": (
+        "ADMIN",
+        "RegisterDatastreamInput",
+        {
+            "datastreamId": "9001",
+            "instrumentId": "ins_1",
+            "streamType": "trades",
+            "wireFormat": "custom",
+        },
+    ),
+    "updateDatastream": ("ADMIN", "UpdateDatastreamInput", {"id": "601", "source": "wss://x"}),
 }
 
 

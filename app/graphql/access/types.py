@@ -21,7 +21,9 @@ class ApiKeyRole(Enum):
         "MEMBER", description="Also create, cancel and delete exports and export schemas."
     )
     ADMIN = strawberry.enum_value(
-        "ADMIN", description="Also manage the workspace's API keys and settings."
+        "ADMIN",
+        description="Also manage the workspace's API keys and settings, and register "
+        "instruments and datastreams in the catalog.",
     )
 
 

@@ -1,4 +1,5 @@
-"""Catalog queries: datastreams (filtered, paged), one datastream, its availability."""
+"""Catalog queries: exchanges, instruments and datastreams (filtered, paged), one datastream,
+its availability; and for admins, registering and changing instruments and datastreams."""
 
 from __future__ import annotations
 
@@ -7,27 +8,156 @@ from typing import Annotated
 import strawberry
 
 from app.domain import availability as availability_domain
-from app.domain import catalog, wire_formats
+from app.domain import catalog, catalog_admin, wire_formats
+from app.domain.errors import DomainError
 from app.graphql.arguments import datastream_id_arg
-from app.graphql.catalog.types import Availability, Datastream, WireFormat
+from app.graphql.catalog.inputs import (
+    RegisterDatastreamInput,
+    RegisterInstrumentInput,
+    UpdateDatastreamInput,
+    UpdateInstrumentInput,
+)
+from app.graphql.catalog.types import (
+    Availability,
+    Datastream,
+    DatastreamPayload,
+    Exchange,
+    IncludeArchived,
+    Instrument,
+    InstrumentPayload,
+    WireFormat,
+    datastream_nodes,
+    datastream_page,
+)
 from app.graphql.context import Info, authenticated
+from app.graphql.errors import ApiError, guarded
 from app.graphql.relay import After, Connection, First, cursor_value, make_connection, page_size
 
 
 async def load_datastreams(info: Info, ids: list[int]) -> dict[int, Datastream]:
     async with info.context.sessions() as session:
-        rows = [ds for i in ids if (ds := await catalog.get_datastream(session, i)) is not None]
-        instruments = await catalog.instruments_by_id(session, [r.instrument_id for r in rows])
-        exchanges_ = await catalog.exchanges_by_code(session, [r.exchange_code for r in rows])
-    return {
-        r.id: Datastream.from_rows(r, exchanges_[r.exchange_code], instruments[r.instrument_id])
-        for r in rows
-    }
+        rows = await catalog.datastreams_by_id(session, ids)
+    return {d.datastream_id: d for d in await datastream_nodes(info, rows)}
+
+
+async def one_instrument(info: Info, instrument_id: str) -> Instrument | None:
+    """By `ins_<id>`; null if there is none, or if the id cannot be one."""
+    try:
+        parsed = catalog.parse_instrument_id(instrument_id, "id")
+    except DomainError:
+        return None
+    async with info.context.sessions() as session:
+        row = await catalog.get_instrument(session, parsed)
+    return Instrument.from_row(row) if row is not None else None
+
+
+async def _registered_instrument(info: Info, input: RegisterInstrumentInput) -> InstrumentPayload:
+    async with info.context.sessions() as session:
+        row = await catalog_admin.register_instrument(
+            session, info.context.caller, input.to_domain()
+        )
+    return InstrumentPayload(instrument=Instrument.from_row(row))
+
+
+async def _updated_instrument(info: Info, input: UpdateInstrumentInput) -> InstrumentPayload:
+    async with info.context.sessions() as session:
+        row = await catalog_admin.update_instrument(
+            session, info.context.caller, input.id, input.to_domain()
+        )
+    return InstrumentPayload(instrument=Instrument.from_row(row))
+
+
+async def _registered_datastream(info: Info, input: RegisterDatastreamInput) -> DatastreamPayload:
+    async with info.context.sessions() as session:
+        row = await catalog_admin.register_datastream(
+            session, info.context.caller, input.to_domain()
+        )
+    [datastream] = await datastream_nodes(info, [row])
+    return DatastreamPayload(datastream=datastream)
+
+
+async def _updated_datastream(info: Info, input: UpdateDatastreamInput) -> DatastreamPayload:
+    async with info.context.sessions() as session:
+        row = await catalog_admin.update_datastream(
+            session, info.context.caller, input.id, input.to_domain()
+        )
+    [datastream] = await datastream_nodes(info, [row])
+    return DatastreamPayload(datastream=datastream)
 
 
 @strawberry.type(description="Read the catalog and data availability.")
 class CatalogQuery:
-    @authenticated(description="Datastreams, filtered; ordered by id.")
+    @authenticated(description="Exchanges, ordered by code.")
+    async def exchanges(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Exchange]:
+        limit = page_size(info, first)
+        try:
+            async with info.context.sessions() as session:
+                rows, total = await catalog.list_exchanges(
+                    session, after=cursor_value(after), limit=limit + 1
+                )
+        except DomainError as exc:
+            raise ApiError.from_domain(exc) from None
+        page = rows[:limit]
+        return make_connection(
+            [Exchange.from_row(r) for r in page],
+            [catalog.exchange_cursor(r) for r in page],
+            total,
+            has_next=len(rows) > limit,
+            has_previous=after is not None,
+        )
+
+    @authenticated(
+        description="Instruments, filtered (all given conditions hold); ordered by exchange, "
+        "symbol, type and id."
+    )
+    async def instruments(
+        self,
+        info: Info,
+        exchange: Annotated[
+            str | None, strawberry.argument(description="Exchange code, e.g. `binance`.")
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Part of the symbol, base or quote, in any case, taken literally "
+                "(`%` and `_` are not wildcards), e.g. `btc`."
+            ),
+        ] = None,
+        instrument_type: Annotated[
+            str | None,
+            strawberry.argument(name="type", description="Market type, e.g. `spot`."),
+        ] = None,
+        include_archived: Annotated[
+            bool,
+            strawberry.argument(description="Also archived (delisted) instruments; default false."),
+        ] = False,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Instrument]:
+        limit = page_size(info, first)
+        where = catalog.InstrumentFilter(exchange, search, instrument_type, include_archived)
+        try:
+            async with info.context.sessions() as session:
+                rows, total = await catalog.list_instruments(
+                    session, where, after=cursor_value(after), limit=limit + 1
+                )
+        except DomainError as exc:
+            raise ApiError.from_domain(exc) from None
+        page = rows[:limit]
+        return make_connection(
+            [Instrument.from_row(r) for r in page],
+            [catalog.instrument_cursor(r) for r in page],
+            total,
+            has_next=len(rows) > limit,
+            has_previous=after is not None,
+        )
+
+    @authenticated(
+        description="Datastreams, filtered; ordered by id. Those of archived instruments only "
+        "with includeArchived (each still resolves by its id)."
+    )
     async def datastreams(
         self,
         info: Info,
@@ -40,29 +170,18 @@ class CatalogQuery:
         stream_type: Annotated[
             str | None, strawberry.argument(description="e.g. `trades`.")
         ] = None,
+        include_archived: IncludeArchived = False,
         first: First = None,
         after: After = None,
     ) -> Connection[Datastream]:
-        limit = page_size(info, first)
-        after_value = cursor_value(after)
-        after_id = datastream_id_arg(after_value, "after") if after_value is not None else None
-        async with info.context.sessions() as session:
-            rows, total = await catalog.list_datastreams(
-                session,
-                exchange=exchange,
-                instrument=instrument,
-                stream_type=stream_type,
-                after_id=after_id,
-                limit=limit + 1,
-            )
-        found = await load_datastreams(info, [r.id for r in rows[:limit]])
-        nodes = [found[r.id] for r in rows[:limit]]
-        return make_connection(
-            nodes,
-            [str(n.datastream_id) for n in nodes],
-            total,
-            has_next=len(rows) > limit,
-            has_previous=after is not None,
+        return await datastream_page(
+            info,
+            exchange=exchange,
+            instrument=instrument,
+            stream_type=stream_type,
+            include_archived=include_archived,
+            first=first,
+            after=after,
         )
 
     @authenticated(description="One datastream by id (`101` or `ds_101`); null if unknown.")
@@ -103,3 +222,51 @@ class CatalogQuery:
                 return None
             data = await availability_domain.availability(session, ds_id, gap)
         return Availability.from_data(ds_id, data)
+
+
+@strawberry.type(description="Register and change instruments and datastreams (ADMIN only).")
+class CatalogMutation:
+    @authenticated(
+        description="Register an instrument, and its exchange if new. Registering the same "
+        "exchange, symbol and type again returns it; with another base or quote it is a "
+        "CONFLICT."
+    )
+    async def register_instrument(
+        self,
+        info: Info,
+        input: Annotated[
+            RegisterInstrumentInput, strawberry.argument(description="The instrument.")
+        ],
+    ) -> InstrumentPayload:
+        return await guarded(InstrumentPayload, _registered_instrument(info, input))
+
+    @authenticated(
+        description="Archive a delisted instrument (or list it again), or fix its assets."
+    )
+    async def update_instrument(
+        self,
+        info: Info,
+        input: Annotated[UpdateInstrumentInput, strawberry.argument(description="The changes.")],
+    ) -> InstrumentPayload:
+        return await guarded(InstrumentPayload, _updated_instrument(info, input))
+
+    @authenticated(
+        description="Register a datastream of an instrument. The same id with the same "
+        "attributes again returns it; with others it is a CONFLICT naming each."
+    )
+    async def register_datastream(
+        self,
+        info: Info,
+        input: Annotated[
+            RegisterDatastreamInput, strawberry.argument(description="The datastream.")
+        ],
+    ) -> DatastreamPayload:
+        return await guarded(DatastreamPayload, _registered_datastream(info, input))
+
+    @authenticated(description="Change a datastream's wire format or source.")
+    async def update_datastream(
+        self,
+        info: Info,
+        input: Annotated[UpdateDatastreamInput, strawberry.argument(description="The changes.")],
+    ) -> DatastreamPayload:
+        return await guarded(DatastreamPayload, _updated_datastream(info, input))
