@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +17,7 @@ from rich.console import Console
 from app.config import Settings, get_settings
 
 if TYPE_CHECKING:
+    from app.domain.ingest import IngestResult
     from app.domain.runtime import Runtime
 
 console = Console(stderr=True)
@@ -178,10 +182,12 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
             args.stream_type,
             wire,
         )
+    path = Path(args.file)
+    started = time.monotonic()
     try:
-        with console.status(f"ingesting {args.file}…"):
+        with _ingest_progress(path) as on_progress:
             result = ingest_file(
-                _runtime(settings), args.datastream, Path(args.file), spec, force=args.force
+                _runtime(settings), args.datastream, path, spec, args.force, on_progress
             )
     except Exception as exc:  # a bad line (IngestError), a bad id, an unknown datastream
         console.print(f"[red]ingest failed, nothing was stored: {exc}[/]")
@@ -193,10 +199,50 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
     elif result.rows == 0:
         console.print(f"{args.file} holds no records: nothing was stored or created")
     else:
-        console.print(
-            f"datastream {result.datastream_id}: {result.rows:,} records "
-            f"in {result.segments} segment(s)"
-        )
+        console.print(_ingest_summary(result, path, time.monotonic() - started))
+
+
+@contextlib.contextmanager
+def _ingest_progress(path: Path) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar over the file's bytes, with records read, MB/s and the time left
+    (on standard error; plain lines when it is not a terminal)."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TextColumn("{task.fields[records]:>12,} records"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(path.name, total=path.stat().st_size, records=0)
+
+        def on_progress(bytes_read: int, records: int) -> None:
+            progress.update(task, completed=bytes_read, records=records)
+
+        yield on_progress
+
+
+def _ingest_summary(result: IngestResult, path: Path, seconds: float) -> str:
+    from engine.timestamps import format_timestamp
+
+    size = path.stat().st_size
+    rate = result.rows / seconds if seconds > 0 else 0.0
+    return (
+        f"datastream {result.datastream_id}: {result.rows:,} records in "
+        f"{result.segments} segment(s), {size / 1e6:,.1f} MB in {seconds:,.1f} s "
+        f"({size / 1e6 / max(seconds, 1e-9):,.1f} MB/s, {rate:,.0f} records/s); "
+        f"{format_timestamp(result.min_ts or 0)} to {format_timestamp(result.max_ts or 0)}"
+    )
 
 
 def cmd_create_key(settings: Settings, args: argparse.Namespace) -> None:

@@ -31,7 +31,7 @@ from app.domain.wire_formats import sample_warning
 from app.ids import new_id
 from app.storage import segment_dir
 from engine.files import sha256_of
-from engine.record_files import read_records
+from engine.record_files import OnProgress, read_records
 from engine.segments import write_segment
 from engine.strict import INT64_MAX
 from engine.timestamps import format_timestamp, now_ns
@@ -116,9 +116,11 @@ def ingest_file(
     path: Path,
     spec: DatastreamSpec | None = None,
     force: bool = False,
+    on_progress: OnProgress | None = None,
 ) -> IngestResult:
     """A file whose exact bytes were already ingested into this datastream is not stored
-    again (its records are there) unless `force`."""
+    again (its records are there) unless `force`. `on_progress` hears (bytes of the file
+    read, records read) as the file is read."""
     check_datastream_id(datastream_id)
     digest = sha256_of(path)
     if not force:
@@ -127,7 +129,7 @@ def ingest_file(
             return IngestResult(
                 datastream_id, 0, 0, None, None, already=already + " (--force stores it again)"
             )
-    tables = read_records(path)
+    tables = read_records(path, on_progress=on_progress)
     first = next(tables, None)
     if first is None:
         return IngestResult(datastream_id, 0, 0, None, None)
