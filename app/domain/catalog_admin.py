@@ -86,23 +86,14 @@ async def register_instrument(
 ) -> InstrumentRow:
     """The instrument (and its exchange, if new); the one that exists if registered before."""
     require(who, Role.ADMIN, ("input",))
-    _raise_all(_instrument_problems(request))
+    _raise_all(instrument_problems(request))
     return await _once_more_on_a_race(session, lambda: _registered_instrument(session, request))
 
 
-def _instrument_problems(request: InstrumentRegistration) -> list[Problem | None]:
-    problems: list[Problem | None] = []
-    if not EXCHANGE_CODE.fullmatch(request.exchange):
-        problems.append(
-            Problem(
-                ErrorCode.INVALID_ARGUMENT,
-                ("input", "exchange"),
-                "exchange is a lowercase code: 1 to 64 of a-z, 0-9, `_`, `.` and `-`",
-            )
-        )
-    if request.exchange_display_name is not None:
-        name = request.exchange_display_name
-        problems.append(_text_problem(name, "exchangeDisplayName", most=MAX_DISPLAY_NAME))
+def instrument_problems(request: InstrumentRegistration) -> list[Problem | None]:
+    """Every malformed value of a registration (None where a value is fine), each naming its
+    input field; also the check of each instrument a file imports."""
+    problems = exchange_problems(request.exchange, request.exchange_display_name)
     problems += [
         _text_problem(request.symbol, "symbol", most=MAX_SYMBOL),
         _text_problem(request.base, "base", most=MAX_ASSET, least=0),
@@ -112,12 +103,34 @@ def _instrument_problems(request: InstrumentRegistration) -> list[Problem | None
     return problems
 
 
+def exchange_problems(code: str, display_name: str | None) -> list[Problem | None]:
+    """An exchange's code and, when given, its display name (fields `exchange` and
+    `exchangeDisplayName`)."""
+    problems: list[Problem | None] = []
+    if not EXCHANGE_CODE.fullmatch(code):
+        problems.append(
+            Problem(
+                ErrorCode.INVALID_ARGUMENT,
+                ("input", "exchange"),
+                "exchange is a lowercase code: 1 to 64 of a-z, 0-9, `_`, `.` and `-`",
+            )
+        )
+    if display_name is not None:
+        problems.append(_text_problem(display_name, "exchangeDisplayName", most=MAX_DISPLAY_NAME))
+    return problems
+
+
+def default_display_name(code: str) -> str:
+    """The name of an exchange registered without one."""
+    return code.title()
+
+
 async def _registered_instrument(
     session: AsyncSession, request: InstrumentRegistration
 ) -> InstrumentRow:
     exchange = await session.get(ExchangeRow, request.exchange)
     if exchange is None:
-        name = request.exchange_display_name or request.exchange.title()
+        name = request.exchange_display_name or default_display_name(request.exchange)
         session.add(ExchangeRow(code=request.exchange, display_name=name))
     elif request.exchange_display_name not in (None, exchange.display_name):
         raise user_error(
@@ -207,10 +220,9 @@ async def register_datastream(
     instrument_id = _parsed(
         parse_instrument_id, request.instrument_id, "input.instrumentId", problems
     )
-    problems.append(_text_problem(request.stream_type, "streamType", most=MAX_TYPE))
-    problems.append(_wire_format_problem(request.wire_format, request.stream_type))
-    if request.source is not None:
-        problems.append(_text_problem(request.source, "source", most=MAX_SOURCE))
+    problems += datastream_attribute_problems(
+        request.stream_type, request.wire_format, request.source
+    )
     _raise_all(problems)
     assert datastream_id is not None and instrument_id is not None
     instrument = await session.get(InstrumentRow, instrument_id)
@@ -227,6 +239,20 @@ async def register_datastream(
         source=request.source,
     )
     return await _once_more_on_a_race(session, lambda: _registered_datastream(session, wanted))
+
+
+def datastream_attribute_problems(
+    stream_type: str, wire_format: str, source: str | None
+) -> list[Problem | None]:
+    """What a datastream is, besides its ids (fields `streamType`, `wireFormat`, `source`);
+    also the check of each datastream a file imports."""
+    problems = [
+        _text_problem(stream_type, "streamType", most=MAX_TYPE),
+        _wire_format_problem(wire_format, stream_type),
+    ]
+    if source is not None:
+        problems.append(_text_problem(source, "source", most=MAX_SOURCE))
+    return problems
 
 
 async def _registered_datastream(session: AsyncSession, wanted: DatastreamRow) -> DatastreamRow:

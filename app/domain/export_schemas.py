@@ -140,6 +140,16 @@ async def create_schema(
     require(who, Role.MEMBER, ("input",))
     checked_name(name, "input.name")
     spec = checked_definition(definition, name, "input.definition")
+    row = add_schema(session, who, name, spec)
+    await _commit_unique_name(session, name)
+    return row
+
+
+def add_schema(
+    session: AsyncSession, who: Principal, name: str, spec: SchemaSpec
+) -> ExportSchemaRow:
+    """A new schema of the caller's workspace with `spec` (checked) as version 1, added to
+    the session; the caller commits."""
     now = now_ns()
     row = ExportSchemaRow(
         id=new_id("export_schema"),
@@ -154,8 +164,21 @@ async def create_schema(
     session.add(
         ExportSchemaVersionRow(schema_id=row.id, version=1, spec=spec.dump(), created_at=now)
     )
-    await _commit_unique_name(session, name)
     return row
+
+
+def add_version(session: AsyncSession, row: ExportSchemaRow, spec: dict[str, Any]) -> None:
+    """Publish `spec` (a checked spec's dump) as the schema's next version, added to the
+    session; the caller commits (a concurrent publish of the same number breaks a key)."""
+    now = now_ns()
+    row.latest_version += 1
+    row.stream_category = spec["streamCategory"]
+    session.add(
+        ExportSchemaVersionRow(
+            schema_id=row.id, version=row.latest_version, spec=spec, created_at=now
+        )
+    )
+    row.updated_at = now
 
 
 async def _commit_unique_name(session: AsyncSession, name: str) -> None:
@@ -274,16 +297,8 @@ async def update_draft(
 async def publish_draft(session: AsyncSession, who: Principal, schema_id: str) -> ExportSchemaRow:
     row = await _draft_owner(session, who, schema_id)
     assert row.draft_spec is not None
-    now = now_ns()
-    row.latest_version += 1
-    row.stream_category = row.draft_spec["streamCategory"]
-    session.add(
-        ExportSchemaVersionRow(
-            schema_id=row.id, version=row.latest_version, spec=row.draft_spec, created_at=now
-        )
-    )
+    add_version(session, row, row.draft_spec)
     row.draft_spec = row.draft_updated_at = None
-    row.updated_at = now
     try:
         await session.commit()
     except IntegrityError:  # a concurrent publish took this version number

@@ -46,6 +46,7 @@ from app.graphql.imports.resolvers import (
 )
 from app.graphql.imports.types import ImportJob
 from app.graphql.relay import Node
+from app.graphql.resources.resolvers import ResourceMutation, ResourceQuery
 from app.graphql.scalars import SCALAR_MAP
 from app.ids import id_prefix
 from app.web.rate_limits import RateLimiter
@@ -53,10 +54,17 @@ from engine.strict import is_ascii_digits
 
 
 @strawberry.type(
-    description="Read the catalog, schemas, availability, and your export and import jobs."
+    description="Read the catalog, schemas, availability, and your export and import jobs; "
+    "export resources to files."
 )
 class Query(
-    CatalogQuery, CollectionQuery, ExportSchemaQuery, ExportQuery, ImportQuery, AccessQuery
+    CatalogQuery,
+    CollectionQuery,
+    ExportSchemaQuery,
+    ExportQuery,
+    ImportQuery,
+    ResourceQuery,
+    AccessQuery,
 ):
     @authenticated(
         description="Any object by its prefixed ID (`exp_...`, `imp_...`, `ds_...`, `ins_...`, "
@@ -91,7 +99,7 @@ class Query(
 
 @strawberry.type(
     description="Create and control export and import jobs, export schemas, collection, the "
-    "catalog and keys."
+    "catalog and keys; import resources from files."
 )
 class Mutation(
     ExportSchemaMutation,
@@ -100,6 +108,7 @@ class Mutation(
     CollectionMutation,
     AccessMutation,
     CatalogMutation,
+    ResourceMutation,
 ):
     pass
 

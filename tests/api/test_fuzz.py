@@ -116,6 +116,9 @@ VALID: dict[str, Any] = {
     "search": "btc",
     "type": "spot",
     "includeArchived": True,
+    "resource": "INSTRUMENTS",
+    "format": "CSV",
+    "filter": "btc",
 }
 INPUTS: dict[str, Any] = {
     "CreateExportInput": EXPORT,
@@ -139,6 +142,14 @@ INPUTS: dict[str, Any] = {
         "source": "wss://fuzz",
     },
     "UpdateDatastreamInput": {"id": "601", "wireFormat": "binance.trade", "source": "wss://fuzz"},
+    "ImportResourcesInput": {
+        "resource": "INSTRUMENTS",
+        "uploadId": "upl_" + "0" * 32,
+        "format": "CSV",
+        "identifierColumn": "symbol",
+        "onError": "SKIP",
+        "dryRun": True,
+    },
 }
 
 

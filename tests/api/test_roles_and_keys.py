@@ -60,6 +60,12 @@ MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
     "importRecords": ("MEMBER", "ImportRecordsInput", {"datastreamId": "601", "file": "x"}),
     "cancelImport": ("MEMBER", "ImportJobIdInput", {"id": "imp_" + "0" * 32}),
+    # Export schemas need MEMBER; the catalog's resources need ADMIN (tested with them).
+    "importResources": (
+        "MEMBER",
+        "ImportResourcesInput",
+        {"resource": "EXPORT_SCHEMAS", "uploadId": "upl_" + "0" * 32},
+    ),
     "createApiKey": ("ADMIN", "CreateApiKeyInput", {"name": "made by a test"}),
     "revokeApiKey": ("ADMIN", "RevokeApiKeyInput", {"id": "key_" + "0" * 32}),
     "updateWorkspaceSettings": (

@@ -163,9 +163,14 @@ async def test_a_dropped_feed_reconnects_with_a_new_span(
         await until(lambda: _count_at_least(live, BINANCE.id, 3))
         await feed.drop()
         await until(lambda: _spans_at_least(live, sub.id, 2))
+        await until(lambda: _streams_opened(feed, "btcusdt@trade", 2))  # the feed's side
     first, second = await spans(live, sub.id)
     assert first.end_reason == "DISCONNECTED" and first.ended_at is not None
     assert first.ended_at <= second.started_at and feed.connections["btcusdt@trade"] == 2
+
+
+async def _streams_opened(feed: ExchangeFeed, stream: str, count: int) -> bool:
+    return feed.connections[stream] >= count
 
 
 async def _spans_at_least(runtime: Runtime, subscription_id: str, count: int) -> bool:

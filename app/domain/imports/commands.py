@@ -65,7 +65,7 @@ async def _record(
         earlier = await _by_key(session, who, request.idempotency_key)
         if earlier is not None:
             return _replayed(earlier, upload, datastream_id), False
-    _check_upload(upload, runtime.settings.max_import_bytes)
+    check_upload(upload, runtime.settings.max_import_bytes)
     job = ImportJobRow(
         id=new_id("import_job"),
         workspace_id=who.workspace_id,
@@ -115,7 +115,7 @@ async def _datastream(session: AsyncSession, value: object) -> int:
     return datastream_id
 
 
-def _check_upload(upload: ImportUploadRow, limit: int) -> None:
+def check_upload(upload: ImportUploadRow, limit: int) -> None:
     if upload.received_at is None or upload.byte_size is None:
         raise user_error(
             ErrorCode.FAILED_PRECONDITION,

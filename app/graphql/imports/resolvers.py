@@ -116,7 +116,7 @@ async def _imported(info: Info, input: ImportRecordsInput) -> ImportJobPayload:
     upload no job takes (a refused request, a replayed key) is removed at once."""
     runtime, caller = info.context.runtime, info.context.caller
     require(caller, Role.MEMBER, ("input",))  # before the request's file is even looked at
-    filename, source = _sent_file(input.file)
+    filename, source = sent_file(input.file)
     upload = await uploads.store_file(runtime, caller, filename, source, "input.file")
     try:
         job, created = await commands.start_import(runtime, caller, _request(input, upload.id))
@@ -128,7 +128,7 @@ async def _imported(info: Info, input: ImportRecordsInput) -> ImportJobPayload:
     return ImportJobPayload(import_job=ImportJob.from_row(job))
 
 
-def _sent_file(value: Any) -> tuple[str, BinaryIO]:
+def sent_file(value: Any) -> tuple[str, BinaryIO]:
     """The multipart file part (Starlette's UploadFile); anything else was not a file."""
     filename, source = getattr(value, "filename", None), getattr(value, "file", None)
     if not isinstance(filename, str) or source is None:
