@@ -7,11 +7,9 @@ from __future__ import annotations
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import ExportJobRow, ImportJobRow
 from app.domain.exports.status import ACTIVE, JobStatus
+from app.domain.job_rows import JobTable
 from engine.timestamps import now_ns
-
-JobTable = type[ExportJobRow] | type[ImportJobRow]
 
 
 async def stale_jobs(

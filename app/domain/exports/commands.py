@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.db.engine import rows_changed
 from app.db.models import ExportArtifactRow, ExportJobRow, WorkspaceRow
+from app.domain import job_rows
 from app.domain.auth import Principal, Role, require
 from app.domain.catalog import estimate_rows, segments_in_range_async
 from app.domain.errors import DomainError, ErrorCode, Problem, user_error
@@ -229,19 +229,7 @@ async def _cancel(session: AsyncSession, who: Principal, job_id: str) -> ExportJ
     job = await get_export(session, who, job_id)
     if job is None:
         raise user_error(ErrorCode.NOT_FOUND, "input.id", f"no export job {job_id!r}")
-    result = await session.execute(
-        update(ExportJobRow)
-        .where(ExportJobRow.id == job.id, ExportJobRow.status.in_(ACTIVE))
-        .values(status=JobStatus.CANCELED.value, reason="canceled by request", finished_at=now_ns())
-    )
-    await session.commit()
-    await session.refresh(job)
-    if rows_changed(result) == 0:
-        raise user_error(
-            ErrorCode.FAILED_PRECONDITION,
-            "input.id",
-            f"export job {job.id} is already {job.status} and cannot be canceled",
-        )
+    await job_rows.cancel(session, ExportJobRow, job)
     return job
 
 

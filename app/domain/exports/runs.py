@@ -6,19 +6,17 @@ at-least-once delivery a job has one owner at a time and exactly one terminal st
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.db.engine import rows_changed
 from app.db.models import DatastreamRow, ExportArtifactRow, ExportJobRow, InstrumentRow
+from app.domain import job_rows
 from app.domain.catalog import source_context
 from app.domain.exports.status import JobStatus
 from app.ids import new_id
@@ -57,31 +55,10 @@ class PublishedArtifact:
 
 def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | None:
     """Take a QUEUED job, or a RUNNING one whose worker stopped sending heartbeats."""
-    token = secrets.token_hex(8)
-    now = now_ns()
-    result = session.execute(
-        update(ExportJobRow)
-        .where(
-            ExportJobRow.id == job_id,
-            or_(
-                ExportJobRow.status == JobStatus.QUEUED.value,
-                (ExportJobRow.status == JobStatus.RUNNING.value)
-                & (ExportJobRow.heartbeat_at < stale_before_ns),
-            ),
-        )
-        .values(
-            status=JobStatus.RUNNING.value,
-            claim_token=token,
-            heartbeat_at=now,
-            started_at=now,
-            claimed_by=f"{socket.gethostname()}:{os.getpid()}",
-            attempts=ExportJobRow.attempts + 1,
-            rows_written=0,
-            bytes_written=0,
-        )
+    token = job_rows.claim(
+        session, ExportJobRow, job_id, stale_before_ns, rows_written=0, bytes_written=0
     )
-    session.commit()
-    if rows_changed(result) != 1:
+    if token is None:
         return None
     job = session.get(ExportJobRow, job_id)
     assert job is not None
@@ -104,11 +81,7 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
 
 
 def _owned(job: ClaimedJob) -> Any:
-    return (
-        (ExportJobRow.id == job.id)
-        & (ExportJobRow.claim_token == job.claim_token)
-        & (ExportJobRow.status == JobStatus.RUNNING.value)
-    )
+    return job_rows.owned(ExportJobRow, job.id, job.claim_token)
 
 
 def record_progress(session: Session, job: ClaimedJob, rows: int, byte_count: int) -> None:
@@ -198,9 +171,4 @@ def fail(session: Session, job: ClaimedJob, reason: str) -> bool:
 
 def release(session: Session, job: ClaimedJob) -> None:
     """Hand a running job back (graceful shutdown, transient error): it will be claimed again."""
-    session.execute(
-        update(ExportJobRow)
-        .where(_owned(job))
-        .values(status=JobStatus.QUEUED.value, claim_token=None, heartbeat_at=now_ns())
-    )
-    session.commit()
+    job_rows.release(session, ExportJobRow, job.id, job.claim_token)

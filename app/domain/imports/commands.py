@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import rows_changed
 from app.db.models import DatastreamRow, ImportJobRow, ImportUploadRow
+from app.domain import job_rows
 from app.domain.auth import Principal, Role, require
 from app.domain.errors import DomainError, ErrorCode, Problem, user_error
 from app.domain.exports.requests import parse_datastream_id
-from app.domain.exports.status import ACTIVE, JobStatus
+from app.domain.exports.status import JobStatus
 from app.domain.imports.queries import get_import
 from app.domain.imports.uploads import check_size, own_upload, remove_upload_files
 from app.domain.runtime import JobEvent, Runtime
@@ -189,20 +190,6 @@ async def cancel_import(runtime: Runtime, who: Principal, job_id: str) -> Import
         job = await get_import(session, who, job_id)
         if job is None:
             raise user_error(ErrorCode.NOT_FOUND, "input.id", f"no import job {job_id[:60]!r}")
-        result = await session.execute(
-            update(ImportJobRow)
-            .where(ImportJobRow.id == job.id, ImportJobRow.status.in_(ACTIVE))
-            .values(
-                status=JobStatus.CANCELED.value, reason="canceled by request", finished_at=now_ns()
-            )
-        )
-        await session.commit()
-        await session.refresh(job)
-    if rows_changed(result) == 0:
-        raise user_error(
-            ErrorCode.FAILED_PRECONDITION,
-            "input.id",
-            f"import job {job.id} is already {job.status} and cannot be canceled",
-        )
+        await job_rows.cancel(session, ImportJobRow, job)
     runtime.effects.publish(JobEvent(job.id, job.workspace_id, job.status, "import"))
     return job

@@ -5,17 +5,15 @@ owner at a time, one terminal state, and a cancel wins over a worker still readi
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.db.engine import rows_changed
 from app.db.models import ImportJobRow, ImportUploadRow
+from app.domain import job_rows
 from app.domain.exports.status import JobStatus
 from engine.timestamps import now_ns
 
@@ -49,29 +47,8 @@ class Counts:
 
 def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedImport | None:
     """Take a QUEUED job, or a RUNNING one whose worker stopped sending heartbeats."""
-    token, now = secrets.token_hex(8), now_ns()
-    result = session.execute(
-        update(ImportJobRow)
-        .where(
-            ImportJobRow.id == job_id,
-            or_(
-                ImportJobRow.status == JobStatus.QUEUED.value,
-                (ImportJobRow.status == JobStatus.RUNNING.value)
-                & (ImportJobRow.heartbeat_at < stale_before_ns),
-            ),
-        )
-        .values(
-            status=JobStatus.RUNNING.value,
-            claim_token=token,
-            heartbeat_at=now,
-            started_at=now,
-            claimed_by=f"{socket.gethostname()}:{os.getpid()}",
-            attempts=ImportJobRow.attempts + 1,
-            **Counts().values(),
-        )
-    )
-    session.commit()
-    if rows_changed(result) != 1:
+    token = job_rows.claim(session, ImportJobRow, job_id, stale_before_ns, **Counts().values())
+    if token is None:
         return None
     job = session.get(ImportJobRow, job_id)
     upload = session.get(ImportUploadRow, job.upload_id) if job else None
@@ -89,11 +66,7 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedImport 
 
 
 def _owned(job: ClaimedImport) -> Any:
-    return (
-        (ImportJobRow.id == job.id)
-        & (ImportJobRow.claim_token == job.claim_token)
-        & (ImportJobRow.status == JobStatus.RUNNING.value)
-    )
+    return job_rows.owned(ImportJobRow, job.id, job.claim_token)
 
 
 def record_progress(session: Session, job: ClaimedImport, counts: Counts) -> None:
@@ -153,9 +126,4 @@ def fail(session: Session, job: ClaimedImport, reason: str, counts: Counts) -> b
 
 def release(session: Session, job: ClaimedImport) -> None:
     """Hand a running job back (graceful shutdown, transient error): it will run again."""
-    session.execute(
-        update(ImportJobRow)
-        .where(_owned(job))
-        .values(status=JobStatus.QUEUED.value, claim_token=None, heartbeat_at=now_ns())
-    )
-    session.commit()
+    job_rows.release(session, ImportJobRow, job.id, job.claim_token)
