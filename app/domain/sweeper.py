@@ -1,9 +1,9 @@
 """The sweeper: every gateway runs it. It re-wakes export and import jobs nobody is working on
 (lost wake-ups, dead workers), fails exports past the time limit that no live worker stopped,
 expires exports past their retention, deleting their files, removes what imports leave behind
-(expired uploads and reports), and compacts small segments. Each change is a
-conditional update, so several gateways sweeping at once do each thing once; every change is
-announced after it commits."""
+(expired uploads and reports), compacts small segments and removes segment files a killed
+writer left uncatalogued. Each change is a conditional update, so several gateways sweeping
+at once do each thing once; every change is announced after it commits."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from app.domain import recovery
 from app.domain.compaction import compact_pass
 from app.domain.exports import retention
 from app.domain.imports import retention as import_retention
+from app.domain.orphans import remove_orphan_segments
 from app.domain.runtime import JobEvent, Runtime
 from engine.timestamps import now_ns
 
@@ -36,6 +37,7 @@ async def sweep_once(runtime: Runtime) -> None:
         log.exception("sweeper pass failed")
     try:
         await compact_pass(runtime)
+        await remove_orphan_segments(runtime)
     except Exception:
         log.exception("compaction pass failed")
 
