@@ -48,6 +48,8 @@ class ExportTask:
     output_dir: Path
     filename_stem: str
     options: ExportOptions
+    # On a failure, publish the rows written so far (marked partial) instead of nothing.
+    keep_partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,17 @@ class ArtifactFile:
     sha256: str
     from_ns: int | None = None
     to_ns: int | None = None
+    partial: bool = False
+
+
+class PartialExport(Exception):
+    """The export failed with `cause` after writing rows; `files` are what it kept (the task
+    asked for `keep_partial`): complete, readable files of the rows before the failure."""
+
+    def __init__(self, cause: Exception, files: list[ArtifactFile]) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.files = files
 
 
 # Called after every batch with (rows written, bytes written); raising stops the export.
@@ -101,6 +114,12 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
             if decimator is not None:
                 emit(decimator.finish())
         artifacts = files.publish()
+    except Exception as exc:
+        kept = files.keep_partial() if task.keep_partial else []
+        if kept:
+            raise PartialExport(exc, kept) from exc
+        files.discard()
+        raise
     except BaseException:
         files.discard()
         raise
@@ -237,24 +256,42 @@ class _FileSet:
     def bytes_written(self) -> int:
         return self.closed_bytes + (self.current.writer.bytes_written() if self.current else 0)
 
-    def publish(self) -> list[ArtifactFile]:
+    def publish(self, partial: bool = False) -> list[ArtifactFile]:
         self._close()
         artifacts = []
         used: set[str] = set()
         for file in self.closed:
-            name = self._final_name(file, used)
-            artifacts.append(_published(file.temp, self.task.output_dir / name, self._type(), file))
+            name = self._final_name(file, used, partial)
+            final = self.task.output_dir / name
+            artifacts.append(_published(file.temp, final, self._type(), file, partial))
         if self.split:
-            artifacts.append(self._manifest(artifacts))
+            artifacts.append(self._manifest(artifacts, partial))
         return artifacts
+
+    def keep_partial(self) -> list[ArtifactFile]:
+        """After a failure between batches: finish the files written so far and publish them,
+        named and listed as partial. Nothing when no row was written or finishing fails."""
+        if self.current is not None and self.current.rows == 0:
+            self.current.writer.close()
+            self.current.temp.unlink(missing_ok=True)
+            self.current = None
+        if not any(f.rows for f in self.closed) and self.current is None:
+            return []
+        try:
+            return self.publish(partial=True)
+        except Exception:
+            return []
 
     def _type(self) -> str:
         return content_type(self.task.format, self.task.compression)
 
-    def _final_name(self, file: _OpenFile, used: set[str]) -> str:
+    def _final_name(self, file: _OpenFile, used: set[str], partial: bool = False) -> str:
         """`<stem>.<ext>` for one file; `<datastream>_<from>_<to>.<ext>` for split files: the
-        period (clipped to the export's range), or the rows' own times when split by size."""
+        period (clipped to the export's range), or the rows' own times when split by size.
+        Partial files have `.partial` before the extension."""
         suffix = file_suffix(self.task.format, self.task.compression)
+        if partial:
+            suffix = f"partial.{suffix}"
         if not self.split:
             return f"{self.task.filename_stem}.{suffix}"
         assert file.first_ns is not None and file.last_ns is not None  # split files have rows
@@ -268,8 +305,8 @@ class _FileSet:
         used.add(name)
         return name
 
-    def _manifest(self, artifacts: list[ArtifactFile]) -> ArtifactFile:
-        body = {
+    def _manifest(self, artifacts: list[ArtifactFile], partial: bool) -> ArtifactFile:
+        body: dict[str, Any] = {
             "datastreamId": self.task.context.datastream_id,
             "format": self.task.format,
             "compression": self.task.compression,
@@ -288,10 +325,12 @@ class _FileSet:
                 for a in artifacts
             ],
         }
-        name = f"{self.task.filename_stem}.manifest.json"
+        if partial:
+            body["partial"] = True
+        name = f"{self.task.filename_stem}.{'partial.' if partial else ''}manifest.json"
         temp = self.task.output_dir / f".{name}.partial"
         temp.write_text(json.dumps(body, indent=2) + "\n")
-        return _published(temp, self.task.output_dir / name, MANIFEST_TYPE, None)
+        return _published(temp, self.task.output_dir / name, MANIFEST_TYPE, None, partial)
 
     def discard(self) -> None:
         for file in [*self.closed, *([self.current] if self.current else [])]:
@@ -302,7 +341,9 @@ class _FileSet:
             leftover.unlink(missing_ok=True)
 
 
-def _published(temp: Path, final: Path, kind: str, file: _OpenFile | None) -> ArtifactFile:
+def _published(
+    temp: Path, final: Path, kind: str, file: _OpenFile | None, partial: bool = False
+) -> ArtifactFile:
     digest = sha256_of(temp)
     publish_file(temp, final)
     return ArtifactFile(
@@ -314,6 +355,7 @@ def _published(temp: Path, final: Path, kind: str, file: _OpenFile | None) -> Ar
         digest,
         file.first_ns if file is not None else None,
         (file.last_ns + 1) if file is not None and file.last_ns is not None else None,
+        partial,
     )
 
 

@@ -155,6 +155,8 @@ class ExportJobRow(Base):
     claim_token: Mapped[str | None] = mapped_column(String(40))
     # host:pid of the worker process that holds the claim, for operators (and failover tests).
     claimed_by: Mapped[str | None] = mapped_column(String(200))
+    # On a failure, publish what was written as partial artifacts instead of removing it.
+    keep_partial: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
 
 class ImportUploadRow(Base):
@@ -225,6 +227,8 @@ class ExportArtifactRow(Base):
     row_count: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # Kept from a FAILED job that asked for it: the rows written before the failure.
+    partial: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
 
 class ExportSchemaRow(Base):

@@ -34,12 +34,12 @@ ACTIVE = ("QUEUED", "RUNNING")
 # -- GraphQL documents ----------------------------------------------------------------------
 
 CREATE = """mutation($input: CreateExportInput!) { createExport(input: $input) {
-  exportJob { id status format compression startTime endTime createdAt idempotencyKey
+  exportJob { id status format compression startTime endTime createdAt idempotencyKey keepPartial
               schema { name id version columns } }
   userErrors { code field message retryAfter } } }"""
 JOB = """query($id: ID!) { exportJob(id: $id) { id status reason createdAt finishedAt
   progress { rowsWritten bytesWritten estimatedRows }
-  artifacts { filename url expiresAt byteSize rowCount sha256 contentType } } }"""
+  artifacts { filename url expiresAt byteSize rowCount sha256 contentType partial } } }"""
 JOB_OPTIONS = """query($id: ID!) { exportJob(id: $id) {
   format compression formatOptions options { columns limit filter decimation split } } }"""
 CANCEL = """mutation($id: ID!) { cancelExport(input: {id: $id}) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,24 @@ import pytest
 import pytest_asyncio
 
 from app.storage import signed_path
-from tests.api.helpers import CANCEL, DELETE, JOB, LIST, download, run_export
-from tests.helpers.inprocess import BYBIT_TRADES, ApiClient, settings_for
+from tests.api.helpers import (
+    CANCEL,
+    DELETE,
+    JOB,
+    LIST,
+    create_job,
+    download,
+    finished,
+    run_export,
+)
+from tests.helpers.inprocess import (
+    BYBIT_TRADES,
+    ApiClient,
+    Seed,
+    copy_seed,
+    running_app,
+    settings_for,
+)
 
 # One app with its workers for the whole module (see `shared_api`).
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -139,3 +156,26 @@ async def test_a_succeeded_job_cannot_be_canceled(shared_api: ApiClient) -> None
     assert after["status"] == "SUCCEEDED"
     assert [stored(a) for a in after["artifacts"]] == [stored(a) for a in job["artifacts"]]
     await download(shared_api, after["artifacts"][0])
+
+
+async def test_a_failed_job_that_asked_lists_and_serves_its_partial_file(
+    seed: Seed, tmp_path: Path
+) -> None:
+    # Every job runs past a time limit this short: it fails after its first batch.
+    settings = settings_for(copy_seed(seed, tmp_path), job_timeout_seconds=1e-6)
+    async with running_app(settings, seed.keys) as api:
+        created = await create_job(api, keepPartial=True)
+        assert created["keepPartial"] is True
+        job = await finished(api, created["id"])
+        assert job["status"] == "FAILED" and "time limit" in job["reason"]
+        [artifact] = job["artifacts"]
+        assert artifact["partial"] is True and ".partial." in artifact["filename"]
+        content = gzip.decompress(await download(api, artifact)).decode()
+        assert (
+            artifact["rowCount"]
+            == job["progress"]["rowsWritten"]
+            == len(content.splitlines()[1:])
+            > 0
+        )
+        plain = await finished(api, (await create_job(api))["id"])  # did not ask: no files
+        assert plain["status"] == "FAILED" and plain["artifacts"] == []

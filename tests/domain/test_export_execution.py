@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.domain.exports import commands, runs
+from app.domain.exports import commands, queries, retention, runs
 from app.domain.exports.requests import OptionsRequest
 from app.domain.runtime import Runtime
 from app.storage import artifact_dir
@@ -249,6 +249,37 @@ async def test_a_job_over_the_time_limit_fails_and_leaves_no_files(
         assert await artifact_rows(runtime, job.id) == []
         assert job_files(settings, job.id) == []
         running_then(effects.statuses(job.id), "FAILED")
+
+
+async def test_a_failed_job_that_asked_keeps_its_partial_file_for_the_retention_period(
+    seed: Seed, tmp_path: Path, effects: RecordingEffects
+) -> None:
+    settings = settings_with(seed, tmp_path / "data", job_timeout_seconds=1e-6)
+    async with runtime_for(settings, effects) as runtime:
+        request = export_request(keep_partial=True)
+        job, _ = await commands.create_export(runtime, seed.principals["alpha"], request)
+        await run_job(runtime, job.id)
+        failed = await stored_job(runtime, job.id)
+        assert failed.status == "FAILED" and failed.keep_partial
+        assert failed.reason == runs.time_limit_reason(1e-6)
+        [kept] = await artifact_rows(runtime, job.id)
+        assert kept.partial and kept.filename.endswith(".partial.csv.gz")
+        path = settings.storage_dir / kept.path
+        rows = raw_rows(path)
+        assert 0 < len(rows) == kept.row_count == failed.rows_written
+        assert rows == records_between(seed, TRADES.id, rows[0][0], rows[-1][0] + 1)
+        assert failed.expires_at is not None and failed.finished_at is not None
+        assert failed.expires_at - failed.finished_at == int(settings.retention_seconds * 1e9)
+        async with runtime.sessions() as session:
+            assert await queries.get_artifact(session, kept.id) is not None
+        running_then(effects.statuses(job.id), "FAILED")
+
+        await set_job(runtime, job.id, expires_at=1)  # the retention period has passed
+        async with runtime.sessions() as session:
+            assert await queries.get_artifact(session, kept.id) is None
+            assert await retention.purge_expired_files(session, settings) == 1
+        assert await artifact_rows(runtime, job.id) == [] and not path.exists()
+        assert (await stored_job(runtime, job.id)).status == "FAILED"
 
 
 def inline_schema(on_error: str) -> dict[str, Any]:

@@ -78,6 +78,7 @@ async def _record(
         bytes_written=0,
         attempts=0,
         estimated_rows=estimate_rows(segments, start_ns, end_ns),
+        keep_partial=request.keep_partial,
     )
     session.add(job)
     try:

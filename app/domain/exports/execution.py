@@ -19,11 +19,12 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from app.config import Settings
 from app.domain.catalog import segment_files, segments_in_range
 from app.domain.exports import runs
 from app.domain.runtime import JobEvent, Runtime
 from app.storage import artifact_dir
-from engine.export import ArtifactFile, ExportTask, run_export
+from engine.export import ArtifactFile, ExportTask, PartialExport, run_export
 from engine.export_schema import DecodeError, SchemaError
 from engine.options import ExportOptions
 from engine.timestamps import now_ns
@@ -57,8 +58,13 @@ def run_export_job(
         return  # finished, canceled, or being run by a live worker: nothing to do
     _announce(runtime, job, "RUNNING")
     out_dir = artifact_dir(settings, job.id, job.claim_token)
+    partial: list[ArtifactFile] = []  # what a failed run kept, when the job asked for it
     try:
-        files = _run(runtime, job, out_dir)
+        try:
+            files = _run(runtime, job, out_dir)
+        except PartialExport as kept:
+            partial = kept.files
+            raise kept.cause from None
     except runs.ClaimLost:
         # Canceled, deleted or taken over: whoever did it has announced the new state.
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -71,7 +77,7 @@ def run_export_job(
         _announce(runtime, job, "QUEUED")
         return
     except PERMANENT_FAILURES as exc:
-        _finish_failed(runtime, job, out_dir, str(exc))
+        _finish_failed(runtime, job, out_dir, str(exc), partial)
         return
     except (OSError, OperationalError) as exc:
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -80,7 +86,8 @@ def run_export_job(
         raise TransientError(f"{job.id}: {exc}") from exc
     except Exception as exc:
         log.exception("export %s failed", job.id)
-        _finish_failed(runtime, job, out_dir, f"internal error ({type(exc).__name__}): {exc}")
+        reason = f"internal error ({type(exc).__name__}): {exc}"
+        _finish_failed(runtime, job, out_dir, reason, partial)
         return
     _publish(runtime, job, out_dir, files)
 
@@ -89,7 +96,17 @@ def _publish(
     runtime: Runtime, job: runs.ClaimedJob, out_dir: Path, files: list[ArtifactFile]
 ) -> None:
     settings = runtime.settings
-    published = [
+    with runtime.sync_sessions() as session:
+        won = runs.succeed(session, job, _catalogued(settings, files), settings.retention_seconds)
+    if not won:  # canceled at the last moment (and announced): the files are never listed
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return
+    _remove_other_attempts(out_dir)
+    _announce(runtime, job, "SUCCEEDED")
+
+
+def _catalogued(settings: Settings, files: list[ArtifactFile]) -> list[runs.PublishedArtifact]:
+    return [
         runs.PublishedArtifact(
             filename=f.filename,
             path=str(f.path.relative_to(settings.storage_dir)),
@@ -97,16 +114,10 @@ def _publish(
             byte_size=f.byte_size,
             row_count=f.row_count,
             sha256=f.sha256,
+            partial=f.partial,
         )
         for f in files
     ]
-    with runtime.sync_sessions() as session:
-        won = runs.succeed(session, job, published, settings.retention_seconds)
-    if not won:  # canceled at the last moment (and announced): the files are never listed
-        shutil.rmtree(out_dir, ignore_errors=True)
-        return
-    _remove_other_attempts(out_dir)
-    _announce(runtime, job, "SUCCEEDED")
 
 
 def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:
@@ -124,6 +135,7 @@ def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> list[Artifact
         output_dir=out_dir,
         filename_stem=f"{job.datastream_id}_{job.id}",
         options=ExportOptions.from_json(job.format, job.options),
+        keep_partial=job.keep_partial,
     )
     last = 0.0
 
@@ -160,10 +172,26 @@ def _remove_other_attempts(winner: Path) -> None:
                 shutil.rmtree(attempt, ignore_errors=True)
 
 
-def _finish_failed(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path, reason: str) -> None:
-    shutil.rmtree(out_dir, ignore_errors=True)
+def _finish_failed(
+    runtime: Runtime,
+    job: runs.ClaimedJob,
+    out_dir: Path,
+    reason: str,
+    partial: list[ArtifactFile],
+) -> None:
+    """FAILED; the files are removed unless the job asked to keep what it wrote (then they
+    are listed as partial artifacts, kept for the retention period like a success's)."""
+    settings = runtime.settings
+    if not partial:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    kept = _catalogued(settings, partial)
     with runtime.sync_sessions() as session:
-        runs.fail(session, job, reason)
+        recorded = runs.fail(session, job, reason, kept, settings.retention_seconds)
+    if not recorded:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return
+    if partial:
+        _remove_other_attempts(out_dir)
     _announce(runtime, job, "FAILED")
 
 

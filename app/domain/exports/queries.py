@@ -4,6 +4,7 @@ workspace's job is simply not found."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from app.domain.errors import ErrorCode, user_error
 from app.domain.exports.status import ACTIVE, JobStatus
 from app.ids import id_prefix
 from engine.strict import is_ascii_digits
+from engine.timestamps import now_ns
 
 
 async def get_export(session: AsyncSession, who: Principal, job_id: str) -> ExportJobRow | None:
@@ -134,13 +136,20 @@ async def get_artifact(
         await session.execute(
             select(ExportArtifactRow, ExportJobRow)
             .join(ExportJobRow, ExportJobRow.id == ExportArtifactRow.job_id)
-            .where(
-                ExportArtifactRow.id == artifact_id,
-                ExportJobRow.status == JobStatus.SUCCEEDED.value,
-            )
+            .where(ExportArtifactRow.id == artifact_id, _downloadable())
         )
     ).first()
     return (row[0], row[1]) if row else None
+
+
+def _downloadable() -> Any:
+    """A succeeded job's files, and the partial files a failed job kept until they expire."""
+    kept_partial = (
+        (ExportJobRow.status == JobStatus.FAILED.value)
+        & ExportArtifactRow.partial
+        & (ExportJobRow.expires_at > now_ns())
+    )
+    return (ExportJobRow.status == JobStatus.SUCCEEDED.value) | kept_partial
 
 
 async def jobs_by_ids(

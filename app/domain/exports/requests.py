@@ -38,6 +38,7 @@ class ExportRequest:
     compression: str | None = None
     idempotency_key: str | None = None
     options: OptionsRequest | None = None
+    keep_partial: bool = False  # on a failure, keep the rows written as partial artifacts
 
 
 def parse_datastream_id(value: Any, field: str) -> int:
@@ -162,9 +163,11 @@ async def validate_export(
         and options is not None
     )
     snapshot = schema.snapshot()
-    fingerprint = _fingerprint(
-        datastream.id, start_ns, end_ns, snapshot, request.format, compression, options.to_json()
-    )
+    parts = [datastream.id, start_ns, end_ns, snapshot, request.format, compression]
+    parts.append(options.to_json())
+    if request.keep_partial:  # only when asked: earlier jobs' fingerprints stay as they were
+        parts.append({"keepPartial": True})
+    fingerprint = _fingerprint(*parts)
     return ValidatedExport(
         datastream,
         schema,

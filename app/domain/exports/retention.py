@@ -108,13 +108,17 @@ async def expire_due(session: AsyncSession, settings: Settings) -> list[JobRef]:
 
 
 async def purge_expired_files(session: AsyncSession, settings: Settings) -> int:
-    """Delete the files of EXPIRED jobs, then their artifact rows (so a pass that dies between
-    the two is repeated by the next). Returns how many jobs were purged."""
+    """Delete the files of EXPIRED jobs (and the partial files of FAILED jobs past their
+    retention), then their artifact rows (so a pass that dies between the two is repeated by
+    the next). Returns how many jobs were purged."""
+    partial_past_retention = (ExportJobRow.status == JobStatus.FAILED.value) & (
+        ExportJobRow.expires_at <= now_ns()
+    )
     rows = (
         await session.execute(
             select(ExportArtifactRow.job_id, ExportArtifactRow.path)
             .join(ExportJobRow, ExportJobRow.id == ExportArtifactRow.job_id)
-            .where(ExportJobRow.status == JobStatus.EXPIRED.value)
+            .where((ExportJobRow.status == JobStatus.EXPIRED.value) | partial_past_retention)
             .limit(BATCH * 4)
         )
     ).all()

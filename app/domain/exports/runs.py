@@ -7,7 +7,7 @@ at-least-once delivery a job has one owner at a time and exactly one terminal st
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,7 @@ class ClaimedJob:
     compression: str
     start_ns: int
     end_ns: int
+    keep_partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class PublishedArtifact:
     byte_size: int
     row_count: int
     sha256: str
+    partial: bool = False
 
 
 def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | None:
@@ -77,6 +79,7 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
         compression=job.compression,
         start_ns=job.start_ns,
         end_ns=job.end_ns,
+        keep_partial=job.keep_partial,
     )
 
 
@@ -101,21 +104,40 @@ def succeed(
 ) -> bool:
     """Terminal state and artifacts in one transaction: both visible, or neither. The files
     are kept for `retention_seconds`; then the sweeper marks the job EXPIRED."""
-    rows = sum(a.row_count for a in artifacts)
-    size = sum(a.byte_size for a in artifacts)
+    return _finish(session, job, JobStatus.SUCCEEDED, None, artifacts, retention_seconds)
+
+
+def fail(
+    session: Session,
+    job: ClaimedJob,
+    reason: str,
+    partial: Sequence[PublishedArtifact] = (),
+    retention_seconds: float = 0.0,
+) -> bool:
+    """FAILED with its reason; with the partial files the job asked to keep (listed and
+    downloadable until `retention_seconds` have passed), or none."""
+    return _finish(session, job, JobStatus.FAILED, reason, partial, retention_seconds)
+
+
+def _finish(
+    session: Session,
+    job: ClaimedJob,
+    status: JobStatus,
+    reason: str | None,
+    artifacts: Sequence[PublishedArtifact],
+    retention_seconds: float,
+) -> bool:
     now = now_ns()
-    result = session.execute(
-        update(ExportJobRow)
-        .where(_owned(job))
-        .values(
-            status=JobStatus.SUCCEEDED.value,
-            finished_at=now,
+    values: dict[str, Any] = {"status": status.value, "finished_at": now, "heartbeat_at": now}
+    if reason is not None:
+        values["reason"] = reason[:2000]
+    if artifacts or status is JobStatus.SUCCEEDED:
+        values.update(
             expires_at=now + int(retention_seconds * 1e9),
-            heartbeat_at=now,
-            rows_written=rows,
-            bytes_written=size,
+            rows_written=sum(a.row_count for a in artifacts),
+            bytes_written=sum(a.byte_size for a in artifacts),
         )
-    )
+    result = session.execute(update(ExportJobRow).where(_owned(job)).values(**values))
     if rows_changed(result) != 1:
         session.rollback()
         return False
@@ -130,6 +152,7 @@ def succeed(
             row_count=a.row_count,
             sha256=a.sha256,
             created_at=now,
+            partial=a.partial,
         )
         for a in artifacts
     )
@@ -157,16 +180,6 @@ def time_limit_check(limit: float) -> Callable[[], None]:
             raise TimeLimitExceeded(time_limit_reason(limit))
 
     return check
-
-
-def fail(session: Session, job: ClaimedJob, reason: str) -> bool:
-    result = session.execute(
-        update(ExportJobRow)
-        .where(_owned(job))
-        .values(status=JobStatus.FAILED.value, reason=reason[:2000], finished_at=now_ns())
-    )
-    session.commit()
-    return rows_changed(result) == 1
 
 
 def release(session: Session, job: ClaimedJob) -> None:

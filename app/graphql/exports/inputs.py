@@ -176,6 +176,13 @@ class CreateExportInput:
     split: SplitInput | None = strawberry.field(
         default=None, description="Several files (by period, rows or bytes) and a manifest."
     )
+    keep_partial: bool = strawberry.field(
+        default=False,
+        description="If the job fails after writing rows, keep what it wrote as partial "
+        "artifacts (complete, readable files of the rows before the failure, named "
+        "`*.partial.*` and marked `partial`), downloadable for the retention period. Default: "
+        "a failed job keeps no files.",
+    )
 
 
 @strawberry.input(description="Which job to cancel.")
@@ -211,6 +218,7 @@ def export_request(input: CreateExportInput) -> ExportRequest:
             input.decimation,
             input.split,
         ),
+        keep_partial=input.keep_partial,
     )
 
 

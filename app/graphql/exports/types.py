@@ -13,6 +13,7 @@ from app.graphql.errors import UserError
 from app.graphql.relay import Node
 from app.graphql.scalars import Long, Timestamp
 from app.storage import signed_path
+from engine.timestamps import now_ns
 
 
 @strawberry.type(description="The schema an export job runs with (a snapshot taken at creation).")
@@ -95,6 +96,10 @@ class ExportArtifact:
     row_count: Long = strawberry.field(description="Data rows in the file (header not counted).")
     sha256: str = strawberry.field(description="Lowercase hex SHA-256 of the file's bytes.")
     content_type: str = strawberry.field(description="MIME type served with the file.")
+    partial: bool = strawberry.field(
+        description="Kept from a FAILED job that asked for it (`keepPartial`): only the rows "
+        "written before the failure."
+    )
 
 
 @strawberry.type(description="An asynchronous export of one datastream's time range to files.")
@@ -114,7 +119,8 @@ class ExportJob(Node):
     )
     expires_at: Timestamp | None = strawberry.field(
         description="When its files are deleted and it becomes EXPIRED (retention); null "
-        "unless it SUCCEEDED or EXPIRED.",
+        "unless it SUCCEEDED or EXPIRED, or FAILED keeping partial files (those are deleted "
+        "then; the job stays FAILED).",
     )
     idempotency_key: str | None = strawberry.field(
         description="The key it was created with, if any."
@@ -128,10 +134,18 @@ class ExportJob(Node):
         description="Column selection, limit, filter, decimation and split, as resolved."
     )
     progress: ExportProgress = strawberry.field(description="Rows and bytes written so far.")
+    keep_partial: bool = strawberry.field(
+        description="Whether a failure keeps the rows written so far as partial artifacts."
+    )
 
-    @computed(description="Produced files; empty until the job SUCCEEDED.")
+    @computed(
+        description="Produced files; empty until the job SUCCEEDED. A FAILED job created "
+        "with `keepPartial` lists the partial files it kept (each `partial: true`) until "
+        "`expiresAt`."
+    )
     async def artifacts(self, info: Info) -> list[ExportArtifact]:
-        if self.status != ExportStatus.SUCCEEDED:
+        kept_partial = self.status == ExportStatus.FAILED and (self.expires_at or 0) > now_ns()
+        if self.status != ExportStatus.SUCCEEDED and not kept_partial:
             return []
         rows = await info.context.artifacts.load(str(self.id))
         base = info.context.base_url()
@@ -147,6 +161,7 @@ class ExportJob(Node):
                     row_count=row.row_count,
                     sha256=row.sha256,
                     content_type=row.content_type,
+                    partial=row.partial,
                 )
             )
         return result
@@ -187,6 +202,7 @@ class ExportJob(Node):
                 bytes_written=job.bytes_written,
                 estimated_rows=job.estimated_rows,
             ),
+            keep_partial=job.keep_partial,
         )
 
 
