@@ -56,8 +56,9 @@ collector: install  ## a live collector process (distributed mode; the gateway c
 migrate: install
 	$(PY) -m app migrate
 
-bench: install
+bench: install  ## the export engine against naive Python and DuckDB, then subscription fan-out
 	$(PY) -m bench
+	$(PY) -m bench.fanout
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,8 @@
 """The event bus that carries `JobEvent`s from whoever changed a job to the subscriptions.
 
-An event only says "job X changed"; subscribers re-read the job row, which is the truth.
+An event only says "job X changed"; subscribers re-read the job row, which is the truth, and
+they do it through `SharedReads`: one read per change per process, however many subscribers
+follow the job (the first one to ask after an event reads; the others await that read).
 
 Within a process, events fan out to subscriber queues: publishers may be worker threads,
 subscribers are asyncio tasks, so delivery crosses threads with `call_soon_threadsafe`. Each
@@ -9,7 +11,10 @@ carries the same news), so a slow subscriber never slows a worker or the other s
 
 Across processes (distributed mode) events travel over Redis pub/sub: every publish goes to
 the channel, and each gateway runs one bridge task that feeds the channel into its local
-fan-out. Without Redis, subscriptions still converge by re-reading the job row periodically.
+fan-out; when the bridge (re)connects, subscribers are told to re-read everything they follow
+(`RESYNC`), since events may have passed while it was away. When the bus cannot see every change
+(other processes and no Redis), rows are re-read every second, still once per process; otherwise
+only every `SAFETY_RECHECK_SECONDS`, against a publisher that could not reach Redis.
 """
 
 from __future__ import annotations
@@ -19,15 +24,25 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 from app.config import Settings
 from app.domain.runtime import JobEvent
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# How often a subscriber re-reads what it follows without an event: every second when the bus
+# cannot see other processes' changes, else only as a safety net. Reads are shared either way.
+POLL_SECONDS = 1.0
+SAFETY_RECHECK_SECONDS = 30.0
+# A notice to every subscriber: re-read all you follow (events may have been missed).
+RESYNC = JobEvent("*", "*", "RESYNC")
+# Versions and shared reads kept per process before they are dropped all at once.
+MAX_TRACKED_KEYS = 10_000
 
 
 class _Subscriber:
@@ -43,7 +58,11 @@ class _Subscriber:
 
 class EventBus:
     def __init__(
-        self, redis_url: str | None = None, channel: str = "exports", queue_size: int = 256
+        self,
+        redis_url: str | None = None,
+        channel: str = "exports",
+        queue_size: int = 256,
+        sees_every_change: bool | None = None,
     ) -> None:
         self._subscribers: set[_Subscriber] = set()
         self._lock = threading.Lock()
@@ -51,10 +70,30 @@ class EventBus:
         self.redis_url = redis_url
         self.channel = f"{channel}:job-events"
         self._redis: Any = None
+        # Whether every change reaches this bus: through Redis, or because every writer runs
+        # in this process (embedded mode).
+        self.sees_every_change = (
+            redis_url is not None if sees_every_change is None else (sees_every_change)
+        )
+        self._versions: dict[str, int] = {}
+        self._epoch = 0  # bumped by a resync: every version changes
+        self.reads = SharedReads(self)
 
     @property
     def crosses_processes(self) -> bool:
         return self.redis_url is not None
+
+    @property
+    def recheck_seconds(self) -> float:
+        return SAFETY_RECHECK_SECONDS if self.sees_every_change else POLL_SECONDS
+
+    def version(self, key: str) -> tuple[int, int, int]:
+        """Changes with every event about `key` (a job, or any job of a workspace), every
+        resync, and every recheck period."""
+        with self._lock:
+            count = self._versions.get(key, 0)
+            epoch = self._epoch
+        return epoch, count, int(time.monotonic() / self.recheck_seconds)
 
     def publish(self, event: JobEvent) -> None:
         """Callable from any thread. A lost event only delays subscribers (they re-read)."""
@@ -68,6 +107,12 @@ class EventBus:
             log.warning("could not publish job event to Redis; delivering locally", exc_info=True)
             self.deliver_locally(event)
 
+    def resync(self) -> None:
+        """Every subscriber re-reads what it follows, and no earlier read is reused."""
+        with self._lock:
+            self._epoch += 1
+        self.deliver_locally(RESYNC)
+
     def _redis_client(self, url: str) -> Any:
         if self._redis is None:
             import redis
@@ -77,6 +122,11 @@ class EventBus:
 
     def deliver_locally(self, event: JobEvent) -> None:
         with self._lock:
+            if len(self._versions) >= MAX_TRACKED_KEYS:
+                self._versions.clear()
+                self._epoch += 1
+            for key in (event.job_id, event.workspace_id):
+                self._versions[key] = self._versions.get(key, 0) + 1
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
             try:
@@ -108,6 +158,7 @@ class EventBus:
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(self.channel)
+                    self.resync()  # what was published while the bridge was away is lost
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
                             self.deliver_locally(JobEvent(**json.loads(message["data"])))
@@ -121,5 +172,46 @@ class EventBus:
                     await client.aclose()
 
 
+class SharedReads:
+    """Reads of rows that subscribers follow, shared by every subscriber in this process.
+
+    `read(key, source, load)` starts `load()` unless a read of `key` started since `source` (a
+    job or workspace id) last changed, and every caller awaits the same read: 1,000
+    subscribers woken by one event cost one query. Keys must name what is read completely; the
+    caller checks who may see the result.
+    """
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+        self._reads: dict[Hashable, tuple[tuple[int, int, int], asyncio.Future[Any]]] = {}
+
+    async def read(self, key: str, source: str, load: Callable[[], Awaitable[T]]) -> T:
+        version = self._bus.version(source)
+        entry = self._reads.get(key)
+        if (
+            entry is None
+            or entry[0] != version
+            or entry[1].get_loop() is not asyncio.get_running_loop()
+        ):
+            if len(self._reads) >= MAX_TRACKED_KEYS:
+                self._reads.clear()
+            future: asyncio.Future[T] = asyncio.ensure_future(load())
+            future.add_done_callback(lambda done: self._forget_failed(key, done))
+            entry = (version, future)
+            self._reads[key] = entry
+        result: T = await asyncio.shield(entry[1])
+        return result
+
+    def _forget_failed(self, key: Hashable, done: asyncio.Future[Any]) -> None:
+        if done.cancelled() or done.exception() is not None:  # the next caller tries again
+            entry = self._reads.get(key)
+            if entry is not None and entry[1] is done:
+                del self._reads[key]
+
+
 def build_event_bus(settings: Settings) -> EventBus:
-    return EventBus(settings.resolved_events_url, settings.queue_name)
+    return EventBus(
+        settings.resolved_events_url,
+        settings.queue_name,
+        sees_every_change=settings.resolved_events_url is not None or settings.embedded_broker,
+    )

@@ -29,6 +29,12 @@ async def get_export(session: AsyncSession, who: Principal, job_id: str) -> Expo
     ).first()
 
 
+async def get_export_any_workspace(session: AsyncSession, job_id: str) -> ExportJobRow | None:
+    """For a read shared by the subscribers of several workspaces: each checks the result's
+    workspace itself."""
+    return await session.get(ExportJobRow, job_id)
+
+
 @dataclass(frozen=True)
 class ListFilter:
     """Which of a workspace's jobs to list: all given conditions hold; created in

@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
 
+from app.db.models import ExportJobRow
 from app.domain.exports import queries
 from app.domain.exports.status import JobStatus
 from app.domain.runtime import JobEvent
+from app.events import RESYNC
 from app.graphql.arguments import datastream_id_arg
 from app.graphql.context import Info, authenticated_subscription
 from app.graphql.errors import ApiError
 from app.graphql.exports.types import ExportJob, ExportStatus
 
-# Events are wake-ups; re-reading the row is the safety net if one is ever missed, and the
-# only way to see other processes' changes when there is no Redis to carry events.
-RECHECK_SECONDS = 5.0
-RECHECK_SECONDS_WITHOUT_BUS = 1.0
-
 
 def recheck_seconds(info: Info) -> float:
-    crossing = info.context.bus.crosses_processes or info.context.settings.embedded_broker
-    return RECHECK_SECONDS if crossing else RECHECK_SECONDS_WITHOUT_BUS
+    """How long a subscriber waits for an event before it re-reads what it follows."""
+    return info.context.bus.recheck_seconds
 
 
 JobState = tuple[object, ...]
@@ -51,21 +47,15 @@ class ExportSubscription:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Job id.")],
     ) -> AsyncGenerator[ExportJob, None]:
-        caller = info.context.caller
         async with info.context.bus.subscribe() as events:
-            async with info.context.sessions() as session:
-                job = await queries.get_export(session, caller, str(id))
+            job = await _shared_read(info, str(id))
             if job is None:
                 raise ApiError(f"no export job {id}", "NOT_FOUND")
             yield ExportJob.from_row(job)
             last = _state(job)
             while not JobStatus(job.status).terminal:
-                with contextlib.suppress(TimeoutError):
-                    event = await asyncio.wait_for(events.get(), recheck_seconds(info))
-                    if event.job_id != job.id:
-                        continue
-                async with info.context.sessions() as session:
-                    fresh = await queries.get_export(session, caller, job.id)
+                await _changes(info, events, {job.id})
+                fresh = await _shared_read(info, job.id)
                 if fresh is None:
                     return
                 job = fresh
@@ -92,14 +82,13 @@ class ExportSubscription:
         ds_id = datastream_id_arg(datastream_id, "datastreamId") if datastream_id else None
         seen: dict[str, JobState] = {}
         async with info.context.bus.subscribe() as events:
-            async with info.context.sessions() as session:
-                changed = set(await queries.active_job_ids(session, caller))
+            changed = await _active_job_ids(info)
             while True:
-                async with info.context.sessions() as session:
-                    jobs = await queries.jobs_by_ids(session, caller, sorted(changed))
-                for gone in changed.difference(j.id for j in jobs):
-                    seen.pop(gone, None)  # deleted: it will never change again
-                for job in jobs:
+                for job_id in sorted(changed):
+                    job = await _shared_read(info, job_id)
+                    if job is None:
+                        seen.pop(job_id, None)  # deleted: it will never change again
+                        continue
                     state = _state(job)
                     if seen.get(job.id) == state:
                         continue
@@ -110,26 +99,58 @@ class ExportSubscription:
                         ds_id is None or job.datastream_id == ds_id
                     ):
                         yield ExportJob.from_row(job)
-                changed = await _changed_job_ids(info, events, caller.workspace_id, seen)
+                news = await _changes(info, events, None, caller.workspace_id)
+                changed = news if news is not None else set(seen) | await _active_job_ids(info)
 
 
-async def _changed_job_ids(
-    info: Info, events: asyncio.Queue[JobEvent], workspace_id: str, seen: dict[str, JobState]
-) -> set[str]:
-    """Wait for events of this workspace and take all that are pending at once (a burst of
-    progress events costs one query). Without a cross-process bus, poll the active jobs."""
-    changed: set[str] = set()
-    try:
-        event = await asyncio.wait_for(events.get(), recheck_seconds(info))
-        pending = [event]
+async def _changes(
+    info: Info,
+    events: asyncio.Queue[JobEvent],
+    job_ids: set[str] | None,
+    workspace_id: str | None = None,
+) -> set[str] | None:
+    """Wait for events about the given jobs (or any export job of the workspace) and take all
+    that are pending at once: a burst of progress events costs one read. None (re-read all
+    you follow) after a resync, or when nothing came for the recheck period."""
+    while True:
+        try:
+            pending = [await asyncio.wait_for(events.get(), recheck_seconds(info))]
+        except TimeoutError:
+            return None
         while not events.empty():
             pending.append(events.get_nowait())
+        if any(e is RESYNC for e in pending):
+            return None
         changed = {
-            e.job_id for e in pending if e.workspace_id == workspace_id and e.kind == "export"
+            e.job_id
+            for e in pending
+            if e.kind == "export"
+            and (job_ids is None or e.job_id in job_ids)
+            and (workspace_id is None or e.workspace_id == workspace_id)
         }
-    except TimeoutError:
-        if not info.context.bus.crosses_processes:
-            async with info.context.sessions() as session:
-                changed = set(await queries.active_job_ids(session, info.context.caller))
-            changed |= set(seen)
-    return changed
+        if changed:
+            return changed
+
+
+async def _shared_read(info: Info, job_id: str) -> ExportJobRow | None:
+    """The job as of its latest change, read once per change for every subscriber of this
+    process; another workspace's job is not found."""
+
+    async def load() -> ExportJobRow | None:
+        async with info.context.sessions() as session:
+            return await queries.get_export_any_workspace(session, job_id)
+
+    job = await info.context.bus.reads.read(f"export:{job_id}", job_id, load)
+    return job if job is not None and job.workspace_id == info.context.caller.workspace_id else None
+
+
+async def _active_job_ids(info: Info) -> set[str]:
+    """The workspace's queued and running jobs, read once per change for the whole process."""
+    caller = info.context.caller
+
+    async def load() -> set[str]:
+        async with info.context.sessions() as session:
+            return set(await queries.active_job_ids(session, caller))
+
+    key = f"active-exports:{caller.workspace_id}"
+    return set(await info.context.bus.reads.read(key, caller.workspace_id, load))
