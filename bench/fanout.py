@@ -1,7 +1,8 @@
 """`python -m bench.fanout`: subscription fan-out. A real gateway (`python -m app serve`,
 embedded mode, five minutes of trades) with N WebSocket clients subscribed to
 `exportJobsUpdated`; one export is created; each client's latency is the time from the
-`createExport` answer to its first event about that job. Measured for 1 client (the baseline) and for N, in the same run.
+`createExport` answer to its first event about that job. Measured for 1 client (the
+baseline) and for N, in the same run.
 
 `--repo PATH` runs the gateway from another checkout (an older commit, for a before/after
 table); the clients are this file's. Reports, never asserts.
