@@ -101,7 +101,7 @@ def prepare_naive(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from engine.writers import GZIP_LEVEL  # the same compression effort as the engine
+    gzip_level = 6  # Python's zlib at the level most tools use (the engine: ISA-L level 1)
 
     exchange = dataset.exchange
     segments = sorted(
@@ -133,7 +133,7 @@ def prepare_naive(
 
     def open_text() -> Any:
         if compression == "GZIP":
-            return gzip.open(path, "wt", compresslevel=GZIP_LEVEL, encoding="utf-8", newline="")
+            return gzip.open(path, "wt", compresslevel=gzip_level, encoding="utf-8", newline="")
         return open(path, "w", encoding="utf-8", newline="")
 
     def export_csv() -> int:

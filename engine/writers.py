@@ -7,10 +7,12 @@ integer nanoseconds and decimals exactly as the source sent them.
 
 from __future__ import annotations
 
-import gzip
 import json
+import os
 import queue
 import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
+from isal import igzip
 
 from engine.logical import LogicalType, render_time
 from engine.options.formats import CsvOptions, FormatOptions, JsonLinesOptions, ParquetOptions
@@ -65,7 +68,11 @@ class OutputError(ValueError):
     """Rows the chosen format options cannot represent (a permanent job failure)."""
 
 
-GZIP_LEVEL = 6  # ~5x faster than level 9 for a few percent more bytes
+# ISA-L level 1: about 12x the speed of zlib level 6 for about 10% more bytes.
+GZIP_LEVEL = 1
+# Input bytes per gzip member: big enough that the members' headers and the restarted
+# dictionary cost well under 1% of the output, small enough to keep both cores busy.
+GZIP_BLOCK_BYTES = 1 << 20
 
 
 class _StreamWriter:
@@ -75,30 +82,80 @@ class _StreamWriter:
         self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
         self._stream: Any = self._file
         if compression == "GZIP":
-            # No mtime and no file name in the header (the temporary name differs per
-            # attempt): identical content gives identical bytes, so a retry has the same sha256.
-            self._stream = gzip.GzipFile(
-                filename="", fileobj=self._file, mode="wb", compresslevel=GZIP_LEVEL, mtime=0
-            )
+            self._stream = _ParallelGzip(self._file)
         elif compression == "ZSTD":
-            # Arrow's default zstd level (fast); streaming, so memory stays bounded.
-            self._stream = pa.CompressedOutputStream(pa.PythonFile(self._file, mode="w"), "zstd")
-        if self._stream is not self._file:
-            # zlib and zstd release the GIL: compressing on a second thread overlaps with
-            # decoding the next batch on this one.
-            self._stream = _BackgroundWriter(self._stream)
+            # Arrow's default zstd level (fast); streaming, so memory stays bounded. zstd
+            # releases the GIL: compressing on a second thread overlaps with decoding the
+            # next batch on this one.
+            zstd = pa.CompressedOutputStream(pa.PythonFile(self._file, mode="w"), "zstd")
+            self._stream = _BackgroundWriter(zstd)
 
     def bytes_written(self) -> int:
         return int(self._file.tell())
 
     def settle(self) -> None:
-        self._stream.flush()  # gzip: a sync flush; zstd: ends the block; then the file
+        self._stream.flush()  # gzip: ends a member; zstd: ends the block; then the file
 
     def close(self) -> None:
         if self._stream is not self._file:
             self._stream.close()
         if not self._file.closed:
             self._file.close()
+
+
+class _ParallelGzip:
+    """gzip written as independent members of `GZIP_BLOCK_BYTES` of input each, compressed
+    with ISA-L on every core (it releases the GIL) and written in order.
+
+    Concatenated members are standard gzip (RFC 1952; gzip, zcat, Python, pyarrow, DuckDB and
+    pandas read them as one stream). Members start at fixed input offsets (and wherever
+    `flush` is called, which the export does at the same rows every time) and carry no mtime
+    or file name, so the same input gives the same bytes: a retried job keeps its sha256.
+    At most two members per core wait in memory.
+    """
+
+    def __init__(self, file: Any, workers: int | None = None) -> None:
+        self._file = file
+        workers = workers or os.cpu_count() or 1
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="gzip")
+        self._pending: deque[Future[bytes]] = deque()
+        self._most_pending = 2 * workers
+        self._buffer = bytearray()
+        self._members = 0
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        self._buffer += data
+        while len(self._buffer) >= GZIP_BLOCK_BYTES:
+            self._submit(bytes(self._buffer[:GZIP_BLOCK_BYTES]))
+            del self._buffer[:GZIP_BLOCK_BYTES]
+        return len(data)
+
+    def _submit(self, block: bytes) -> None:
+        self._pending.append(self._pool.submit(igzip.compress, block, GZIP_LEVEL, mtime=0))
+        self._members += 1
+        # Finished members go to the file at once (bytes_written follows the output).
+        while self._pending and (
+            len(self._pending) > self._most_pending or self._pending[0].done()
+        ):
+            self._file.write(self._pending.popleft().result())
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._submit(bytes(self._buffer))
+            self._buffer.clear()
+        while self._pending:
+            self._file.write(self._pending.popleft().result())
+        self._file.flush()
+
+    def close(self) -> None:
+        try:
+            if self._members == 0 and not self._buffer:
+                self._submit(b"")  # an empty file is still one (empty) gzip member
+            self.flush()
+        finally:
+            self._pool.shutdown(cancel_futures=True)
+            self.closed = True
 
 
 class _BackgroundWriter:
