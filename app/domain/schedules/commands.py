@@ -27,7 +27,7 @@ from app.domain.schedules.periods import (
     parse_every,
     parse_timezone,
 )
-from app.domain.schedules.templates import template_json, under_export
+from app.domain.schedules.templates import request_from_template, template_json, under_export
 from app.ids import id_prefix, new_id
 from engine.timestamps import TimestampError, now_ns, parse_timestamp
 
@@ -138,8 +138,6 @@ async def _checked(
     if grid is not None and (export is not None or request.every is not None):
         # The checks createExport makes, over the first period (options like decimation and
         # split are checked against a range).
-        from app.domain.schedules.templates import request_from_template
-
         probe = (
             dataclasses.replace(export, idempotency_key=None)
             if export is not None
