@@ -349,6 +349,9 @@ class ExportScheduleRunRow(Base):
     period_end_ns: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))  # PENDING CREATED FAILED
     idempotency_key: Mapped[str] = mapped_column(String(200))
+    # The schedule's template when the period became due: an update after that changes
+    # later periods only, even if this run's job is created later (after a crash, say).
+    template: Mapped[dict[str, Any]] = mapped_column(JSON)
     job_id: Mapped[str | None] = mapped_column(String(40))  # no FK: a job may be deleted
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)

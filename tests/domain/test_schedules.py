@@ -20,7 +20,7 @@ from app.domain.exports import commands as export_commands
 from app.domain.runtime import Runtime
 from app.domain.schedules import commands
 from app.domain.schedules.commands import ScheduleRequest
-from app.domain.schedules.scheduler import run_key, schedule_once
+from app.domain.schedules.scheduler import open_due_periods, run_key, schedule_once
 from app.domain.schedules.templates import request_from_template, template_json
 from engine.options import OptionsRequest
 from engine.timestamps import parse_timestamp
@@ -325,6 +325,28 @@ async def test_paused_periods_are_skipped_and_updates_change_only_future_periods
     assert len(await jobs(runtime)) == 2  # its jobs stay
 
 
+async def test_an_update_after_a_period_became_due_leaves_that_periods_job_alone(
+    runtime: Runtime, seed: Seed
+) -> None:
+    """The scheduler stopped between recording the due period and creating its job; the
+    schedule was changed meanwhile: the job still exports what was asked when it was due."""
+    schedule = await create(runtime, seed)
+    [opened] = await open_due_periods(runtime, schedule.id, START + HOUR + 5 * MINUTE)
+    await commands.update_schedule(
+        runtime,
+        seed.principals["alpha"],
+        schedule.id,
+        ScheduleRequest(export=export_request(start_time=None, end_time=None, format="JSONL")),
+    )
+    done = await schedule_once(runtime, now=START + 2 * HOUR + 5 * MINUTE)
+    assert done.jobs[0] == (await runs(runtime, schedule.id))[0].job_id
+    assert [(j.start_ns, j.format) for j in await jobs(runtime)] == [
+        (START, "CSV"),
+        (START + HOUR, "JSONL"),
+    ]
+    assert opened == (await runs(runtime, schedule.id))[0].id
+
+
 # -- failed runs -------------------------------------------------------------------------------
 
 
@@ -340,7 +362,7 @@ async def test_a_run_fails_once_when_its_job_fails_or_cannot_be_created(
     assert first.failed == [run.id] and again.failed == []
     [run] = await runs(runtime, schedule.id)
     assert run.status == "FAILED" and "disk full" in (run.reason or "")
-    # The template no longer validates when the period comes (its schema was deleted, say).
+    # The template no longer validates when the next period comes (its schema was deleted).
     async with runtime.sessions() as session:
         stored = await session.get(ExportScheduleRow, schedule.id)
         assert stored is not None

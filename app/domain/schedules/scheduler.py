@@ -6,7 +6,8 @@ still each period of a schedule gets exactly one run and one export job:
    it, with a conditional update (`WHERE cursor_ns = <the period's start>`): of two schedulers
    that saw the same cursor, one moves it, the other updates nothing and rolls back. A unique
    (schedule, period start) constraint backs this up.
-2. A PENDING run gets its job through `create_export` with an idempotency key derived from the
+2. A PENDING run gets its job through `create_export`, from the template the schedule had
+   when the period became due (kept on the run), with an idempotency key derived from the
    schedule and the period, so a scheduler that crashed after creating the job and before
    recording it on the run finds the same job again, never a second one.
 3. A run whose job has ended is settled; a job that FAILED (or could not be created) is
@@ -153,6 +154,7 @@ async def open_due_periods(runtime: Runtime, schedule_id: str, now: int) -> list
                 period_end_ns=end,
                 status=RunStatus.PENDING.value,
                 idempotency_key=run_key(schedule_id, start),
+                template=schedule.template,
                 created_at=now_ns(),
                 updated_at=now_ns(),
             )
@@ -189,7 +191,7 @@ async def create_run_job(runtime: Runtime, run_id: str, done: Pass | None = None
         if run is None or schedule is None or run.status != RunStatus.PENDING.value:
             return
         request = request_from_template(
-            schedule.template, run.period_start_ns, run.period_end_ns, run.idempotency_key
+            run.template, run.period_start_ns, run.period_end_ns, run.idempotency_key
         )
     who = Principal(schedule.workspace_id, f"schedule:{schedule.id}", Role.MEMBER)
     try:
@@ -208,7 +210,7 @@ async def create_run_job(runtime: Runtime, run_id: str, done: Pass | None = None
             if done is not None:
                 done.failed.append(run_id)
             return
-        job_id, job_status = found  # created before, from a template since updated
+        job_id, job_status = found  # created before (by a release that kept no template)
     async with runtime.sessions() as session:
         await session.execute(
             update(ExportScheduleRunRow)

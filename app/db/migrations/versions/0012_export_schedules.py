@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("period_end_ns", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("idempotency_key", sa.String(200), nullable=False),
+        sa.Column("template", sa.JSON(), nullable=False),
         sa.Column("job_id", sa.String(40), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
