@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast fuzz check lint format schema schema-check worker collector migrate bench clean
+.PHONY: install run test test-fast fuzz check lint format schema schema-check worker collector scheduler migrate bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ worker: install  ## worker processes for distributed mode (needs BROKER_URL)
 
 collector: install  ## a live collector process (distributed mode; the gateway collects when embedded)
 	$(PY) -m app collect
+
+scheduler: install  ## the scheduler of recurring exports alone (gateways run it too unless told not to)
+	$(PY) -m app scheduler
 
 migrate: install
 	$(PY) -m app migrate

@@ -1,4 +1,4 @@
-"""Command line: serve, worker, migrate, ingest, create-key, demo."""
+"""Command line: serve, worker, collect, scheduler, migrate, ingest, create-key, demo."""
 
 from __future__ import annotations
 
@@ -132,6 +132,39 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> None:
             await runtime.dispose()
 
     asyncio.run(collect())
+
+
+def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> None:
+    """The scheduler of recurring exports alone, until SIGTERM or Ctrl-C: for deployments
+    that turn it off in gateways (GATEWAY_SCHEDULE_IN_GATEWAY=false). Any number may run, with
+    or without gateways scheduling too: each period still gets one job."""
+    import asyncio
+    import signal
+
+    from app.domain.schedules.scheduler import schedule_forever
+    from app.events import build_event_bus
+    from workers.runtime import runtime_with
+
+    if settings.embedded_broker:
+        console.print(
+            "BROKER_URL is `embedded`: jobs created here wait for a gateway's sweeper to wake "
+            "its workers (the gateway also schedules, unless GATEWAY_SCHEDULE_IN_GATEWAY=false)"
+        )
+
+    async def schedule() -> None:
+        runtime = runtime_with(settings, build_event_bus(settings))
+        loop = asyncio.get_running_loop()
+        task = asyncio.create_task(schedule_forever(runtime))
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await runtime.dispose()
+
+    asyncio.run(schedule())
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
@@ -275,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "collect", help="run a live collector (distributed mode; a gateway collects in embedded)"
     ).set_defaults(func=cmd_collect)
+    sub.add_parser(
+        "scheduler",
+        help="run the scheduler of recurring exports (gateways also run it unless told not to)",
+    ).set_defaults(func=cmd_scheduler)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load demo data if the store is empty").set_defaults(func=cmd_demo)
     ingest = sub.add_parser("ingest", help="load a CSV / JSON lines / Parquet file of records")

@@ -130,6 +130,23 @@ class Settings(BaseSettings):
         description="Serve the local exchange feed (make run): demo datastreams can be collected.",
     )
     demo_feed_port: int = Field(default=8766, description="Where the demo feed listens.")
+    schedule_in_gateway: bool = Field(
+        default=True,
+        description="Run the scheduler of recurring exports in the gateway's sweeper loop "
+        "(leader-free: several gateways create each period's job once). False when only "
+        "`python -m app scheduler` processes should.",
+    )
+    schedule_interval_seconds: float = Field(
+        default=5.0, gt=0, description="How often `python -m app scheduler` looks for due periods."
+    )
+    schedule_min_period_seconds: int = Field(
+        default=3600,
+        ge=1,
+        description="The shortest `every` a schedule may have (PT1H by default).",
+    )
+    schedule_max_runs_per_tick: int = Field(
+        default=100, ge=1, description="Periods one schedule catches up on per scheduler pass."
+    )
     collect_in_gateway: bool | None = Field(
         default=None,
         description="Run a collector inside the gateway; default: in embedded mode only.",

@@ -18,6 +18,8 @@ PREFIXES = {
     "collection_span": "spn",
     "import_job": "imp",
     "import_upload": "upl",
+    "export_schedule": "rec",
+    "export_schedule_run": "rrn",
 }
 
 _ID_RE = re.compile(r"^(?P<prefix>[a-z]{2,4})_(?P<hex>[0-9a-f]{32})$")

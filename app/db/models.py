@@ -308,3 +308,55 @@ class CollectionSpanRow(Base):
     ended_at: Mapped[int | None] = mapped_column(BigInteger)
     end_reason: Mapped[str | None] = mapped_column(String(32))
     collector_id: Mapped[str] = mapped_column(String(200))
+
+
+class ExportScheduleRow(Base):
+    """A recurring export: a job per period [start, end) of a grid anchored at `anchor_ns`,
+    created once the period has ended plus `delay_ns`. `cursor_ns` is the start of the next
+    period to create; the scheduler advances it with a conditional update."""
+
+    __tablename__ = "export_schedules"
+    __table_args__ = (
+        Index("ix_export_schedules_due", "status", "next_run_at"),
+        Index("ix_export_schedules_ws_created", "workspace_id", "created_at", "id"),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))  # ACTIVE PAUSED
+    # The export request without its times, as the domain's ExportRequest gives it.
+    template: Mapped[dict[str, Any]] = mapped_column(JSON)
+    every: Mapped[str] = mapped_column(String(40))  # ISO-8601 duration, one unit: PT1H, P1M
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA name; calendar periods follow it
+    anchor_ns: Mapped[int] = mapped_column(BigInteger)  # periodStart: a boundary of the grid
+    delay_ns: Mapped[int] = mapped_column(BigInteger)
+    catch_up: Mapped[str] = mapped_column(String(8))  # ALL or LATEST
+    cursor_ns: Mapped[int] = mapped_column(BigInteger)
+    next_run_at: Mapped[int] = mapped_column(BigInteger)  # end of the cursor's period + delay
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ExportScheduleRunRow(Base):
+    """One period of a schedule: at most one per (schedule, period start), and its job made
+    with an idempotency key derived from both, so that it exists once whoever creates it."""
+
+    __tablename__ = "export_schedule_runs"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "period_start_ns", name="uq_schedule_runs_period"),
+        Index("ix_export_schedule_runs_status", "status"),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    schedule_id: Mapped[str] = mapped_column(ForeignKey("export_schedules.id", ondelete="CASCADE"))
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    period_start_ns: Mapped[int] = mapped_column(BigInteger)
+    period_end_ns: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))  # PENDING CREATED FAILED
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    # The schedule's template when the period became due: an update after that changes
+    # later periods only, even if this run's job is created later (after a crash, say).
+    template: Mapped[dict[str, Any]] = mapped_column(JSON)
+    job_id: Mapped[str | None] = mapped_column(String(40))  # no FK: a job may be deleted
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)

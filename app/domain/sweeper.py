@@ -2,8 +2,10 @@
 (lost wake-ups, dead workers), fails exports past the time limit that no live worker stopped,
 expires exports past their retention, deleting their files, removes what imports leave behind
 (expired uploads and reports), compacts small segments and removes segment files a killed
-writer left uncatalogued. Each change is a conditional update, so several gateways sweeping
-at once do each thing once; every change is announced after it commits."""
+writer left uncatalogued; unless `schedule_in_gateway` is off, it also runs the scheduler of
+recurring exports (`app.domain.schedules.scheduler`). Each change is a conditional update,
+so several gateways sweeping at once do each thing once; every change is announced after it
+commits."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from app.domain.exports import retention
 from app.domain.imports import retention as import_retention
 from app.domain.orphans import remove_orphan_segments
 from app.domain.runtime import JobEvent, Runtime
+from app.domain.schedules.scheduler import schedule_once
 from engine.timestamps import now_ns
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,11 @@ async def sweep_once(runtime: Runtime) -> None:
         await wake_stale(runtime)
     except Exception:
         log.exception("sweeper pass failed")
+    if runtime.settings.schedule_in_gateway:
+        try:
+            await schedule_once(runtime)
+        except Exception:
+            log.exception("scheduler pass failed")
     try:
         await compact_pass(runtime)
         await remove_orphan_segments(runtime)

@@ -48,27 +48,34 @@ from app.graphql.imports.types import ImportJob
 from app.graphql.relay import Node
 from app.graphql.resources.resolvers import ResourceMutation, ResourceQuery
 from app.graphql.scalars import SCALAR_MAP
+from app.graphql.schedules.resolvers import (
+    ExportScheduleMutation,
+    ExportScheduleQuery,
+    one_schedule,
+)
+from app.graphql.schedules.types import ExportSchedule
 from app.ids import id_prefix
 from app.web.rate_limits import RateLimiter
 from engine.strict import is_ascii_digits
 
 
 @strawberry.type(
-    description="Read the catalog, schemas, availability, and your export and import jobs; "
-    "export resources to files."
+    description="Read the catalog, schemas, availability, your export and import jobs and "
+    "recurring exports; export resources to files."
 )
 class Query(
     CatalogQuery,
     CollectionQuery,
     ExportSchemaQuery,
     ExportQuery,
+    ExportScheduleQuery,
     ImportQuery,
     ResourceQuery,
     AccessQuery,
 ):
     @authenticated(
         description="Any object by its prefixed ID (`exp_...`, `imp_...`, `ds_...`, `ins_...`, "
-        "`sub_...`, "
+        "`sub_...`, `rec_...`, "
         "and `key_...` for admins)."
     )
     async def node(
@@ -83,6 +90,8 @@ class Query(
             return ExportJob.from_row(job) if job else None
         if id_prefix(text) == "imp":
             return await one_import(info, text)
+        if id_prefix(text) == "rec":
+            return await one_schedule(info, text)
         if id_prefix(text) == "sub":
             return await one_subscription(info, text)
         if id_prefix(text) == "key":
@@ -104,6 +113,7 @@ class Query(
 class Mutation(
     ExportSchemaMutation,
     ExportMutation,
+    ExportScheduleMutation,
     ImportMutation,
     CollectionMutation,
     AccessMutation,
@@ -135,7 +145,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[ExportJob, ImportJob, Datastream, ApiKey, CollectionSubscription],
+        types=[ExportJob, ImportJob, Datastream, ApiKey, CollectionSubscription, ExportSchedule],
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),

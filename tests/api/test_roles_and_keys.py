@@ -23,12 +23,24 @@ DEFINITION = {
 SCHEMA_ID = {"id": "sch_" + "0" * 32}
 JOB_ID = {"id": "exp_" + "0" * 32}
 SUB_ID = {"id": "sub_" + "0" * 32}
+SCHEDULE_ID = {"id": "rec_" + "0" * 32}
+SCHEDULE = {
+    "name": "roles",
+    "export": {"datastreamId": "601"},
+    "every": "P1D",
+    "periodStart": "2024-03-01T00:00:00Z",
+}
 # The least role each mutation needs, and an input it can run with. A new mutation must be
 # added here: the test below fails until it is.
 MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "createExport": ("MEMBER", "CreateExportInput", export_input()),
     "cancelExport": ("MEMBER", "CancelExportInput", JOB_ID),
     "deleteExport": ("MEMBER", "DeleteExportInput", JOB_ID),
+    "createExportSchedule": ("MEMBER", "CreateExportScheduleInput", SCHEDULE),
+    "updateExportSchedule": ("MEMBER", "UpdateExportScheduleInput", {**SCHEDULE_ID, "name": "x"}),
+    "pauseExportSchedule": ("MEMBER", "ExportScheduleIdInput", SCHEDULE_ID),
+    "resumeExportSchedule": ("MEMBER", "ExportScheduleIdInput", SCHEDULE_ID),
+    "deleteExportSchedule": ("MEMBER", "ExportScheduleIdInput", SCHEDULE_ID),
     "createExportSchema": (
         "MEMBER",
         "CreateExportSchemaInput",

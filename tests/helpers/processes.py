@@ -168,6 +168,23 @@ class WorkerProcess:
             _stop_group(self.process, signal.SIGTERM, wait=30)
 
 
+class SchedulerProcess:
+    """`python -m app scheduler`: the scheduler of recurring exports on its own."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> SchedulerProcess:
+        self.process = _spawn(["scheduler"], self.env, self.log_path)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop_group(self.process, signal.SIGTERM, wait=20)
+
+
 class CollectorProcess:
     """`python -m app collect` (distributed mode)."""
 

@@ -3,6 +3,7 @@ domain validates (the option model, its defaults and its checks live in `engine.
 
 from __future__ import annotations
 
+import dataclasses
 from enum import Enum
 from typing import Any, Optional
 
@@ -130,13 +131,14 @@ class SplitInput:
     )
 
 
-@strawberry.input(description="What to export.")
-class CreateExportInput:
+@strawberry.input(
+    description="What to export, except when: createExport adds the time range, a schedule "
+    "(createExportSchedule) adds each period's."
+)
+class ExportTemplateInput:
     datastream_id: strawberry.ID = strawberry.field(
         description="Datastream id (`101` or `ds_101`)."
     )
-    start_time: Timestamp = strawberry.field(description="Range start, inclusive.")
-    end_time: Timestamp = strawberry.field(description="Range end, exclusive.")
     schema: str | None = strawberry.field(
         default=None,
         description="Export schema: a built-in name (`raw`, `normalized`), one of your schemas' "
@@ -148,11 +150,6 @@ class CreateExportInput:
     format: ExportFormat = strawberry.field(default=ExportFormat.CSV, description="File format.")
     compression: Compression | None = strawberry.field(
         default=None, description="Default: GZIP for CSV and JSONL, NONE for Parquet."
-    )
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Retry-safe key: the same key and request return the same job; "
-        "the same key with a different request is a CONFLICT.",
     )
     format_options: JSON | None = strawberry.field(
         default=None,
@@ -185,6 +182,17 @@ class CreateExportInput:
     )
 
 
+@strawberry.input(description="What to export: a template and its time range.")
+class CreateExportInput(ExportTemplateInput):
+    start_time: Timestamp = strawberry.field(description="Range start, inclusive.")
+    end_time: Timestamp = strawberry.field(description="Range end, exclusive.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retry-safe key: the same key and request return the same job; "
+        "the same key with a different request is a CONFLICT.",
+    )
+
+
 @strawberry.input(description="Which job to cancel.")
 class CancelExportInput:
     id: strawberry.ID = strawberry.field(description="Job id, `exp_<32 hex>`.")
@@ -197,19 +205,29 @@ class DeleteExportInput:
 
 def export_request(input: CreateExportInput) -> ExportRequest:
     """The domain request for createExport (and estimateExport): GraphQL shapes unwrapped."""
-    return ExportRequest(
-        datastream_id=input.datastream_id,
+    return dataclasses.replace(
+        template_request(input, "input"),
         start_time=input.start_time,
         end_time=input.end_time,
+        idempotency_key=input.idempotency_key,
+    )
+
+
+def template_request(input: ExportTemplateInput, where: str) -> ExportRequest:
+    """The request without its times (None) or key; `where` is the input's path, for the
+    problems found while unwrapping (`input`, or `input.export` in a schedule)."""
+    return ExportRequest(
+        datastream_id=input.datastream_id,
+        start_time=None,
+        end_time=None,
         schema=input.schema,
         inline_schema=(
-            definition_to_spec(input.inline_schema, "input.inlineSchema")
+            definition_to_spec(input.inline_schema, f"{where}.inlineSchema")
             if input.inline_schema is not None
             else None
         ),
         format=input.format.name,
         compression=input.compression.name if input.compression else None,
-        idempotency_key=input.idempotency_key,
         options=options_request(
             input.format_options,
             input.columns,

@@ -1,0 +1,1 @@
+"""Recurring exports: schedules, their periods, runs and the scheduler."""

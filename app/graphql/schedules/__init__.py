@@ -1,0 +1,1 @@
+"""Recurring exports over GraphQL: schedules, their runs, and their mutations."""
