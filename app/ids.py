@@ -18,6 +18,10 @@ PREFIXES = {
     "collection_span": "spn",
     "import_job": "imp",
     "import_upload": "upl",
+    "webhook": "whk",
+    "email_notification": "eml",
+    "notification_event": "evt",
+    "notification_delivery": "dlv",
 }
 
 _ID_RE = re.compile(r"^(?P<prefix>[a-z]{2,4})_(?P<hex>[0-9a-f]{32})$")

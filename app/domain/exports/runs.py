@@ -19,6 +19,7 @@ from app.db.models import DatastreamRow, ExportArtifactRow, ExportJobRow, Instru
 from app.domain import job_rows
 from app.domain.catalog import source_context
 from app.domain.exports.status import JobStatus
+from app.domain.notifications.events import record_job_event
 from app.ids import new_id
 from engine.logical import SourceContext
 from engine.timestamps import now_ns
@@ -119,7 +120,7 @@ def succeed(
     if rows_changed(result) != 1:
         session.rollback()
         return False
-    session.add_all(
+    rows_added = [
         ExportArtifactRow(
             id=new_id("artifact"),
             job_id=job.id,
@@ -132,9 +133,20 @@ def succeed(
             created_at=now,
         )
         for a in artifacts
-    )
+    ]
+    session.add_all(rows_added)
+    _record_event(session, job.id, rows_added)
     session.commit()
     return True
+
+
+def _record_event(
+    session: Session, job_id: str, artifacts: list[ExportArtifactRow] | None = None
+) -> None:
+    """The terminal state's notification, in the transaction that reached it (the outbox)."""
+    row = session.get(ExportJobRow, job_id, populate_existing=True)
+    assert row is not None
+    record_job_event(session, row, artifacts)
 
 
 def time_limit_reason(limit_seconds: float) -> str:
@@ -165,8 +177,11 @@ def fail(session: Session, job: ClaimedJob, reason: str) -> bool:
         .where(_owned(job))
         .values(status=JobStatus.FAILED.value, reason=reason[:2000], finished_at=now_ns())
     )
+    changed = rows_changed(result) == 1
+    if changed:
+        _record_event(session, job.id)
     session.commit()
-    return rows_changed(result) == 1
+    return changed
 
 
 def release(session: Session, job: ClaimedJob) -> None:

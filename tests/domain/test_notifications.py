@@ -1,0 +1,107 @@
+"""Notifications: an export's terminal state recorded as an event in its own transaction,
+fanned out to webhooks, delivered signed (Standard Webhooks) to a real local receiver,
+retried with backoff and recorded; addresses of the gateway's own network refused."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from standardwebhooks import Webhook
+
+from app.db.models import NotificationAttemptRow, NotificationDeliveryRow, NotificationEventRow
+from app.domain.errors import DomainError
+from app.domain.exports import commands
+from app.domain.notifications import targets
+from app.domain.notifications.delivery import run_delivery
+from app.domain.notifications.dispatch import notify_once
+from app.domain.runtime import Runtime
+from tests.domain.helpers import export_request, run_job, runtime_for, settings_with, window
+from tests.helpers.inprocess import RecordingEffects, Seed
+from tests.helpers.receivers import webhook_receiver
+
+
+async def _deliver_all(runtime: Runtime) -> list[str]:
+    woken = await notify_once(runtime)
+    for delivery_id in woken:
+        await asyncio.to_thread(run_delivery, runtime, delivery_id)
+    return woken
+
+
+async def test_a_succeeded_export_reaches_the_webhook_signed_and_recorded(
+    seed: Seed, tmp_path: Path, effects: RecordingEffects
+) -> None:
+    settings = settings_with(
+        seed, tmp_path, webhook_allow_private_addresses=True, notify_retry_base_seconds=0.05
+    )
+    async with runtime_for(settings, effects) as runtime, runtime.sessions() as session:
+        with webhook_receiver() as receiver:
+            receiver.statuses = [500]  # the first attempt fails, the retry succeeds
+            hook = await targets.create_webhook(
+                session,
+                seed.principals["alpha"],
+                settings,
+                url=receiver.url,
+                events=["export.succeeded"],
+                secret=None,
+                description=None,
+            )
+            job, _ = await commands.create_export(
+                runtime, seed.principals["alpha"], export_request(**window(1, 2))
+            )
+            await run_job(runtime, job.id)
+            assert len(await _deliver_all(runtime)) == 1
+            await asyncio.sleep(0.2)
+            assert len(await _deliver_all(runtime)) == 1
+            assert len(receiver.requests) == 2
+            first, second = receiver.requests
+            assert first.headers["webhook-id"] == second.headers["webhook-id"]  # de-duplication
+            event = Webhook(hook.secret).verify(second.body, second.headers)
+            assert event["type"] == "export.succeeded"
+            assert event["data"]["id"] == job.id and event["data"]["status"] == "SUCCEEDED"
+            [artifact] = event["data"]["artifacts"]
+            assert "/downloads/" in artifact["url"] and "signature=" in artifact["url"]
+            with pytest.raises(Exception):  # noqa: B017  (another secret: refused)
+                Webhook(targets.new_secret()).verify(second.body, second.headers)
+        delivery = await session.scalar(select(NotificationDeliveryRow))
+        assert delivery is not None
+        assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+            "SUCCEEDED",
+            2,
+            204,
+        )
+        attempts = (await session.scalars(select(NotificationAttemptRow))).all()
+        assert [a.status_code for a in attempts] == [500, 204]
+        assert await _deliver_all(runtime) == []  # nothing is sent twice
+
+
+async def test_a_canceled_export_records_its_event_in_the_cancel_transaction(
+    runtime: Runtime, seed: Seed
+) -> None:
+    job, _ = await commands.create_export(runtime, seed.principals["alpha"], export_request())
+    await commands.cancel_export(runtime, seed.principals["alpha"], job.id)
+    async with runtime.sessions() as session:
+        [event] = (await session.scalars(select(NotificationEventRow))).all()
+    assert event.type == "export.canceled" and event.data["status"] == "CANCELED"
+    assert event.data["id"] == job.id and json.dumps(event.data)
+
+
+async def test_webhooks_to_the_gateways_own_network_are_refused(
+    runtime: Runtime, seed: Seed
+) -> None:
+    async with runtime.sessions() as session:
+        for url in ("http://127.0.0.1:9/x", "http://10.1.2.3/x", "http://169.254.169.254/x"):
+            with pytest.raises(DomainError) as refused:
+                await targets.create_webhook(
+                    session,
+                    seed.principals["alpha"],
+                    runtime.settings,
+                    url=url,
+                    events=["export.failed"],
+                    secret=None,
+                    description=None,
+                )
+            assert refused.value.errors[0].field == ("input", "url")
