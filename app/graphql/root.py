@@ -45,6 +45,7 @@ from app.graphql.imports.resolvers import (
     one_import,
 )
 from app.graphql.imports.types import ImportJob
+from app.graphql.notifications.resolvers import NotificationMutation, NotificationQuery
 from app.graphql.relay import Node
 from app.graphql.resources.resolvers import ResourceMutation, ResourceQuery
 from app.graphql.scalars import SCALAR_MAP
@@ -65,6 +66,7 @@ class Query(
     ImportQuery,
     ResourceQuery,
     AccessQuery,
+    NotificationQuery,
 ):
     @authenticated(
         description="Any object by its prefixed ID (`exp_...`, `imp_...`, `ds_...`, `ins_...`, "
@@ -109,6 +111,7 @@ class Mutation(
     AccessMutation,
     CatalogMutation,
     ResourceMutation,
+    NotificationMutation,
 ):
     pass
 

@@ -23,6 +23,9 @@ DEFINITION = {
 SCHEMA_ID = {"id": "sch_" + "0" * 32}
 JOB_ID = {"id": "exp_" + "0" * 32}
 SUB_ID = {"id": "sub_" + "0" * 32}
+WEBHOOK_ID = {"id": "whk_" + "0" * 32}
+EMAIL_ID = {"id": "eml_" + "0" * 32}
+EMAIL = {"recipients": ["ops@example.com"], "subject": "$status", "text": "$job_id"}
 # The least role each mutation needs, and an input it can run with. A new mutation must be
 # added here: the test below fails until it is.
 MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -90,6 +93,19 @@ MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
         },
     ),
     "updateDatastream": ("ADMIN", "UpdateDatastreamInput", {"id": "601", "source": "wss://x"}),
+    # Notifications send workspace data to outside addresses: ADMIN, like keys and settings.
+    "createWebhook": (
+        "ADMIN",
+        "CreateWebhookInput",
+        {"url": "https://example.com/hook", "events": ["EXPORT_SUCCEEDED"]},
+    ),
+    "updateWebhook": ("ADMIN", "UpdateWebhookInput", {**WEBHOOK_ID, "enabled": False}),
+    "deleteWebhook": ("ADMIN", "WebhookIdInput", WEBHOOK_ID),
+    "testWebhook": ("ADMIN", "WebhookIdInput", WEBHOOK_ID),
+    "redeliverWebhook": ("ADMIN", "RedeliverWebhookInput", {"deliveryId": "dlv_" + "0" * 32}),
+    "createEmailNotification": ("ADMIN", "CreateEmailNotificationInput", EMAIL),
+    "updateEmailNotification": ("ADMIN", "UpdateEmailNotificationInput", {**EMAIL_ID}),
+    "deleteEmailNotification": ("ADMIN", "EmailNotificationIdInput", EMAIL_ID),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,10 +23,17 @@ from app.domain.runtime import Runtime
 from engine.timestamps import now_ns
 
 
+@dataclass(frozen=True)
+class DeliveryView:
+    delivery: NotificationDeliveryRow
+    event_type: str
+    attempts: list[NotificationAttemptRow]
+
+
 async def list_deliveries(
     session: AsyncSession, who: Principal, webhook_id: str, after_id: str | None, limit: int
-) -> tuple[list[NotificationDeliveryRow], dict[str, list[NotificationAttemptRow]], int]:
-    """Newest first; each delivery's attempts, oldest first."""
+) -> tuple[list[DeliveryView], int]:
+    """Newest first; each delivery's event type and attempts (oldest first)."""
     require(who, Role.VIEWER)
     await get_webhook(session, who, webhook_id)
     table = NotificationDeliveryRow
@@ -42,10 +51,29 @@ async def list_deliveries(
         )
         for attempt in found:
             attempts[attempt.delivery_id].append(attempt)
-    return rows, attempts, total
+    return [await delivery_view(session, r, attempts[r.id]) for r in rows], total
 
 
-async def redeliver(runtime: Runtime, who: Principal, delivery_id: str) -> NotificationDeliveryRow:
+async def delivery_view(
+    session: AsyncSession,
+    row: NotificationDeliveryRow,
+    attempts: list[NotificationAttemptRow] | None = None,
+) -> DeliveryView:
+    event = await session.get(NotificationEventRow, row.event_id)
+    if attempts is None:
+        attempts = list(
+            (
+                await session.scalars(
+                    select(NotificationAttemptRow)
+                    .where(NotificationAttemptRow.delivery_id == row.id)
+                    .order_by(NotificationAttemptRow.number)
+                )
+            ).all()
+        )
+    return DeliveryView(row, event.type if event else "", attempts)
+
+
+async def redeliver(runtime: Runtime, who: Principal, delivery_id: str) -> DeliveryView:
     """Send a finished (or waiting) delivery again now, with the same event id."""
     require(who, Role.ADMIN, ("input",))
     async with runtime.sessions() as session:
@@ -72,13 +100,12 @@ async def redeliver(runtime: Runtime, who: Principal, delivery_id: str) -> Notif
                 ErrorCode.FAILED_PRECONDITION, "input.id", "the delivery is being sent right now"
             )
         await session.refresh(row)
+        view = await delivery_view(session, row)
     runtime.effects.wake_delivery(delivery_id)
-    return row
+    return view
 
 
-async def test_webhook(
-    runtime: Runtime, who: Principal, webhook_id: str
-) -> NotificationDeliveryRow:
+async def ping_webhook(runtime: Runtime, who: Principal, webhook_id: str) -> DeliveryView:
     """A `webhook.ping` event for this webhook only, sent at once."""
     require(who, Role.ADMIN, ("input",))
     async with runtime.sessions() as session:
@@ -97,5 +124,6 @@ async def test_webhook(
         delivery.woken_at = now
         session.add(delivery)
         await session.commit()
+        view = DeliveryView(delivery, PING, [])
     runtime.effects.wake_delivery(delivery.id)
-    return delivery
+    return view
