@@ -133,6 +133,10 @@ async def test_an_export_reaches_a_webhook_signed_and_can_be_sent_again(
             receiver.requests[2].body, receiver.requests[2].headers
         )
         assert pinged["type"] == "webhook.ping"
+        node = await api.execute(
+            "query($id: ID!) { node(id: $id) { ... on Webhook { url } } }", {"id": hook_id}
+        )
+        assert node["node"] == {"url": receiver.url}
         deleted = await api.execute(
             "mutation($id: ID!) { deleteWebhook(input: {id: $id}) { deletedId } }", {"id": hook_id}
         )

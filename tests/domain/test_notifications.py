@@ -5,6 +5,7 @@ retried with backoff and recorded; addresses of the gateway's own network refuse
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from pathlib import Path
 
@@ -15,12 +16,16 @@ from standardwebhooks import Webhook
 from app.db.models import NotificationAttemptRow, NotificationDeliveryRow, NotificationEventRow
 from app.domain.errors import DomainError
 from app.domain.exports import commands
+from app.domain.imports import commands as import_commands
+from app.domain.imports import uploads
+from app.domain.imports.commands import ImportRequest
+from app.domain.imports.execution import run_import_job
 from app.domain.notifications import targets
 from app.domain.notifications.delivery import run_delivery
 from app.domain.notifications.dispatch import notify_once
 from app.domain.runtime import Runtime
 from tests.domain.helpers import export_request, run_job, runtime_for, settings_with, window
-from tests.helpers.inprocess import RecordingEffects, Seed
+from tests.helpers.inprocess import TRADES, RecordingEffects, Seed
 from tests.helpers.receivers import webhook_receiver
 
 
@@ -105,3 +110,56 @@ async def test_webhooks_to_the_gateways_own_network_are_refused(
                     description=None,
                 )
             assert refused.value.errors[0].field == ("input", "url")
+
+
+async def test_an_import_records_its_outcome_with_the_stored_records(
+    runtime: Runtime, seed: Seed
+) -> None:
+    message = {"e": "trade", "s": "BTCUSDT", "t": 1, "p": "1.5", "q": "0.1", "T": 1, "m": True}
+    line = {"collection_timestamp_ns": 1_900_000_000 * 10**9, "data": message}
+    upload = await uploads.store_file(
+        runtime,
+        seed.principals["alpha"],
+        "one.jsonl",
+        io.BytesIO((json.dumps(line) + "\n").encode()),
+        "input.file",
+    )
+    job, _ = await import_commands.start_import(
+        runtime,
+        seed.principals["alpha"],
+        ImportRequest(upload_id=upload.id, datastream_id=str(TRADES.id)),
+    )
+    await asyncio.to_thread(run_import_job, runtime, job.id)
+    async with runtime.sessions() as session:
+        [event] = (await session.scalars(select(NotificationEventRow))).all()
+    assert (event.type, event.data["id"]) == ("import.succeeded", job.id)
+    assert event.data["progress"]["recordsStored"] == 1
+
+
+async def test_an_email_policy_chooses_among_the_events(runtime: Runtime, seed: Seed) -> None:
+    who = seed.principals["alpha"]
+    async with runtime.sessions() as session:
+        failures = await targets.create_email_notification(
+            session,
+            who,
+            recipients=["a@example.com"],
+            policy="ON_FAILURE",
+            events=None,
+            subject="$status",
+            text="$job_id",
+        )
+        everything = await targets.create_email_notification(
+            session,
+            who,
+            recipients=["b@example.com"],
+            policy="ALWAYS",
+            events=None,
+            subject="$status",
+            text="$job_id",
+        )
+    job, _ = await commands.create_export(runtime, who, export_request())
+    await commands.cancel_export(runtime, who, job.id)
+    await notify_once(runtime)
+    async with runtime.sessions() as session:
+        targeted = (await session.scalars(select(NotificationDeliveryRow.target_id))).all()
+    assert everything.id in targeted and failures.id not in targeted

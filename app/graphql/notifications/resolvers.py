@@ -127,6 +127,21 @@ async def _update_email(
     return EmailNotificationPayload(email_notification=EmailNotification.from_row(row))
 
 
+async def one_notification_target(info: Info, target_id: str) -> Webhook | EmailNotification | None:
+    """`node(id)` of a `whk_` or `eml_` id: null if there is none, or it is another workspace's."""
+    try:
+        async with info.context.sessions() as session:
+            if target_id.startswith("whk_"):
+                hook = await targets.get_webhook(session, info.context.caller, target_id)
+                return Webhook.from_row(hook)
+            email = await targets.get_email_notification(session, info.context.caller, target_id)
+            return EmailNotification.from_row(email)
+    except DomainError as exc:
+        if exc.errors[0].code == ErrorCode.NOT_FOUND:
+            return None
+        raise ApiError.from_domain(exc) from None
+
+
 @strawberry.type(description="The workspace's webhooks, email notifications and deliveries.")
 class NotificationQuery:
     @authenticated(description="The workspace's webhooks, oldest first (secrets not shown).")
