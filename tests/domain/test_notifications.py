@@ -15,7 +15,7 @@ from standardwebhooks import Webhook
 
 from app.db.models import NotificationAttemptRow, NotificationDeliveryRow, NotificationEventRow
 from app.domain.errors import DomainError
-from app.domain.exports import commands
+from app.domain.exports import commands, retention
 from app.domain.imports import commands as import_commands
 from app.domain.imports import uploads
 from app.domain.imports.commands import ImportRequest
@@ -24,7 +24,14 @@ from app.domain.notifications import targets
 from app.domain.notifications.delivery import run_delivery
 from app.domain.notifications.dispatch import notify_once
 from app.domain.runtime import Runtime
-from tests.domain.helpers import export_request, run_job, runtime_for, settings_with, window
+from tests.domain.helpers import (
+    export_request,
+    run_job,
+    runtime_for,
+    set_job,
+    settings_with,
+    window,
+)
 from tests.helpers.inprocess import TRADES, RecordingEffects, Seed
 from tests.helpers.receivers import webhook_receiver
 
@@ -163,3 +170,82 @@ async def test_an_email_policy_chooses_among_the_events(runtime: Runtime, seed: 
     async with runtime.sessions() as session:
         targeted = (await session.scalars(select(NotificationDeliveryRow.target_id))).all()
     assert everything.id in targeted and failures.id not in targeted
+
+
+async def _one_webhook(runtime: Runtime, seed: Seed, url: str, events: list[str]) -> str:
+    async with runtime.sessions() as session:
+        hook = await targets.create_webhook(
+            session,
+            seed.principals["alpha"],
+            runtime.settings,
+            url=url,
+            events=events,
+            secret=None,
+            description=None,
+        )
+    return hook.id
+
+
+async def _delivery(runtime: Runtime) -> NotificationDeliveryRow:
+    async with runtime.sessions() as session:
+        delivery = await session.scalar(select(NotificationDeliveryRow))
+    assert delivery is not None
+    return delivery
+
+
+async def test_a_slow_receiver_costs_one_timeout_and_is_retried_later(
+    seed: Seed, tmp_path: Path, effects: RecordingEffects
+) -> None:
+    settings = settings_with(
+        seed, tmp_path, webhook_allow_private_addresses=True, notify_timeout_seconds=0.3
+    )
+    async with runtime_for(settings, effects) as runtime:
+        with webhook_receiver() as receiver:
+            receiver.delay = 2.0
+            await _one_webhook(runtime, seed, receiver.url, ["export.canceled"])
+            job, _ = await commands.create_export(
+                runtime, seed.principals["alpha"], export_request()
+            )
+            await commands.cancel_export(runtime, seed.principals["alpha"], job.id)
+            assert len(await _deliver_all(runtime)) == 1
+        delivery = await _delivery(runtime)
+    assert delivery.status == "PENDING" and delivery.last_status_code is None
+    assert delivery.last_error and "Timeout" in delivery.last_error
+    assert delivery.next_attempt_at is not None  # the default backoff: about 30 s later
+    assert delivery.next_attempt_at - delivery.created_at > 25 * 10**9
+
+
+async def test_the_address_is_checked_again_at_delivery(
+    seed: Seed, tmp_path: Path, effects: RecordingEffects
+) -> None:
+    """A name that resolved to a public address when saved may point inside later (DNS
+    rebinding); here the gateway stopped allowing loopback after the webhook was saved."""
+    folder = tmp_path / "data"
+    allowing = settings_with(seed, folder, webhook_allow_private_addresses=True)
+    with webhook_receiver() as receiver:
+        async with runtime_for(allowing, effects) as runtime:
+            await _one_webhook(runtime, seed, receiver.url, ["export.canceled"])
+            job, _ = await commands.create_export(
+                runtime, seed.principals["alpha"], export_request()
+            )
+            await commands.cancel_export(runtime, seed.principals["alpha"], job.id)
+        refusing = allowing.model_copy(update={"webhook_allow_private_addresses": False})
+        async with runtime_for(refusing, effects) as runtime:
+            assert len(await _deliver_all(runtime)) == 1
+            delivery = await _delivery(runtime)
+        assert receiver.requests == []
+    assert delivery.status == "PENDING" and "loopback" in (delivery.last_error or "")
+
+
+async def test_an_expired_export_is_told_by_the_sweeper_in_its_transaction(
+    runtime: Runtime, seed: Seed
+) -> None:
+    job, _ = await commands.create_export(runtime, seed.principals["alpha"], export_request())
+    await run_job(runtime, job.id)
+    await set_job(runtime, job.id, expires_at=1)
+    async with runtime.sessions() as session:
+        changed = await retention.expire_due(session, runtime.settings)
+        events = (await session.scalars(select(NotificationEventRow))).all()
+    assert [c.id for c in changed] == [job.id]
+    assert [e.type for e in events] == ["export.succeeded", "export.expired"]
+    assert events[1].data["status"] == "EXPIRED"

@@ -4,6 +4,7 @@ that records each request and answers with the status codes it is told to."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ class Receiver:
     url: str
     requests: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answered in turn; then 204
+    delay: float = 0.0  # seconds before answering: a slow receiver
     arrived: threading.Event = field(default_factory=threading.Event)
 
 
@@ -37,6 +39,7 @@ def webhook_receiver() -> Iterator[Receiver]:
                 Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
             status = receiver.statuses.pop(0) if receiver.statuses else 204
+            time.sleep(receiver.delay)
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()
