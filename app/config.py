@@ -173,6 +173,11 @@ class Settings(BaseSettings):
     notify_retry_window_seconds: float = Field(
         default=24 * 3600.0, gt=0, description="A delivery is retried this long, then FAILED."
     )
+    notify_keep_seconds: float = Field(
+        default=30 * 24 * 3600.0,
+        gt=0,
+        description="Events and their finished deliveries are kept this long (delivery history).",
+    )
     webhook_allow_private_addresses: bool = Field(
         default=False,
         description="Allow webhook URLs that resolve to loopback, private or link-local "

@@ -13,7 +13,11 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from app.db.models import NotificationAttemptRow, NotificationDeliveryRow, NotificationEventRow
+from app.db.models import (
+    NotificationAttemptRow,
+    NotificationDeliveryRow,
+    NotificationEventRow,
+)
 from app.domain.errors import DomainError
 from app.domain.exports import commands, retention
 from app.domain.imports import commands as import_commands
@@ -22,7 +26,7 @@ from app.domain.imports.commands import ImportRequest
 from app.domain.imports.execution import run_import_job
 from app.domain.notifications import targets
 from app.domain.notifications.delivery import run_delivery
-from app.domain.notifications.dispatch import notify_once
+from app.domain.notifications.dispatch import notify_once, purge_old
 from app.domain.runtime import Runtime
 from tests.domain.helpers import (
     export_request,
@@ -249,3 +253,24 @@ async def test_an_expired_export_is_told_by_the_sweeper_in_its_transaction(
     assert [c.id for c in changed] == [job.id]
     assert [e.type for e in events] == ["export.succeeded", "export.expired"]
     assert events[1].data["status"] == "EXPIRED"
+
+
+async def test_old_events_go_once_their_deliveries_have_finished(
+    seed: Seed, tmp_path: Path, effects: RecordingEffects
+) -> None:
+    settings = settings_with(seed, tmp_path, webhook_allow_private_addresses=True)
+    async with runtime_for(settings, effects) as runtime:
+        with webhook_receiver() as receiver:
+            await _one_webhook(runtime, seed, receiver.url, ["export.canceled"])
+            job, _ = await commands.create_export(
+                runtime, seed.principals["alpha"], export_request()
+            )
+            await commands.cancel_export(runtime, seed.principals["alpha"], job.id)
+            await notify_once(runtime)  # fanned out, not yet sent: PENDING
+            async with runtime.sessions() as session:
+                assert await purge_old(session, keep_seconds=1e-9) == 0
+            await asyncio.to_thread(run_delivery, runtime, (await _delivery(runtime)).id)
+        async with runtime.sessions() as session:
+            assert await purge_old(session, keep_seconds=1e-9) == 1
+            assert (await session.scalars(select(NotificationDeliveryRow))).all() == []
+            assert (await session.scalars(select(NotificationAttemptRow))).all() == []

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import rows_changed
 from app.db.models import (
     EmailNotificationRow,
+    NotificationAttemptRow,
     NotificationDeliveryRow,
     NotificationEventRow,
     WebhookRow,
@@ -36,9 +38,14 @@ class DeliveryStatus:
 
 
 async def notify_forever(runtime: Runtime) -> None:
+    last_purge = 0.0
     while True:
         try:
             await notify_once(runtime)
+            if time.monotonic() - last_purge >= runtime.settings.sweep_interval_seconds:
+                last_purge = time.monotonic()
+                async with runtime.sessions() as session:
+                    await purge_old(session, runtime.settings.notify_keep_seconds)
         except Exception:
             log.exception("notification pass failed")
         await asyncio.sleep(runtime.settings.notify_poll_seconds)
@@ -152,3 +159,35 @@ async def claim_due(session: AsyncSession, runtime: Runtime) -> list[str]:
             woken.append(delivery_id)
     await session.commit()
     return woken
+
+
+async def purge_old(session: AsyncSession, keep_seconds: float) -> int:
+    """Events older than `keep_seconds` whose deliveries have all finished go, with their
+    deliveries and attempts (the delivery history is kept that long). How many went."""
+    cutoff = now_ns() - int(keep_seconds * 1e9)
+    table = NotificationDeliveryRow
+    unfinished = exists().where(
+        table.event_id == NotificationEventRow.id,
+        table.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DELIVERING)),
+    )
+    ids = (
+        await session.scalars(
+            select(NotificationEventRow.id)
+            .where(
+                NotificationEventRow.dispatched_at.is_not(None),
+                NotificationEventRow.created_at < cutoff,
+                ~unfinished,
+            )
+            .limit(BATCH)
+        )
+    ).all()
+    if not ids:
+        return 0
+    deliveries = select(table.id).where(table.event_id.in_(ids))
+    await session.execute(
+        delete(NotificationAttemptRow).where(NotificationAttemptRow.delivery_id.in_(deliveries))
+    )
+    await session.execute(delete(table).where(table.event_id.in_(ids)))
+    await session.execute(delete(NotificationEventRow).where(NotificationEventRow.id.in_(ids)))
+    await session.commit()
+    return len(ids)
