@@ -274,3 +274,23 @@ async def test_old_events_go_once_their_deliveries_have_finished(
             assert await purge_old(session, keep_seconds=1e-9) == 1
             assert (await session.scalars(select(NotificationDeliveryRow))).all() == []
             assert (await session.scalars(select(NotificationAttemptRow))).all() == []
+
+
+@pytest.mark.parametrize(
+    "url", ["http://a\x00b/", "http://" + "x" * 70 + ".example/", "http://[::1", "http://:80/"]
+)
+async def test_malformed_webhook_urls_are_invalid_arguments(
+    runtime: Runtime, seed: Seed, url: str
+) -> None:
+    async with runtime.sessions() as session:
+        with pytest.raises(DomainError) as refused:
+            await targets.create_webhook(
+                session,
+                seed.principals["alpha"],
+                runtime.settings,
+                url=url,
+                events=["export.failed"],
+                secret=None,
+                description=None,
+            )
+    assert [e.field for e in refused.value.errors] == [("input", "url")]

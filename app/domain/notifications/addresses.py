@@ -64,7 +64,7 @@ def resolve(url: str, allow_private: bool) -> Target:
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: NUL, a label too long for IDNA
         raise UnsafeAddress(f"{host} does not resolve: {exc}") from None
     addresses = [str(info[4][0]) for info in infos]
     if not addresses:
