@@ -172,6 +172,44 @@ class Settings(BaseSettings):
     collector_max_message_bytes: int = Field(
         default=8 * 1024 * 1024, ge=1024, description="Largest websocket message accepted."
     )
+    notify_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often each gateway fans new events out to webhooks and email "
+        "notifications and wakes the deliveries that are due.",
+    )
+    notify_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Limit of one webhook call or SMTP exchange."
+    )
+    notify_retry_base_seconds: float = Field(
+        default=30.0, gt=0, description="Delay before the first retry; doubled at each retry."
+    )
+    notify_retry_max_delay_seconds: float = Field(
+        default=3 * 3600.0, gt=0, description="Longest delay between two attempts."
+    )
+    notify_retry_window_seconds: float = Field(
+        default=24 * 3600.0, gt=0, description="A delivery is retried this long, then FAILED."
+    )
+    notify_keep_seconds: float = Field(
+        default=30 * 24 * 3600.0,
+        gt=0,
+        description="Events and their finished deliveries are kept this long (delivery history).",
+    )
+    webhook_allow_private_addresses: bool = Field(
+        default=False,
+        description="Allow webhook URLs that resolve to loopback, private or link-local "
+        "addresses (refused by default against SSRF).",
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset: no email.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: str = Field(
+        default="STARTTLS", description="NONE, STARTTLS or TLS (implicit TLS, port 465)."
+    )
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = Field(
+        default="export-gateway@localhost", description="The From address of notifications."
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -20,6 +20,10 @@ PREFIXES = {
     "import_upload": "upl",
     "export_schedule": "rec",
     "export_schedule_run": "rrn",
+    "webhook": "whk",
+    "email_notification": "eml",
+    "notification_event": "evt",
+    "notification_delivery": "dlv",
 }
 
 _ID_RE = re.compile(r"^(?P<prefix>[a-z]{2,4})_(?P<hex>[0-9a-f]{32})$")

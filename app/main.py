@@ -29,6 +29,7 @@ from strawberry.types.unset import UNSET
 from app.config import Settings, get_settings
 from app.demo.feed import exchange_feed
 from app.domain.auth import authenticate
+from app.domain.notifications.dispatch import notify_forever
 from app.domain.runtime import Runtime
 from app.domain.sweeper import resume_unfinished, sweep_forever
 from app.events import EventBus, build_event_bus
@@ -127,6 +128,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await resume_unfinished(runtime)
     tasks = [
         asyncio.create_task(sweep_forever(runtime)),
+        asyncio.create_task(notify_forever(runtime)),
         asyncio.create_task(bus.bridge_forever()),
     ]
     try:

@@ -8,7 +8,8 @@ from dramatiq.middleware import Shutdown
 
 from app.domain.exports.execution import TransientError, run_export_job
 from app.domain.imports import execution as imports
-from workers.broker import EXPORT_ACTOR, EXPORT_QUEUE, IMPORT_ACTOR
+from app.domain.notifications.delivery import run_delivery
+from workers.broker import DELIVERY_ACTOR, EXPORT_ACTOR, EXPORT_QUEUE, IMPORT_ACTOR
 from workers.runtime import worker_runtime
 
 MAX_RETRIES = 5
@@ -34,3 +35,9 @@ def export_actor(job_id: str) -> None:
 )
 def import_actor(job_id: str) -> None:
     imports.run_import_job(worker_runtime(), job_id, shutdown=Shutdown)
+
+
+# No broker retries: the delivery row schedules its own (exponential backoff, recorded).
+@dramatiq.actor(actor_name=DELIVERY_ACTOR, queue_name=EXPORT_QUEUE, max_retries=0)
+def delivery_actor(delivery_id: str) -> None:
+    run_delivery(worker_runtime(), delivery_id)

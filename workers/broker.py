@@ -15,6 +15,7 @@ from app.config import Settings, get_settings
 EXPORT_QUEUE = get_settings().queue_name
 EXPORT_ACTOR = "run_export_job"
 IMPORT_ACTOR = "run_import_job"  # on the same queue: one pool of workers runs both
+DELIVERY_ACTOR = "deliver_notification"  # webhooks and emails, on the same queue
 
 
 def _middleware() -> list[dramatiq.Middleware]:
@@ -59,6 +60,11 @@ def wake_export(job_id: str) -> None:
 def wake_import(job_id: str) -> None:
     """The same for an import job."""
     _wake(IMPORT_ACTOR, job_id)
+
+
+def wake_delivery(delivery_id: str) -> None:
+    """The same for a notification delivery (its row says when it is due)."""
+    _wake(DELIVERY_ACTOR, delivery_id)
 
 
 def _wake(actor: str, job_id: str) -> None:

@@ -11,7 +11,7 @@ import threading
 from app.config import Settings, get_settings
 from app.domain.runtime import Effects, Runtime
 from app.events import EventBus, build_event_bus
-from workers.broker import wake_export, wake_import
+from workers.broker import wake_delivery, wake_export, wake_import
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None
@@ -19,7 +19,12 @@ _runtime: Runtime | None = None
 
 def runtime_with(settings: Settings, bus: EventBus) -> Runtime:
     """A runtime whose effects wake workers through the broker and publish on `bus`."""
-    effects = Effects(wake_export=wake_export, wake_import=wake_import, publish=bus.publish)
+    effects = Effects(
+        wake_export=wake_export,
+        wake_import=wake_import,
+        publish=bus.publish,
+        wake_delivery=wake_delivery,
+    )
     return Runtime.create(settings, effects)
 
 

@@ -360,3 +360,91 @@ class ExportScheduleRunRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class WebhookRow(Base):
+    """Where a workspace wants its events POSTed, signed with `secret` (Standard Webhooks)."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(200))  # needed to sign: kept, shown once
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class EmailNotificationRow(Base):
+    """Who is emailed on which events, with which subject and text templates."""
+
+    __tablename__ = "email_notifications"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    policy: Mapped[str] = mapped_column(String(16))  # ON_SUCCESS ON_FAILURE ALWAYS
+    events: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class NotificationEventRow(Base):
+    """The outbox: recorded in the transaction of the change it tells about; fanned out to
+    deliveries (one per matching webhook or email notification) once, then `dispatched_at`."""
+
+    __tablename__ = "notification_events"
+    __table_args__ = (Index("ix_notification_events_dispatched", "dispatched_at", "created_at"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    dispatched_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class NotificationDeliveryRow(Base):
+    """One event to one webhook or email notification: a job like exports (claimed by a
+    conditional update, re-woken when due or stale), retried with backoff until it succeeds
+    or its retry window ends."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "target_id"),
+        Index("ix_notification_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_notification_deliveries_target", "target_id", "id"),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    event_id: Mapped[str] = mapped_column(ForeignKey("notification_events.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # WEBHOOK or EMAIL
+    target_id: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))  # PENDING DELIVERING SUCCEEDED FAILED
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    next_attempt_at: Mapped[int | None] = mapped_column(BigInteger)
+    woken_at: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_at: Mapped[int | None] = mapped_column(BigInteger)
+    claim_token: Mapped[str | None] = mapped_column(String(40))
+    finished_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class NotificationAttemptRow(Base):
+    """One try of a delivery: when, how long, what the receiver answered."""
+
+    __tablename__ = "notification_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("notification_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -18,6 +18,7 @@ from app.db.engine import rows_changed
 from app.db.models import ExportJobRow, ImportJobRow
 from app.domain.errors import ErrorCode, user_error
 from app.domain.exports.status import ACTIVE, JobStatus
+from app.domain.notifications.events import record_job_event
 from engine.timestamps import now_ns
 
 JobTable = type[ExportJobRow] | type[ImportJobRow]
@@ -76,6 +77,9 @@ async def cancel(session: AsyncSession, table: JobTable, job: ExportJobRow | Imp
         .where(table.id == job.id, table.status.in_(ACTIVE))
         .values(status=JobStatus.CANCELED.value, reason="canceled by request", finished_at=now_ns())
     )
+    if rows_changed(result) == 1:  # told in the same transaction (the outbox)
+        await session.refresh(job)
+        record_job_event(session, job)
     await session.commit()
     await session.refresh(job)
     if rows_changed(result) == 0:

@@ -31,6 +31,10 @@ class JobEvent:
     kind: str = "export"  # or "import", "collection"
 
 
+def _nothing(_value: object) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Effects:
     """Fired only after the change they announce has committed. Both may be called from any
@@ -39,10 +43,8 @@ class Effects:
     wake_export: Callable[[str], None]
     wake_import: Callable[[str], None]
     publish: Callable[[JobEvent], None]
-
-
-def _nothing(_value: object) -> None:
-    return None
+    # A notification delivery is due (webhook or email); the sweeper-like pass re-wakes it too.
+    wake_delivery: Callable[[str], None] = _nothing
 
 
 # For commands run where nobody listens and no worker waits (the CLI's ingest and demo data).

@@ -45,6 +45,11 @@ from app.graphql.imports.resolvers import (
     one_import,
 )
 from app.graphql.imports.types import ImportJob
+from app.graphql.notifications.resolvers import (
+    NotificationMutation,
+    NotificationQuery,
+    one_notification_target,
+)
 from app.graphql.relay import Node
 from app.graphql.resources.resolvers import ResourceMutation, ResourceQuery
 from app.graphql.scalars import SCALAR_MAP
@@ -72,11 +77,11 @@ class Query(
     ImportQuery,
     ResourceQuery,
     AccessQuery,
+    NotificationQuery,
 ):
     @authenticated(
         description="Any object by its prefixed ID (`exp_...`, `imp_...`, `ds_...`, `ins_...`, "
-        "`sub_...`, `rec_...`, "
-        "and `key_...` for admins)."
+        "`sub_...`, `rec_...`, `whk_...`, `eml_...`, and `key_...` for admins)."
     )
     async def node(
         self,
@@ -98,6 +103,8 @@ class Query(
             async with info.context.sessions() as session:
                 key = await api_keys.get_key(session, info.context.caller, text)
             return ApiKey.from_row(key) if key else None
+        if id_prefix(text) in ("whk", "eml"):
+            return await one_notification_target(info, text)
         if text.startswith("ins_"):
             return await one_instrument(info, text)
         if text.startswith("ds_") and is_ascii_digits(text[3:]) and int(text[3:]) < 2**63:
@@ -119,6 +126,7 @@ class Mutation(
     AccessMutation,
     CatalogMutation,
     ResourceMutation,
+    NotificationMutation,
 ):
     pass
 

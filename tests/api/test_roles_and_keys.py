@@ -30,6 +30,9 @@ SCHEDULE = {
     "every": "P1D",
     "periodStart": "2024-03-01T00:00:00Z",
 }
+WEBHOOK_ID = {"id": "whk_" + "0" * 32}
+EMAIL_ID = {"id": "eml_" + "0" * 32}
+EMAIL = {"recipients": ["ops@example.com"], "subject": "$status", "text": "$job_id"}
 # The least role each mutation needs, and an input it can run with. A new mutation must be
 # added here: the test below fails until it is.
 MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -102,6 +105,19 @@ MUTATIONS: dict[str, tuple[str, str, dict[str, Any]]] = {
         },
     ),
     "updateDatastream": ("ADMIN", "UpdateDatastreamInput", {"id": "601", "source": "wss://x"}),
+    # Notifications send workspace data to outside addresses: ADMIN, like keys and settings.
+    "createWebhook": (
+        "ADMIN",
+        "CreateWebhookInput",
+        {"url": "https://example.com/hook", "events": ["EXPORT_SUCCEEDED"]},
+    ),
+    "updateWebhook": ("ADMIN", "UpdateWebhookInput", {**WEBHOOK_ID, "enabled": False}),
+    "deleteWebhook": ("ADMIN", "WebhookIdInput", WEBHOOK_ID),
+    "testWebhook": ("ADMIN", "WebhookIdInput", WEBHOOK_ID),
+    "redeliverWebhook": ("ADMIN", "RedeliverWebhookInput", {"deliveryId": "dlv_" + "0" * 32}),
+    "createEmailNotification": ("ADMIN", "CreateEmailNotificationInput", EMAIL),
+    "updateEmailNotification": ("ADMIN", "UpdateEmailNotificationInput", {**EMAIL_ID}),
+    "deleteEmailNotification": ("ADMIN", "EmailNotificationIdInput", EMAIL_ID),
 }
 
 

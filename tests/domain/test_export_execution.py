@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from app.db.models import NotificationEventRow
 from app.domain.exports import commands, queries, retention, runs
 from app.domain.exports.requests import OptionsRequest
 from app.domain.runtime import Runtime
@@ -272,6 +274,12 @@ async def test_a_failed_job_that_asked_keeps_its_partial_file_for_the_retention_
         assert failed.expires_at - failed.finished_at == int(settings.retention_seconds * 1e9)
         async with runtime.sessions() as session:
             assert await queries.get_artifact(session, kept.id) is not None
+            [event] = await session.scalars(
+                select(NotificationEventRow).where(NotificationEventRow.type == "export.failed")
+            )
+        assert [(a["artifactId"], a["partial"]) for a in event.data["artifacts"]] == [
+            (kept.id, True)
+        ]
         running_then(effects.statuses(job.id), "FAILED")
 
         await set_job(runtime, job.id, expires_at=1)  # the retention period has passed

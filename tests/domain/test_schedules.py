@@ -12,7 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.migrate import upgrade
-from app.db.models import ExportJobRow, ExportScheduleRow, ExportScheduleRunRow
+from app.db.models import (
+    ExportJobRow,
+    ExportScheduleRow,
+    ExportScheduleRunRow,
+    NotificationEventRow,
+)
 from app.domain.auth import Principal, create_workspace
 from app.domain.catalog import ensure_datastream
 from app.domain.errors import ErrorCode
@@ -372,6 +377,20 @@ async def test_a_run_fails_once_when_its_job_fails_or_cannot_be_created(
     failed = [r for r in await runs(runtime, schedule.id) if r.period_start_ns == START + HOUR]
     assert done.failed == [failed[0].id] and failed[0].job_id is None
     assert "input.schema" in (failed[0].reason or "")
+    # Each failure is one schedule.run_failed event, however many passes saw it.
+    async with runtime.sessions() as session:
+        events = (
+            await session.scalars(
+                select(NotificationEventRow)
+                .where(NotificationEventRow.type == "schedule.run_failed")
+                .order_by(NotificationEventRow.created_at)
+            )
+        ).all()
+    assert [(e.data["scheduleId"], e.data["jobId"]) for e in events] == [
+        (schedule.id, run.job_id),
+        (schedule.id, None),
+    ]
+    assert "disk full" in events[0].data["reason"] and events[1].workspace_id == run.workspace_id
 
 
 async def test_the_workspaces_export_cap_delays_a_run_without_failing_it(

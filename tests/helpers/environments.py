@@ -64,6 +64,9 @@ def mode_env(mode: str, data_dir: Path, database_url: str | None, **extra: str) 
     settings = {
         "GATEWAY_PROGRESS_INTERVAL_SECONDS": "0.1",
         "GATEWAY_RATE_LIMIT_REQUESTS_PER_MINUTE": "1000000",
+        # Webhook tests receive on a loopback port; deliveries are picked up at once.
+        "GATEWAY_WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
+        "GATEWAY_NOTIFY_POLL_SECONDS": "0.2",
     }
     if mode == "distributed":
         assert database_url is not None

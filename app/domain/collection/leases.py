@@ -28,10 +28,11 @@ from app.db.models import (
 )
 from app.domain.collection.subscriptions import SpanEnd, SubscriptionStatus, announce
 from app.domain.ingest import IngestResult, ingest_tables
+from app.domain.notifications.events import EventType, record_event
 from app.domain.runtime import Runtime
 from app.ids import new_id
 from engine.segments import records_table
-from engine.timestamps import now_ns
+from engine.timestamps import format_timestamp, now_ns
 
 
 class LeaseLost(Exception):
@@ -200,6 +201,19 @@ async def failed(runtime: Runtime, collector_id: str, datastream_id: int, reason
             subscription.status = SubscriptionStatus.ERROR.value
             subscription.reason = reason[:2000]
             subscription.updated_at = now
+            record_event(  # told in the same transaction (the outbox)
+                session,
+                subscription.workspace_id,
+                EventType.COLLECTION_ERROR.value,
+                {
+                    "kind": "collection",
+                    "subscriptionId": subscription.id,
+                    "datastreamId": datastream_id,
+                    "status": SubscriptionStatus.ERROR.value,
+                    "reason": reason[:2000],
+                    "time": format_timestamp(now),
+                },
+            )
         await session.execute(
             _held(collector_id, datastream_id).values(
                 collector_id=None, lease_expires_at=None, connected=False, error=reason[:2000]

@@ -21,6 +21,7 @@ from app.db.engine import rows_changed
 from app.db.models import ExportArtifactRow, ExportJobRow
 from app.domain.exports.runs import time_limit_reason
 from app.domain.exports.status import JobStatus
+from app.domain.notifications.events import record_job_event
 from app.storage import remove_job_files
 from engine.timestamps import now_ns
 
@@ -77,6 +78,9 @@ async def _transition(
         )
         if rows_changed(result) == 1:
             changed.append(row)
+            job = await session.get(ExportJobRow, row.id, populate_existing=True)
+            if job is not None:  # told in the same transaction (the outbox)
+                record_job_event(session, job)
     await session.commit()
     return changed
 

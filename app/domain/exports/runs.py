@@ -19,6 +19,7 @@ from app.db.models import DatastreamRow, ExportArtifactRow, ExportJobRow, Instru
 from app.domain import job_rows
 from app.domain.catalog import source_context
 from app.domain.exports.status import JobStatus
+from app.domain.notifications.events import record_job_event
 from app.ids import new_id
 from engine.logical import SourceContext
 from engine.timestamps import now_ns
@@ -141,7 +142,7 @@ def _finish(
     if rows_changed(result) != 1:
         session.rollback()
         return False
-    session.add_all(
+    rows_added = [
         ExportArtifactRow(
             id=new_id("artifact"),
             job_id=job.id,
@@ -155,9 +156,20 @@ def _finish(
             partial=a.partial,
         )
         for a in artifacts
-    )
+    ]
+    session.add_all(rows_added)
+    _record_event(session, job.id, rows_added)
     session.commit()
     return True
+
+
+def _record_event(
+    session: Session, job_id: str, artifacts: list[ExportArtifactRow] | None = None
+) -> None:
+    """The terminal state's notification, in the transaction that reached it (the outbox)."""
+    row = session.get(ExportJobRow, job_id, populate_existing=True)
+    assert row is not None
+    record_job_event(session, row, artifacts)
 
 
 def time_limit_reason(limit_seconds: float) -> str:

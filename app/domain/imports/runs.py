@@ -15,6 +15,7 @@ from app.db.engine import rows_changed
 from app.db.models import ImportJobRow, ImportUploadRow
 from app.domain import job_rows
 from app.domain.exports.status import JobStatus
+from app.domain.notifications.events import record_job_event
 from engine.timestamps import now_ns
 
 
@@ -107,6 +108,14 @@ def mark_succeeded(
     )
     if rows_changed(result) != 1:
         raise ClaimLost(job.id)
+    _record_event(session, job.id)
+
+
+def _record_event(session: Session, job_id: str) -> None:
+    """The terminal state's notification, in the transaction that reached it (the outbox)."""
+    row = session.get(ImportJobRow, job_id, populate_existing=True)
+    assert row is not None
+    record_job_event(session, row)
 
 
 def fail(session: Session, job: ClaimedImport, reason: str, counts: Counts) -> bool:
@@ -120,8 +129,11 @@ def fail(session: Session, job: ClaimedImport, reason: str, counts: Counts) -> b
             **counts.values(),
         )
     )
+    changed = rows_changed(result) == 1
+    if changed:
+        _record_event(session, job.id)
     session.commit()
-    return rows_changed(result) == 1
+    return changed
 
 
 def release(session: Session, job: ClaimedImport) -> None:

@@ -33,6 +33,7 @@ from app.domain.auth import Principal, Role
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.exports.commands import create_export
 from app.domain.exports.status import JobStatus
+from app.domain.notifications.events import EventType, record_event
 from app.domain.runtime import Runtime
 from app.domain.schedules.commands import (
     CatchUp,
@@ -43,7 +44,7 @@ from app.domain.schedules.commands import (
 )
 from app.domain.schedules.templates import first_problem_text, request_from_template
 from app.ids import new_id
-from engine.timestamps import now_ns
+from engine.timestamps import format_timestamp, now_ns
 
 log = logging.getLogger(__name__)
 
@@ -318,5 +319,20 @@ async def _run_failed(
             schedule.id,
             run.period_start_ns,
             reason,
+        )
+        record_event(
+            session,
+            schedule.workspace_id,
+            EventType.SCHEDULE_RUN_FAILED.value,
+            {
+                "kind": "schedule_run",
+                "scheduleId": schedule.id,
+                "scheduleName": schedule.name,
+                "periodStart": format_timestamp(run.period_start_ns),
+                "periodEnd": format_timestamp(run.period_end_ns),
+                "jobId": run.job_id,
+                "status": RunStatus.FAILED.value,
+                "reason": reason[:2000],
+            },
         )
     return recorded

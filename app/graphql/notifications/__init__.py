@@ -1,0 +1,1 @@
+"""Webhooks, email notifications and deliveries over GraphQL."""
