@@ -87,11 +87,14 @@ def scan(segments: Sequence[SegmentFile], start_ns: int, end_ns: int) -> Iterato
                 yield merged.slice(offset, SCAN_BATCH_ROWS)
 
 
-def merge_sorted(streams: Sequence[Iterator[pa.Table]]) -> Iterator[pa.Table]:
-    """Merge streams of record tables, each sorted by collection time, into one sorted stream,
-    a step at a time: every buffered row up to the frontier (the smallest last time buffered
-    by a stream that has more to give: no later row of any stream is earlier) is sorted and
-    emitted. Memory holds about one batch per stream; equal times keep the streams' order."""
+def merge_sorted(
+    streams: Sequence[Iterator[pa.Table]], key: str = "collection_timestamp_ns"
+) -> Iterator[pa.Table]:
+    """Merge streams of tables, each sorted by the int64 column `key` (the collection time),
+    into one sorted stream, a step at a time: every buffered row up to the frontier (the
+    smallest last time buffered by a stream that has more to give: no later row of any stream
+    is earlier) is sorted and emitted. Memory holds about one batch per stream; equal times
+    keep the streams' order (the sort is stable). Streams read lazily, a batch when needed."""
     sources = list(streams)
     buffers: list[pa.Table | None] = [None] * len(sources)
     exhausted = [False] * len(sources)
@@ -112,7 +115,7 @@ def merge_sorted(streams: Sequence[Iterator[pa.Table]]) -> Iterator[pa.Table]:
         refill(index)
     while any(b is not None and b.num_rows for b in buffers):
         lasts = [
-            b.column("collection_timestamp_ns")[-1].as_py()
+            b.column(key)[-1].as_py()
             for b, done in zip(buffers, exhausted, strict=True)
             if b is not None and b.num_rows and not done
         ]
@@ -121,7 +124,7 @@ def merge_sorted(streams: Sequence[Iterator[pa.Table]]) -> Iterator[pa.Table]:
         for index, buffer in enumerate(buffers):
             if buffer is None or not buffer.num_rows:
                 continue
-            times = buffer.column("collection_timestamp_ns")
+            times = buffer.column(key)
             cut = (
                 buffer.num_rows
                 if frontier is None
@@ -130,9 +133,9 @@ def merge_sorted(streams: Sequence[Iterator[pa.Table]]) -> Iterator[pa.Table]:
             taken.append(buffer.slice(0, cut))
             buffers[index] = buffer.slice(cut)
             refill(index)
-        step = pa.concat_tables(taken)
+        step = pa.concat_tables(taken, promote_options="permissive")
         if step.num_rows:
-            order = pc.sort_indices(step, [("collection_timestamp_ns", "ascending")])
+            order = pc.sort_indices(step, [(key, "ascending")])
             yield step.take(order)
 
 
