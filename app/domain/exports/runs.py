@@ -41,6 +41,8 @@ class ClaimedJob:
     compression: str
     start_ns: int
     end_ns: int
+    # Every datastream of a many-stream export with its context; empty for one datastream.
+    sources: tuple[tuple[int, SourceContext], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,13 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
     datastream = session.get(DatastreamRow, job.datastream_id)
     assert datastream is not None
     instrument = session.get(InstrumentRow, datastream.instrument_id)
+    sources = []
+    for stream_id in job.datastream_ids or []:
+        stream = session.get(DatastreamRow, stream_id)
+        assert stream is not None
+        sources.append(
+            (stream_id, source_context(stream, session.get(InstrumentRow, stream.instrument_id)))
+        )
     return ClaimedJob(
         id=job.id,
         workspace_id=job.workspace_id,
@@ -77,6 +86,7 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
         compression=job.compression,
         start_ns=job.start_ns,
         end_ns=job.end_ns,
+        sources=tuple(sources),
     )
 
 
