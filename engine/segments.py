@@ -171,17 +171,21 @@ def _overlap_clusters(segments: Iterator[SegmentFile]) -> Iterator[list[SegmentF
 
 
 def _scan_file(path: str, start_ns: int, end_ns: int) -> Iterator[pa.Table]:
-    parquet = pq.ParquetFile(path)
-    ts_index = parquet.schema_arrow.get_field_index("collection_timestamp_ns")
-    for group in range(parquet.num_row_groups):
-        stats = parquet.metadata.row_group(group).column(ts_index).statistics
+    """The file's records in range, a row group at a time. The file is open only while a row
+    group is read: a merge of thousands of streams waits on as many scans at once, and must
+    not hold as many file descriptors."""
+    metadata = pq.read_metadata(path)
+    ts_index = metadata.schema.to_arrow_schema().get_field_index("collection_timestamp_ns")
+    for group in range(metadata.num_row_groups):
+        stats = metadata.row_group(group).column(ts_index).statistics
         if (
             stats is not None
             and stats.has_min_max
             and (stats.max < start_ns or stats.min >= end_ns)
         ):
             continue
-        table = parquet.read_row_group(group, columns=["collection_timestamp_ns", "data"])
+        with pq.ParquetFile(path, metadata=metadata) as parquet:
+            table = parquet.read_row_group(group, columns=["collection_timestamp_ns", "data"])
         if stats is None or not (stats.min >= start_ns and stats.max < end_ns):
             ts = table.column("collection_timestamp_ns")
             mask = pc.and_(pc.greater_equal(ts, start_ns), pc.less(ts, end_ns))

@@ -211,3 +211,30 @@ def test_bad_labels_and_zones_are_issues_with_their_path(
     fields = compile_schema(SPEC, A).fields
     _, issues = resolve_options(OptionsRequest(**requested), "CSV", fields, 10, HOUR, [101])
     assert [".".join(i.path) for i in issues] == [path]
+
+
+def test_a_merge_of_many_streams_holds_no_file_open_between_batches(tmp_path: Path) -> None:
+    """Thousands of streams wait in the merge at once: none may keep its file descriptor."""
+    import os
+
+    sources = [
+        _source(
+            tmp_path,
+            SourceContext("binance", f"S{i}", 1_000 + i, "spot"),
+            [(T0 + i, "1.00"), (T0 + 1_000 + i, "2.00")],
+        )
+        for i in range(50)
+    ]
+    before = len(os.listdir("/proc/self/fd"))
+    merged = merge_rows([_scanned(s) for s in sources])
+    assert next(merged).num_rows >= 1  # every stream has been read from by now
+    assert len(os.listdir("/proc/self/fd")) - before < 10
+    [artifact] = _export(tmp_path, sources)
+    assert len(_csv(artifact.path)) == 100
+
+
+def _scanned(source: ExportSource) -> Iterator[Rows]:
+    from engine.segments import scan
+
+    for table in scan(source.segments, T0, T0 + HOUR):
+        yield Rows(table.select(["data"]), table.column("collection_timestamp_ns").combine_chunks())
