@@ -217,6 +217,8 @@ def _column_options(
         decimation = _decimation(check, request.decimation, types)
         if decimation is not None and decimation.fill != "none":
             buckets = -(-span_ns // decimation.interval_ns)
+            if many and layout == "LONG":  # each stream fills its own buckets
+                buckets *= len(labels)
             if buckets > max_rows:
                 check.fail(
                     "decimation.interval",

@@ -238,3 +238,22 @@ def _scanned(source: ExportSource) -> Iterator[Rows]:
 
     for table in scan(source.segments, T0, T0 + HOUR):
         yield Rows(table.select(["data"]), table.column("collection_timestamp_ns").combine_chunks())
+
+
+def test_filled_buckets_are_counted_for_every_stream() -> None:
+    from engine.export_schema import compile_schema
+
+    fields = compile_schema(SPEC, A).fields
+    decimation = {
+        "interval": "1h",
+        "fill": "previous",
+        "aggregations": [{"column": "price", "fn": "max"}],
+    }
+    one, issues = resolve_options(
+        OptionsRequest(decimation=decimation), "CSV", fields, 10, 10 * HOUR, [101]
+    )
+    assert one is not None and not issues  # 10 buckets: allowed
+    _, issues = resolve_options(
+        OptionsRequest(decimation=decimation), "CSV", fields, 10, 10 * HOUR, [101, 102]
+    )
+    assert [".".join(i.path) for i in issues] == ["decimation.interval"]
