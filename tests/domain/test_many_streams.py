@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from app.domain.exports import commands
+from app.domain.exports import commands, queries
 from app.domain.exports.requests import validate_export
 from app.domain.runtime import Runtime
 from tests.domain.helpers import export_request, problems_of
@@ -56,3 +56,24 @@ async def test_streams_of_another_category_are_refused_by_index(
         ("input", "datastreamIds", "1"),
         ("input", "datastreamIds", "2"),
     ]
+
+
+async def test_a_many_stream_job_is_listed_under_each_of_its_streams(
+    runtime: Runtime, seed: Seed
+) -> None:
+    who = seed.principals["alpha"]
+    request = export_request(
+        datastream_id=None, datastream_ids=[str(TRADES.id), str(BYBIT_TRADES.id)]
+    )
+    job, _ = await commands.create_export(runtime, who, request)
+    single, _ = await commands.create_export(runtime, who, export_request())
+    async with runtime.sessions() as session:
+        for stream, expected in ((TRADES.id, {job.id, single.id}), (BYBIT_TRADES.id, {job.id})):
+            found, total = await queries.list_exports(
+                session, who, queries.ListFilter(datastream_id=stream), after=None, limit=10
+            )
+            assert {j.id for j in found} == expected and total == len(expected)
+        found, _ = await queries.list_exports(
+            session, who, queries.ListFilter(datastream_id=BOOK.id), after=None, limit=10
+        )
+        assert found == []
