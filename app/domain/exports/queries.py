@@ -60,7 +60,7 @@ def _exports_datastream(datastream_id: int) -> ColumnElement[bool]:
     """The job exports this datastream: its only one, or one of its datastream_ids. The JSON
     list is matched as text, `[601, 602]` read as `,601,602,` (the same on SQLite and
     PostgreSQL, whose json type keeps the text SQLAlchemy wrote)."""
-    text = cast(ExportJobRow.datastream_ids, Text)
+    text: ColumnElement[str] = cast(ExportJobRow.datastream_ids, Text)
     for character, replacement in ((" ", ""), ("[", ","), ("]", ",")):
         text = func.replace(text, character, replacement)
     return or_(
