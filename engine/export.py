@@ -121,10 +121,7 @@ def _ordered(
     """The chunks to write, each with its stream's index when files are per stream."""
     options = task.options
     split = options.split
-    if len(streams) == 1:
-        for chunk in streams[0]:
-            yield None, chunk
-    elif options.layout == "WIDE":
+    if options.layout == "WIDE":
         assert options.decimation is not None
         aggregated = decimated_fields(options.decimation.aggregations, fields)
         columns = [name for name, _ in aggregated if name != "bucket_start"]
@@ -132,6 +129,9 @@ def _ordered(
         tagged = [_tagged(stream, index) for index, stream in enumerate(streams)]
         for merged in merge_rows(tagged):
             yield None, pivot_wide(merged, labels, columns)
+    elif len(streams) == 1:
+        for chunk in streams[0]:
+            yield None, chunk
     elif split is not None and split.per_datastream:
         # Each stream's rows are already in time order: one stream after the other, with
         # only one file open at a time.

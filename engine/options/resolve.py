@@ -81,7 +81,7 @@ def resolve_options(
     (`fields`); None and every issue when any is wrong. `span_ns` is the length of the time
     range (it bounds the buckets a fill may create). Without `fields` (the schema could not
     be bound) the checks that need no columns still run: every problem is reported at once.
-    `datastream_ids` are the streams of a many-stream export (empty or one: a single one)."""
+    `datastream_ids` are the export's datastreams (more than one: a many-stream export)."""
     check = _Check()
     format_options = _format_options(check, fmt, request.format_options)
     layout = request.layout or "LONG"

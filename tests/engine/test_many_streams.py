@@ -257,3 +257,14 @@ def test_filled_buckets_are_counted_for_every_stream() -> None:
         OptionsRequest(decimation=decimation), "CSV", fields, 10, 10 * HOUR, [101, 102]
     )
     assert [".".join(i.path) for i in issues] == ["decimation.interval"]
+
+
+def test_wide_works_for_a_single_stream_too(tmp_path: Path) -> None:
+    a = _source(tmp_path, A, [(T0 + 1, "1.00"), (T0 + HOUR, "7.00")])
+    [artifact] = _export(
+        tmp_path,
+        [a],
+        layout="WIDE",
+        decimation={"interval": "1h", "aggregations": [{"column": "price", "fn": "max"}]},
+    )
+    assert [r["101_price_max"] for r in _csv(artifact.path)] == ["1.00", "7.00"]

@@ -143,7 +143,7 @@ async def validate_export(
             fields,
             settings.max_export_rows,
             (end_ns - start_ns) if start_ns is not None and end_ns is not None else 0,
-            [d.id for d in datastreams] if len(datastreams) > 1 else (),
+            [d.id for d in datastreams],
         )
         errors.extend(
             Problem(ErrorCode.INVALID_ARGUMENT, ("input", *issue.path), issue.message)
