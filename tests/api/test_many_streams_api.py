@@ -28,6 +28,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 BOTH = [str(TRADES.id), f"ds_{BYBIT_TRADES.id}"]
 JOB_STREAMS = """query($id: ID!) { exportJob(id: $id) { datastreamId datastreamIds
+  datastreams { datastreamId exchange { code } instrument { symbol } }
   options { layout streamLabels columnLabels timezone split } } }"""
 
 
@@ -57,6 +58,10 @@ async def test_two_streams_are_merged_by_collection_time(shared_api: ApiClient, 
     shown = (await shared_api.execute(JOB_STREAMS, {"id": job["id"]}))["exportJob"]
     assert shown["datastreamIds"] == [TRADES.id, BYBIT_TRADES.id]
     assert shown["datastreamId"] == TRADES.id
+    assert [(d["datastreamId"], d["exchange"]["code"]) for d in shown["datastreams"]] == [
+        (TRADES.id, "binance"),
+        (BYBIT_TRADES.id, "bybit"),
+    ]
 
 
 async def test_files_per_datastream_are_in_the_manifest(shared_api: ApiClient, seed: Seed) -> None:

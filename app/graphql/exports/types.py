@@ -8,6 +8,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.db import models
+from app.domain import catalog
+from app.graphql.catalog.types import Datastream, datastream_nodes
 from app.graphql.context import Info, computed
 from app.graphql.errors import UserError
 from app.graphql.relay import Node
@@ -145,6 +147,15 @@ class ExportJob(Node):
         description="Column selection, limit, filter, decimation and split, as resolved."
     )
     progress: ExportProgress = strawberry.field(description="Rows and bytes written so far.")
+
+    @computed(
+        description="Every exported datastream with its exchange and instrument, in the "
+        "request's order (one for a single-stream export)."
+    )
+    async def datastreams(self, info: Info) -> list[Datastream]:
+        async with info.context.sessions() as session:
+            rows = await catalog.datastreams_by_id(session, list(self.datastream_ids))
+        return await datastream_nodes(info, rows)
 
     @computed(description="Produced files; empty until the job SUCCEEDED.")
     async def artifacts(self, info: Info) -> list[ExportArtifact]:
