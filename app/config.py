@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     max_export_rows: int = Field(
         default=1_000_000, ge=1, description="Upper clamp of an export's `limit`."
     )
+    max_export_datastreams: int = Field(
+        default=2_000, ge=1, description="Most datastreams one export may merge (datastreamIds)."
+    )
     max_active_exports: int = Field(
         default=10, ge=1, description="Queued plus running exports per workspace."
     )

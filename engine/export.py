@@ -4,8 +4,9 @@ then publish every file atomically (temporary names until all of them are comple
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,8 +19,10 @@ from engine.export_schema import compile_schema
 from engine.files import publish_file, sha256_of
 from engine.logical import SourceContext
 from engine.options import ExportOptions
+from engine.options.model import decimated_fields, stream_fields
 from engine.pipeline import Decimator, Fields, Rows, compile_filter
 from engine.segments import SegmentFile, scan
+from engine.streams import ExportSource, merge_rows, pivot_wide, with_source, with_stream_columns
 from engine.writers import (
     ArtifactWriter,
     OutputError,
@@ -50,6 +53,12 @@ class ExportTask:
     options: ExportOptions
     # On a failure, publish the rows written so far (marked partial) instead of nothing.
     keep_partial: bool = False
+    # Many datastreams: every source (the schema is bound to each); `context` and `segments`
+    # are then unused. Empty: the one source is `context` and `segments`.
+    sources: Sequence[ExportSource] = ()
+
+    def all_sources(self) -> Sequence[ExportSource]:
+        return self.sources or (ExportSource(self.context, self.segments),)
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class ArtifactFile:
     from_ns: int | None = None
     to_ns: int | None = None
     partial: bool = False
+    datastream_id: int | None = None  # the one stream of a file split per datastream
 
 
 class PartialExport(Exception):
@@ -80,39 +90,36 @@ ProgressCallback = Callable[[int, int], None]
 
 
 def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[ArtifactFile]:
-    compiled = compile_schema(task.schema_spec, task.context)
+    """Scan, decode, filter and decimate each source on its own; merge the sources in time
+    order (or write them one after the other when each gets its own files, or pivot them into
+    one row per bucket when WIDE); then limit and write."""
+    sources = task.all_sources()
     options = task.options
-    fields = compiled.fields
-    mask = compile_filter(options.filter, dict(fields)) if options.filter else None
-    decimator = Decimator(options.decimation, fields) if options.decimation else None
+    compiled = [compile_schema(task.schema_spec, source.context) for source in sources]
+    fields = compiled[0].fields
     output_fields = options.output_fields(fields)
     limit = options.limit
     files = _FileSet(task, output_fields)
     rows = 0
 
-    def emit(chunk: Rows) -> bool:
+    def emit(chunk: Rows, stream: int | None) -> bool:
         """Write a chunk; False once the row limit is reached."""
         nonlocal rows
         if limit is not None and rows + chunk.num_rows > limit:
             chunk = chunk.slice(0, limit - rows)
-        files.write(chunk)
+        files.write(chunk, stream)
         rows += chunk.num_rows
         on_progress(rows, files.bytes_written())
         return limit is None or rows < limit
 
+    streams = [
+        _source_rows(task, source, schema, fields)
+        for source, schema in zip(sources, compiled, strict=True)
+    ]
     try:
-        for records in scan(task.segments, task.start_ns, task.end_ns):
-            table, times = compiled.apply_with_times(records)
-            chunk = Rows(table, times)
-            if mask is not None:
-                chunk = chunk.take(mask(chunk.table))
-            if decimator is not None:
-                chunk = decimator.push(chunk)
-            if not emit(chunk):
+        for stream, chunk in _ordered(task, streams, fields):
+            if not emit(chunk, stream):
                 break
-        else:
-            if decimator is not None:
-                emit(decimator.finish())
         artifacts = files.publish()
     except Exception as exc:
         kept = files.keep_partial() if task.keep_partial else []
@@ -127,11 +134,75 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
     return artifacts
 
 
+def _ordered(
+    task: ExportTask, streams: list[Iterator[Rows]], fields: Fields
+) -> Iterator[tuple[int | None, Rows]]:
+    """The chunks to write, each with its stream's index when files are per stream."""
+    options = task.options
+    split = options.split
+    if options.layout == "WIDE":
+        assert options.decimation is not None
+        aggregated = decimated_fields(options.decimation.aggregations, fields)
+        columns = [name for name, _ in aggregated if name != "bucket_start"]
+        labels = [label for _, label in options.stream_labels]
+        tagged = [_tagged(stream, index) for index, stream in enumerate(streams)]
+        for merged in merge_rows(tagged):
+            yield None, pivot_wide(merged, labels, columns)
+    elif len(streams) == 1:
+        for chunk in streams[0]:
+            yield None, chunk
+    elif split is not None and split.per_datastream:
+        # Each stream's rows are already in time order: one stream after the other, with
+        # only one file open at a time.
+        for index, stream in enumerate(streams):
+            for chunk in stream:
+                yield index, chunk
+    else:
+        for chunk in merge_rows(streams):
+            yield None, chunk
+
+
+def _tagged(stream: Iterator[Rows], index: int) -> Iterator[Rows]:
+    for chunk in stream:
+        yield with_source(chunk, index)
+
+
+def _source_rows(
+    task: ExportTask, source: ExportSource, compiled: Any, fields: Fields
+) -> Iterator[Rows]:
+    """One source's rows, lazily: scanned, decoded, filtered, decimated (per stream), with
+    the stream columns when the export has several sources."""
+    options = task.options
+    mask = compile_filter(options.filter, dict(fields)) if options.filter else None
+    decimator = Decimator(options.decimation, fields) if options.decimation else None
+    produced = (
+        decimated_fields(options.decimation.aggregations, fields) if options.decimation else fields
+    )
+    added = [name for name, _ in stream_fields(produced)] if options.stream_columns else []
+
+    def tagged(chunk: Rows) -> Rows:
+        return with_stream_columns(chunk, source.context, added) if added else chunk
+
+    for records in scan(source.segments, task.start_ns, task.end_ns):
+        table, times = compiled.apply_with_times(records)
+        chunk = Rows(table, times)
+        if mask is not None:
+            chunk = chunk.take(mask(chunk.table))
+        if decimator is not None:
+            chunk = decimator.push(chunk)
+        yield tagged(chunk)  # even empty: progress (the heartbeat) is reported per batch
+    if decimator is not None:
+        last = decimator.finish()
+        if last.num_rows:
+            yield tagged(last)
+
+
 @dataclass
 class _OpenFile:
     writer: ArtifactWriter
     temp: Path
     period: tuple[int, int] | None
+    stream: int | None = None  # index of the source, when files are per datastream
     rows: int = 0
     first_ns: int | None = None
     last_ns: int | None = None
@@ -149,6 +220,10 @@ class _FileSet:
         self.by = split.by if split else None
         self.max_rows = split.max_rows_per_file if split else None
         self.max_bytes = split.max_bytes_per_file if split else None
+        # Column labels rename columns in the files only; rows keep the output names.
+        labels = dict(task.options.column_labels)
+        self.file_fields = [(labels.get(name, name), logical) for name, logical in fields]
+        self.sources = task.all_sources()
         self.current: _OpenFile | None = None
         self.closed: list[_OpenFile] = []
         self.closed_bytes = 0
@@ -157,18 +232,20 @@ class _FileSet:
         if not self.split:
             self.current = self._open(None)
 
-    def write(self, chunk: Rows) -> None:
+    def write(self, chunk: Rows, stream: int | None = None) -> None:
         if not self.split:
             self._append(chunk)
             return
         if chunk.num_rows == 0:
             return
         for period, part in self._by_period(chunk):
-            if self.current is not None and self.current.period != period:
+            if self.current is not None and (
+                self.current.period != period or self.current.stream != stream
+            ):
                 self._close()
             while part.num_rows:
                 if self.current is None:
-                    self.current = self._open(period)
+                    self.current = self._open(period, stream)
                 room = part.num_rows
                 if self.max_rows is not None:
                     room = min(room, self.max_rows - self.current.rows)
@@ -221,7 +298,7 @@ class _FileSet:
             begin = end
         return parts
 
-    def _open(self, period: tuple[int, int] | None) -> _OpenFile:
+    def _open(self, period: tuple[int, int] | None, stream: int | None = None) -> _OpenFile:
         index = len(self.closed)
         if index >= MAX_FILES:
             raise OutputError(
@@ -230,17 +307,19 @@ class _FileSet:
             )
         suffix = file_suffix(self.task.format, self.task.compression)
         temp = self.task.output_dir / f".part-{index:05d}.{suffix}.partial"
+        options = self.task.options
         writer = open_writer(
-            self.task.compression, self.fields, temp, self.task.options.format_options
+            self.task.compression, self.file_fields, temp, options.format_options, options.timezone
         )
-        return _OpenFile(writer, temp, period)
+        return _OpenFile(writer, temp, period, stream)
 
     def _append(self, chunk: Rows) -> None:
         assert self.current is not None
         current = self.current
         if chunk.num_rows == 0:
             return
-        current.writer.write(chunk.table.select([n for n, _ in self.fields]))
+        table = chunk.table.select([n for n, _ in self.fields])
+        current.writer.write(table.rename_columns([n for n, _ in self.file_fields]))
         current.rows += chunk.num_rows
         if current.first_ns is None:
             current.first_ns = chunk.time[0].as_py()
@@ -262,8 +341,14 @@ class _FileSet:
         used: set[str] = set()
         for file in self.closed:
             name = self._final_name(file, used, partial)
-            final = self.task.output_dir / name
-            artifacts.append(_published(file.temp, final, self._type(), file, partial))
+            artifact = _published(
+                file.temp, self.task.output_dir / name, self._type(), file, partial
+            )
+            if file.stream is not None:
+                artifact = dataclasses.replace(
+                    artifact, datastream_id=self.sources[file.stream].context.datastream_id
+                )
+            artifacts.append(artifact)
         if self.split:
             artifacts.append(self._manifest(artifacts, partial))
         return artifacts
@@ -288,7 +373,8 @@ class _FileSet:
     def _final_name(self, file: _OpenFile, used: set[str], partial: bool = False) -> str:
         """`<stem>.<ext>` for one file; `<datastream>_<from>_<to>.<ext>` for split files: the
         period (clipped to the export's range), or the rows' own times when split by size.
-        Partial files have `.partial` before the extension."""
+        Split files of several streams merged are `streams_<from>_<to>.<ext>`. Partial files
+        have `.partial` before the extension."""
         suffix = file_suffix(self.task.format, self.task.compression)
         if partial:
             suffix = f"partial.{suffix}"
@@ -298,7 +384,13 @@ class _FileSet:
         sized = self.max_rows is not None or self.max_bytes is not None
         low, high = (file.first_ns, file.last_ns + 1) if sized or not file.period else file.period
         low, high = max(low, self.task.start_ns), min(high, self.task.end_ns)
-        stem = f"{self.task.context.datastream_id}_{_stamp(low)}_{_stamp(high)}"
+        if file.stream is not None:
+            owner = str(self.sources[file.stream].context.datastream_id)
+        else:
+            owner = (
+                "streams" if len(self.sources) > 1 else str(self.sources[0].context.datastream_id)
+            )
+        stem = f"{owner}_{_stamp(low)}_{_stamp(high)}"
         name, counter = f"{stem}.{suffix}", 2
         while name in used:
             name, counter = f"{stem}_{counter}.{suffix}", counter + 1
@@ -306,8 +398,11 @@ class _FileSet:
         return name
 
     def _manifest(self, artifacts: list[ArtifactFile], partial: bool) -> ArtifactFile:
-        body: dict[str, Any] = {
-            "datastreamId": self.task.context.datastream_id,
+        ids = [source.context.datastream_id for source in self.sources]
+        body: dict[str, Any] = {"datastreamId": ids[0]}
+        if len(ids) > 1:
+            body["datastreamIds"] = ids
+        body |= {
             "format": self.task.format,
             "compression": self.task.compression,
             "startTime": self.task.start_ns,
@@ -315,6 +410,7 @@ class _FileSet:
             "rowCount": sum(a.row_count for a in artifacts),
             "files": [
                 {
+                    **({"datastreamId": a.datastream_id} if a.datastream_id is not None else {}),
                     "filename": a.filename,
                     "fromTime": a.from_ns,
                     "toTime": a.to_ns,

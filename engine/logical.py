@@ -42,10 +42,13 @@ class SourceContext:
 _TIME_DIVISORS = {"ns": 1, "us": 1_000, "ms": 1_000_000}
 
 
-def render_time(nanos: Any, unit: str) -> Any:
+def render_time(nanos: Any, unit: str, timezone: str = "UTC") -> Any:
     """Nanoseconds since the epoch as `ns`/`us`/`ms` integers or `iso` text (nine digits);
-    shared by meta column formats and the writers' timestamp options."""
+    shared by meta column formats and the writers' timestamp options. `iso` is in UTC with a
+    `Z`, or in the named IANA zone with its offset at that instant (`+01:00`)."""
     nanos = pc.cast(nanos, pa.int64())
+    if unit == "iso" and timezone != "UTC":
+        return pc.strftime(nanos.cast(pa.timestamp("ns", timezone)), "%Y-%m-%dT%H:%M:%S%Ez")
     if unit == "iso":
         return pc.strftime(nanos.cast(pa.timestamp("ns", "UTC")), "%Y-%m-%dT%H:%M:%SZ")
     return pc.divide(nanos, _TIME_DIVISORS[unit]) if unit != "ns" else nanos

@@ -87,11 +87,14 @@ def scan(segments: Sequence[SegmentFile], start_ns: int, end_ns: int) -> Iterato
                 yield merged.slice(offset, SCAN_BATCH_ROWS)
 
 
-def merge_sorted(streams: Sequence[Iterator[pa.Table]]) -> Iterator[pa.Table]:
-    """Merge streams of record tables, each sorted by collection time, into one sorted stream,
-    a step at a time: every buffered row up to the frontier (the smallest last time buffered
-    by a stream that has more to give: no later row of any stream is earlier) is sorted and
-    emitted. Memory holds about one batch per stream; equal times keep the streams' order."""
+def merge_sorted(
+    streams: Sequence[Iterator[pa.Table]], key: str = "collection_timestamp_ns"
+) -> Iterator[pa.Table]:
+    """Merge streams of tables, each sorted by the int64 column `key` (the collection time),
+    into one sorted stream, a step at a time: every buffered row up to the frontier (the
+    smallest last time buffered by a stream that has more to give: no later row of any stream
+    is earlier) is sorted and emitted. Memory holds about one batch per stream; equal times
+    keep the streams' order (the sort is stable). Streams read lazily, a batch when needed."""
     sources = list(streams)
     buffers: list[pa.Table | None] = [None] * len(sources)
     exhausted = [False] * len(sources)
@@ -112,7 +115,7 @@ def merge_sorted(streams: Sequence[Iterator[pa.Table]]) -> Iterator[pa.Table]:
         refill(index)
     while any(b is not None and b.num_rows for b in buffers):
         lasts = [
-            b.column("collection_timestamp_ns")[-1].as_py()
+            b.column(key)[-1].as_py()
             for b, done in zip(buffers, exhausted, strict=True)
             if b is not None and b.num_rows and not done
         ]
@@ -121,7 +124,7 @@ def merge_sorted(streams: Sequence[Iterator[pa.Table]]) -> Iterator[pa.Table]:
         for index, buffer in enumerate(buffers):
             if buffer is None or not buffer.num_rows:
                 continue
-            times = buffer.column("collection_timestamp_ns")
+            times = buffer.column(key)
             cut = (
                 buffer.num_rows
                 if frontier is None
@@ -130,9 +133,9 @@ def merge_sorted(streams: Sequence[Iterator[pa.Table]]) -> Iterator[pa.Table]:
             taken.append(buffer.slice(0, cut))
             buffers[index] = buffer.slice(cut)
             refill(index)
-        step = pa.concat_tables(taken)
+        step = pa.concat_tables(taken, promote_options="permissive")
         if step.num_rows:
-            order = pc.sort_indices(step, [("collection_timestamp_ns", "ascending")])
+            order = pc.sort_indices(step, [(key, "ascending")])
             yield step.take(order)
 
 
@@ -168,17 +171,21 @@ def _overlap_clusters(segments: Iterator[SegmentFile]) -> Iterator[list[SegmentF
 
 
 def _scan_file(path: str, start_ns: int, end_ns: int) -> Iterator[pa.Table]:
-    parquet = pq.ParquetFile(path)
-    ts_index = parquet.schema_arrow.get_field_index("collection_timestamp_ns")
-    for group in range(parquet.num_row_groups):
-        stats = parquet.metadata.row_group(group).column(ts_index).statistics
+    """The file's records in range, a row group at a time. The file is open only while a row
+    group is read: a merge of thousands of streams waits on as many scans at once, and must
+    not hold as many file descriptors."""
+    metadata = pq.read_metadata(path)
+    ts_index = metadata.schema.to_arrow_schema().get_field_index("collection_timestamp_ns")
+    for group in range(metadata.num_row_groups):
+        stats = metadata.row_group(group).column(ts_index).statistics
         if (
             stats is not None
             and stats.has_min_max
             and (stats.max < start_ns or stats.min >= end_ns)
         ):
             continue
-        table = parquet.read_row_group(group, columns=["collection_timestamp_ns", "data"])
+        with pq.ParquetFile(path, metadata=metadata) as parquet:
+            table = parquet.read_row_group(group, columns=["collection_timestamp_ns", "data"])
         if stats is None or not (stats.min >= start_ns and stats.max < end_ns):
             ts = table.column("collection_timestamp_ns")
             mask = pc.and_(pc.greater_equal(ts, start_ns), pc.less(ts, end_ns))

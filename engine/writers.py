@@ -46,9 +46,9 @@ def content_type(fmt: str, compression: str) -> str:
     return COMPRESSION_TYPES.get(compression, CONTENT_TYPES[fmt])
 
 
-def parquet_type(logical: LogicalType) -> pa.DataType:
+def parquet_type(logical: LogicalType, timezone: str = "UTC") -> pa.DataType:
     return {
-        "timestamp": pa.timestamp("ns", tz="UTC"),
+        "timestamp": pa.timestamp("ns", tz=timezone),
         "int": pa.int64(),
         "float": pa.float64(),
         "bool": pa.bool_(),
@@ -214,10 +214,18 @@ _QUOTING = {"needed": "needed", "all": "all_valid", "none": "none"}
 
 
 class CsvWriter(_StreamWriter):
-    def __init__(self, path: Path, compression: str, fields: Fields, options: CsvOptions) -> None:
+    def __init__(
+        self,
+        path: Path,
+        compression: str,
+        fields: Fields,
+        options: CsvOptions,
+        timezone: str = "UTC",
+    ) -> None:
         super().__init__(path, compression)
         self._fields = fields
         self._times = options.timestamp_format
+        self._timezone = timezone
         delimiter, quoting, eol = options.delimiter, options.quoting, options.line_terminator
         self._options = pcsv.WriteOptions(
             include_header=False,
@@ -234,7 +242,9 @@ class CsvWriter(_StreamWriter):
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        columns = [_as_text(table.column(n), t, self._times) for n, t in self._fields]
+        columns = [
+            _as_text(table.column(n), t, self._times, self._timezone) for n, t in self._fields
+        ]
         try:
             pcsv.write_csv(
                 pa.table(columns, names=[n for n, _ in self._fields]), self._stream, self._options
@@ -251,11 +261,17 @@ def _csv_name(name: str, delimiter: str, quoting: str) -> str:
 
 class JsonLinesWriter(_StreamWriter):
     def __init__(
-        self, path: Path, compression: str, fields: Fields, options: JsonLinesOptions
+        self,
+        path: Path,
+        compression: str,
+        fields: Fields,
+        options: JsonLinesOptions,
+        timezone: str = "UTC",
     ) -> None:
         super().__init__(path, compression)
         self._fields = fields
         self._times = options.timestamp_format
+        self._timezone = timezone
         self._decimal_numbers = options.decimals == "number"
 
     def write(self, table: pa.Table) -> None:
@@ -274,7 +290,7 @@ class JsonLinesWriter(_StreamWriter):
 
     def _fragment(self, values: Any, logical: LogicalType) -> Any:
         if logical.kind == "timestamp" and self._times == "iso":
-            return _json_strings(_as_text(values, logical, "iso"))
+            return _json_strings(_as_text(values, logical, "iso", self._timezone))
         if logical.kind == "timestamp":
             return pc.fill_null(
                 pc.cast(_as_text(values, logical, self._times), pa.string()), "null"
@@ -285,9 +301,12 @@ class JsonLinesWriter(_StreamWriter):
 
 
 class ParquetArtifactWriter:
-    def __init__(self, path: Path, fields: Fields, options: ParquetOptions) -> None:
+    def __init__(
+        self, path: Path, fields: Fields, options: ParquetOptions, timezone: str = "UTC"
+    ) -> None:
         self._fields = fields
-        self._schema = pa.schema([pa.field(n, parquet_type(t)) for n, t in fields])
+        self._timezone = timezone
+        self._schema = pa.schema([pa.field(n, parquet_type(t, timezone)) for n, t in fields])
         self._file = pa.OSFile(str(path), "wb")
         self._row_group_size = options.row_group_size
         self._pending: list[pa.Table] = []
@@ -305,7 +324,7 @@ class ParquetArtifactWriter:
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        columns = [_as_parquet(table.column(n), t) for n, t in self._fields]
+        columns = [_as_parquet(table.column(n), t, self._timezone) for n, t in self._fields]
         self._pending.append(pa.Table.from_arrays(columns, schema=self._schema))
         self._pending_rows += table.num_rows
         # Batches are small; row groups of rowGroupSize rows make files readers like.
@@ -335,28 +354,29 @@ class ParquetArtifactWriter:
 
 
 def open_writer(
-    compression: str, fields: Fields, path: Path, options: FormatOptions
+    compression: str, fields: Fields, path: Path, options: FormatOptions, timezone: str = "UTC"
 ) -> ArtifactWriter:
-    """The writer of the format whose (resolved) options are given."""
+    """The writer of the format whose (resolved) options are given; `timezone` is the IANA
+    zone ISO timestamps are rendered in (Parquet: the zone of its timestamp columns)."""
     if isinstance(options, CsvOptions):
-        return CsvWriter(path, compression, fields, options)
+        return CsvWriter(path, compression, fields, options, timezone)
     if isinstance(options, JsonLinesOptions):
-        return JsonLinesWriter(path, compression, fields, options)
-    return ParquetArtifactWriter(path, fields, options)
+        return JsonLinesWriter(path, compression, fields, options, timezone)
+    return ParquetArtifactWriter(path, fields, options, timezone)
 
 
-def _as_parquet(values: Any, logical: LogicalType) -> Any:
+def _as_parquet(values: Any, logical: LogicalType, timezone: str = "UTC") -> Any:
     if logical.kind == "timestamp":
-        return pc.cast(values, pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
+        return pc.cast(values, pa.int64()).cast(pa.timestamp("ns", tz=timezone))
     return pc.cast(values, parquet_type(logical))
 
 
-def _as_text(values: Any, logical: LogicalType, times: str = "ns") -> Any:
+def _as_text(values: Any, logical: LogicalType, times: str = "ns", timezone: str = "UTC") -> Any:
     # Decimals as text keep the source's exact digits; numbers stay numbers (unquoted).
     if logical.kind == "decimal":
         return _plain_decimal(values)
     if logical.kind == "timestamp":
-        return render_time(values, times)
+        return render_time(values, times, timezone)
     return values
 
 

@@ -127,6 +127,9 @@ class ExportJobRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
     datastream_id: Mapped[int] = mapped_column(ForeignKey("datastreams.id"), index=True)
+    # Every datastream of a many-stream export, in the request's order (the first is also
+    # datastream_id); null for an export of one datastream.
+    datastream_ids: Mapped[list[int] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     schema_name: Mapped[str] = mapped_column(String(200))

@@ -13,6 +13,14 @@ from engine.logical import LogicalType
 from engine.options.formats import FORMAT_OPTIONS, FormatOptions
 
 SPLIT_PERIODS = ("HOUR", "DAY", "WEEK", "MONTH")
+LAYOUTS = ("LONG", "WIDE")
+# The columns that say which stream a row of a many-stream export comes from (each one
+# added unless the schema already produces a column of that name, like `normalized`'s).
+STREAM_COLUMNS = (
+    ("datastream_id", LogicalType("int")),
+    ("exchange", LogicalType("string")),
+    ("symbol", LogicalType("string")),
+)
 FILLS = ("none", "previous", "null")
 MIN_BYTES_PER_FILE = 1024
 NS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9}
@@ -134,13 +142,44 @@ class Split:
     by: str | None = None  # one of SPLIT_PERIODS
     max_rows_per_file: int | None = None
     max_bytes_per_file: int | None = None
+    per_datastream: bool = False  # one file (or more) per datastream of the export
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        stored: dict[str, Any] = {
             "by": self.by,
             "maxRowsPerFile": self.max_rows_per_file,
             "maxBytesPerFile": self.max_bytes_per_file,
         }
+        if self.per_datastream:  # only when set: older jobs' fingerprints stay the same
+            stored["perDatastream"] = True
+        return stored
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Split:
+        return cls(
+            data.get("by"),
+            data.get("maxRowsPerFile"),
+            data.get("maxBytesPerFile"),
+            bool(data.get("perDatastream")),
+        )
+
+
+def stream_fields(fields: list[tuple[str, LogicalType]]) -> list[tuple[str, LogicalType]]:
+    """The stream-identifying columns a many-stream export adds to the schema's."""
+    names = {name for name, _ in fields}
+    return [(name, logical) for name, logical in STREAM_COLUMNS if name not in names]
+
+
+def wide_fields(
+    aggregated: list[tuple[str, LogicalType]], labels: Sequence[str]
+) -> list[tuple[str, LogicalType]]:
+    """A WIDE layout's columns: bucket_start, then `<label>_<column>` for each stream (in the
+    request's order) and each aggregated column."""
+    values = [(name, logical) for name, logical in aggregated if name != "bucket_start"]
+    out = [("bucket_start", LogicalType("timestamp"))]
+    for label in labels:
+        out.extend((f"{label}_{name}", logical) for name, logical in values)
+    return out
 
 
 @dataclass(frozen=True)
@@ -155,6 +194,13 @@ class ExportOptions:
     columns: tuple[str, ...] | None = None
     limit: int | None = None
     split: Split | None = None
+    # Many-stream exports: add the stream columns (LONG), or one column per stream (WIDE).
+    stream_columns: bool = False
+    layout: str = "LONG"  # one of LAYOUTS
+    # (datastream id, label) of every stream, in order: WIDE column names.
+    stream_labels: tuple[tuple[int, str], ...] = ()
+    column_labels: tuple[tuple[str, str], ...] = ()  # (output column, name in the files)
+    timezone: str = "UTC"  # IANA zone of ISO timestamps (and of Parquet timestamp columns)
 
     def to_json(self) -> dict[str, Any]:
         """The stored form. Its key order is part of a job's idempotency fingerprint: keep it."""
@@ -169,6 +215,22 @@ class ExportOptions:
             stored["limit"] = self.limit
         if self.split is not None:
             stored["split"] = self.split.to_json()
+        # Newer keys are stored only when not the default: existing requests keep their
+        # fingerprints.
+        if self.stream_columns:
+            stored["streamColumns"] = True
+        if self.layout != "LONG":
+            stored["layout"] = self.layout
+        if self.stream_labels:
+            stored["streamLabels"] = [
+                {"datastreamId": i, "label": label} for i, label in self.stream_labels
+            ]
+        if self.column_labels:
+            stored["columnLabels"] = [
+                {"name": n, "label": label} for n, label in self.column_labels
+            ]
+        if self.timezone != "UTC":
+            stored["timezone"] = self.timezone
         return stored
 
     @classmethod
@@ -184,9 +246,14 @@ class ExportOptions:
             else None,
             columns=tuple(stored["columns"]) if stored.get("columns") else None,
             limit=stored.get("limit"),
-            split=Split(split.get("by"), split.get("maxRowsPerFile"), split.get("maxBytesPerFile"))
-            if split
-            else None,
+            split=Split.from_json(split) if split else None,
+            stream_columns=bool(stored.get("streamColumns")),
+            layout=stored.get("layout") or "LONG",
+            stream_labels=tuple(
+                (int(s["datastreamId"]), s["label"]) for s in stored.get("streamLabels") or []
+            ),
+            column_labels=tuple((c["name"], c["label"]) for c in stored.get("columnLabels") or []),
+            timezone=stored.get("timezone") or "UTC",
         )
 
     @classmethod
@@ -194,10 +261,16 @@ class ExportOptions:
         return cls.from_json(fmt, {})
 
     def output_fields(self, fields: list[tuple[str, LogicalType]]) -> list[tuple[str, LogicalType]]:
-        """The columns of the files: the schema's, or the decimation's; then the selection."""
+        """The columns of the files: the schema's, or the decimation's (with the stream columns
+        first when there are several streams, or one column per stream and aggregation when
+        WIDE); then the selection. Labels rename them later, in the files only."""
         output = (
             decimated_fields(self.decimation.aggregations, fields) if self.decimation else fields
         )
+        if self.layout == "WIDE":
+            output = wide_fields(output, [label for _, label in self.stream_labels])
+        elif self.stream_columns:
+            output = stream_fields(output) + output
         if self.columns:
             types = dict(output)
             output = [(name, types[name]) for name in self.columns]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import decimal
 import math
+import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,7 @@ from engine.options.model import (
     AGGREGATES,
     FILLS,
     FILTER_OPS,
+    LAYOUTS,
     MIN_BYTES_PER_FILE,
     SPLIT_PERIODS,
     Aggregation,
@@ -27,6 +30,8 @@ from engine.options.model import (
     interval_ns,
     numeric,
     orderable,
+    stream_fields,
+    wide_fields,
 )
 from engine.timestamps import parse_timestamp
 
@@ -37,6 +42,7 @@ MAX_FILTER_CONDITIONS = 256
 MAX_FILTER_DEPTH = 16
 MAX_IN_VALUES = 1_000
 MAX_TEXT_VALUE = 1_000
+MAX_LABEL = 100
 
 
 @dataclass
@@ -49,6 +55,10 @@ class OptionsRequest:
     filter: dict[str, Any] | None = None
     decimation: dict[str, Any] | None = None
     split: dict[str, Any] | None = None
+    layout: str | None = None  # LONG (default) or WIDE
+    stream_labels: list[dict[str, Any]] | None = None  # [{datastreamId, label}]
+    column_labels: list[dict[str, Any]] | None = None  # [{name, label}]
+    timezone: str | None = None
 
 
 @dataclass
@@ -65,17 +75,31 @@ def resolve_options(
     fields: list[tuple[str, LogicalType]] | None,
     max_rows: int,
     span_ns: int,
+    datastream_ids: Sequence[int] = (),
 ) -> tuple[ExportOptions | None, list[OptionIssue]]:
     """The options with every default, checked against the columns the schema produces
     (`fields`); None and every issue when any is wrong. `span_ns` is the length of the time
     range (it bounds the buckets a fill may create). Without `fields` (the schema could not
-    be bound) the checks that need no columns still run: every problem is reported at once."""
+    be bound) the checks that need no columns still run: every problem is reported at once.
+    `datastream_ids` are the export's datastreams (more than one: a many-stream export)."""
     check = _Check()
     format_options = _format_options(check, fmt, request.format_options)
+    layout = request.layout or "LONG"
+    if layout not in LAYOUTS:
+        check.fail("layout", f"layout is one of {', '.join(LAYOUTS)}")
+    elif layout == "WIDE" and request.decimation is None:
+        check.fail(
+            "layout",
+            "WIDE puts one row per time bucket: it needs a decimation (use LONG without one)",
+        )
+    labels = _stream_labels(check, request.stream_labels, datastream_ids, layout)
+    timezone = _timezone(check, request.timezone)
     filter_tree, decimation, columns = None, None, None
+    column_labels: tuple[tuple[str, str], ...] = ()
+    many = len(datastream_ids) > 1
     if fields is not None:
-        filter_tree, decimation, columns = _column_options(
-            check, request, fields, max_rows, span_ns
+        filter_tree, decimation, columns, column_labels = _column_options(
+            check, request, fields, max_rows, span_ns, many, layout, labels
         )
     limit = None
     if request.limit is not None:
@@ -83,10 +107,90 @@ def resolve_options(
             check.fail("limit", "limit must be at least 1")
         limit = max(1, min(request.limit, max_rows))
     split = _split(check, request.split) if request.split is not None else None
+    if split is not None and split.per_datastream and layout == "WIDE":
+        check.fail("split.perDatastream", "a WIDE row holds every stream: it cannot be split")
     if check.issues or format_options is None or fields is None:
         return None, check.issues
-    options = ExportOptions(format_options, filter_tree, decimation, columns, limit, split)
+    options = ExportOptions(
+        format_options,
+        filter_tree,
+        decimation,
+        columns,
+        limit,
+        split,
+        stream_columns=many and layout == "LONG",
+        layout=layout,
+        stream_labels=labels if layout == "WIDE" else (),
+        column_labels=column_labels,
+        timezone=timezone,
+    )
     return options, []
+
+
+def _stream_labels(
+    check: _Check,
+    given: list[dict[str, Any]] | None,
+    datastream_ids: Sequence[int],
+    layout: str,
+) -> tuple[tuple[int, str], ...]:
+    """Every stream's label, in the request's order: the one given, else its id."""
+    if given is None:
+        return tuple((i, str(i)) for i in datastream_ids)
+    if layout != "WIDE":
+        check.fail("streamLabels", "streamLabels name the columns of layout WIDE only")
+        return ()
+    chosen: dict[int, str] = {}
+    for index, entry in enumerate(given):
+        where = f"streamLabels.{index}"
+        stream, label = entry.get("datastreamId"), entry.get("label")
+        if stream not in datastream_ids:
+            check.fail(f"{where}.datastreamId", f"{stream} is not one of the exported datastreams")
+        elif stream in chosen:
+            check.fail(f"{where}.datastreamId", f"datastream {stream} is labelled twice")
+        if not isinstance(label, str) or not 1 <= len(label) <= MAX_LABEL:
+            check.fail(f"{where}.label", f"a label is 1 to {MAX_LABEL} characters")
+        elif isinstance(stream, int) and stream in datastream_ids and stream not in chosen:
+            chosen[stream] = label
+    labels = tuple((i, chosen.get(i, str(i))) for i in datastream_ids)
+    names = [label for _, label in labels]
+    if len(set(names)) != len(names):
+        check.fail("streamLabels", "two streams have the same label")
+    return labels
+
+
+def _timezone(check: _Check, name: str | None) -> str:
+    if name is None or name == "UTC":
+        return "UTC"
+    try:
+        if len(name) > MAX_LABEL or name != name.strip():
+            raise ValueError(name)
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        check.fail("timezone", f"{_shown(name)} is not an IANA time zone (e.g. UTC, Europe/Paris)")
+        return "UTC"
+    return name
+
+
+def _column_labels(
+    check: _Check, given: list[dict[str, Any]], names: list[str]
+) -> tuple[tuple[str, str], ...]:
+    """(output column, file name) pairs; every name in the files stays unique."""
+    renamed: dict[str, str] = {}
+    for index, entry in enumerate(given):
+        where = f"columnLabels.{index}"
+        name, label = entry.get("name"), entry.get("label")
+        if name not in names:
+            check.fail(f"{where}.name", f"unknown column {name!r}; valid: {', '.join(names)}")
+        elif name in renamed:
+            check.fail(f"{where}.name", f"column {name!r} is relabelled twice")
+        if not isinstance(label, str) or not 1 <= len(label) <= MAX_LABEL:
+            check.fail(f"{where}.label", f"a label is 1 to {MAX_LABEL} characters")
+        elif name in names and name not in renamed:
+            renamed[name] = label
+    final = [renamed.get(n, n) for n in names]
+    if len(set(final)) != len(final):
+        check.fail("columnLabels", "two columns of the files would have the same name")
+    return tuple(renamed.items())
 
 
 def _column_options(
@@ -95,8 +199,14 @@ def _column_options(
     fields: list[tuple[str, LogicalType]],
     max_rows: int,
     span_ns: int,
-) -> tuple[dict[str, Any] | None, Decimation | None, tuple[str, ...] | None]:
-    """The options that refer to the schema's columns: filter, decimation, column selection."""
+    many: bool = False,
+    layout: str = "LONG",
+    labels: tuple[tuple[int, str], ...] = (),
+) -> tuple[
+    dict[str, Any] | None, Decimation | None, tuple[str, ...] | None, tuple[tuple[str, str], ...]
+]:
+    """The options that refer to the schema's columns: filter, decimation, column selection
+    and labels."""
     types = dict(fields)
     filter_tree = None
     if request.filter is not None and _filter_is_bounded(check, request.filter):
@@ -107,6 +217,8 @@ def _column_options(
         decimation = _decimation(check, request.decimation, types)
         if decimation is not None and decimation.fill != "none":
             buckets = -(-span_ns // decimation.interval_ns)
+            if many and layout == "LONG":  # each stream fills its own buckets
+                buckets *= len(labels)
             if buckets > max_rows:
                 check.fail(
                     "decimation.interval",
@@ -115,10 +227,19 @@ def _column_options(
                 )
         if decimation is not None:
             output = decimated_fields(decimation.aggregations, fields)
+    if layout == "WIDE" and decimation is not None:
+        output = wide_fields(output, [label for _, label in labels])
+    elif many and layout == "LONG":
+        output = stream_fields(output) + output
     columns = None
+    names = [n for n, _ in output]
     if request.columns is not None:
-        columns = _columns(check, request.columns, [n for n, _ in output])
-    return filter_tree, decimation, columns
+        columns = _columns(check, request.columns, names)
+        names = [n for n in columns if n in names]
+    column_labels: tuple[tuple[str, str], ...] = ()
+    if request.column_labels:
+        column_labels = _column_labels(check, request.column_labels, names)
+    return filter_tree, decimation, columns, column_labels
 
 
 def _format_options(check: _Check, fmt: str, given: dict[str, Any] | None) -> FormatOptions | None:
@@ -163,8 +284,9 @@ def _columns(check: _Check, names: list[str], valid: list[str]) -> tuple[str, ..
 
 def _split(check: _Check, split: dict[str, Any]) -> Split:
     by, rows, size = split.get("by"), split.get("maxRowsPerFile"), split.get("maxBytesPerFile")
-    if by is None and rows is None and size is None:
-        check.fail("split", "give by, maxRowsPerFile or maxBytesPerFile")
+    per_datastream = bool(split.get("perDatastream"))
+    if by is None and rows is None and size is None and not per_datastream:
+        check.fail("split", "give by, maxRowsPerFile, maxBytesPerFile or perDatastream")
     if by is not None and by not in SPLIT_PERIODS:
         check.fail("split.by", f"by is one of {', '.join(SPLIT_PERIODS)}")
     if rows is not None and rows < 1:
@@ -173,7 +295,7 @@ def _split(check: _Check, split: dict[str, Any]) -> Split:
         check.fail(
             "split.maxBytesPerFile", f"maxBytesPerFile must be at least {MIN_BYTES_PER_FILE}"
         )
-    return Split(by, rows, size)
+    return Split(by, rows, size, per_datastream)
 
 
 def _decimation(

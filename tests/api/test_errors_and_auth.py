@@ -160,7 +160,7 @@ async def test_each_invalid_option_names_its_field(
         (CREATE, {"input": export_input(format="XLSX")}),
         (CREATE, {"input": export_input(limit="many")}),
         (CREATE, {"input": export_input(split={"maxBytesPerFile": "abc"})}),
-        (CREATE, {"input": {"startTime": START, "endTime": START + 1}}),
+        (CREATE, {"input": {"datastreamId": "601", "endTime": START + 1}}),
         (
             'mutation { createExport(input: {datastreamId: "601", startTime: 0, endTime: 1,'
             " format: XLSX}) { exportJob { id } } }",

@@ -577,3 +577,34 @@ def test_parquet_files_respect_max_bytes(gateway: GatewayHandle, dataset: Datase
     assert all(100_000 <= p["byteSize"] < 110_000 for p in parts[:-1])
     tables = [pq.read_table(io.BytesIO(download(p))) for p in parts]
     assert sum(t.num_rows for t in tables) == len(expected_normalized(dataset, BINANCE.id))
+
+
+def test_two_datastreams_merge_by_time_into_one_file(
+    gateway: GatewayHandle, dataset: Dataset
+) -> None:
+    """Through the real server and worker: both streams' rows in collection-time order, each
+    saying which stream it comes from, with a column relabelled."""
+    job = run_export(
+        gateway,
+        BINANCE.id,
+        "normalized",
+        "CSV",
+        datastreamId=None,
+        datastreamIds=[str(BINANCE.id), str(BYBIT.id)],
+        columnLabels=[{"name": "collection_timestamp_ns", "label": "received"}],
+    )
+    [artifact] = job["artifacts"]
+    rows = read_text_rows("CSV", download(artifact), gzipped=True)
+    expected = sorted(
+        [(ds, row) for ds in (BINANCE.id, BYBIT.id) for row in rows_as_dicts(dataset, ds)],
+        key=lambda pair: pair[1]["collection_timestamp_ns"],  # stable: ties keep stream order
+    )
+    assert list(rows[0]) == ["datastream_id", "received", *NORMALIZED_TRADE_COLUMNS[1:]]
+    assert len(rows) == artifact["rowCount"] == len(expected)
+    assert [(int(r["datastream_id"]), int(r["received"]), r["trade_id"]) for r in rows] == [
+        (ds, row["collection_timestamp_ns"], row["trade_id"]) for ds, row in expected
+    ]
+    assert {(r["exchange"], r["symbol"]) for r in rows} == {
+        ("binance", "BTCUSDT"),
+        ("bybit", "BTCUSDT"),
+    }

@@ -56,11 +56,15 @@ async def _record(
         if existing is not None:
             return _replayed(existing, fingerprint), False
     await _check_active_cap(session, who, key, settings)
-    segments = await segments_in_range_async(session, datastream.id, start_ns, end_ns)
+    estimated = 0
+    for stream in checked.datastreams:
+        segments = await segments_in_range_async(session, stream.id, start_ns, end_ns)
+        estimated += estimate_rows(segments, start_ns, end_ns)
     job = ExportJobRow(
         id=new_id("export_job"),
         workspace_id=who.workspace_id,
         datastream_id=datastream.id,
+        datastream_ids=[d.id for d in checked.datastreams] if checked.many else None,
         status=JobStatus.QUEUED.value,
         schema_name=schema.name,
         schema_snapshot=checked.snapshot,
@@ -77,7 +81,7 @@ async def _record(
         rows_written=0,
         bytes_written=0,
         attempts=0,
-        estimated_rows=estimate_rows(segments, start_ns, end_ns),
+        estimated_rows=estimated,
         keep_partial=request.keep_partial,
     )
     session.add(job)

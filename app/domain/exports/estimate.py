@@ -20,6 +20,7 @@ from app.domain.exports.requests import ExportRequest, ValidatedExport, validate
 from engine.export import ExportTask, run_export
 from engine.export_schema import DecodeError, SchemaError
 from engine.segments import SegmentFile
+from engine.streams import ExportSource
 from engine.writers import OutputError
 
 SAMPLE_RECORDS = 2_000
@@ -37,16 +38,19 @@ async def estimate_export(
     session: AsyncSession, settings: Settings, who: Principal, request: ExportRequest
 ) -> Estimate:
     checked = await validate_export(session, settings, who, request)
-    segments = await segments_in_range_async(
-        session, checked.datastream.id, checked.start_ns, checked.end_ns
-    )
-    records = estimate_rows(segments, checked.start_ns, checked.end_ns)
-    files = segment_files(settings, segments)
-    first = min((s.min_ts for s in segments), default=checked.start_ns)
-    last = max((s.max_ts for s in segments), default=checked.start_ns)
-    span = max(0, min(checked.end_ns, last + 1) - max(checked.start_ns, first))
+    per_stream = []
+    records, span = 0, 0
+    for stream in checked.datastreams:
+        segments = await segments_in_range_async(
+            session, stream.id, checked.start_ns, checked.end_ns
+        )
+        records += estimate_rows(segments, checked.start_ns, checked.end_ns)
+        per_stream.append(segment_files(settings, segments))
+        first = min((s.min_ts for s in segments), default=checked.start_ns)
+        last = max((s.max_ts for s in segments), default=checked.start_ns)
+        span = max(span, min(checked.end_ns, last + 1) - max(checked.start_ns, first))
     try:
-        return await anyio.to_thread.run_sync(_estimate, checked, files, records, span)
+        return await anyio.to_thread.run_sync(_estimate, checked, per_stream, records, span)
     except (SchemaError, DecodeError, OutputError) as exc:
         # The sample is a real export: what would fail the job is the answer, as a user error.
         raise user_error(
@@ -56,10 +60,12 @@ async def estimate_export(
 
 def _estimate(
     checked: ValidatedExport,
-    files: list[SegmentFile],
+    files: list[list[SegmentFile]],
     records: int,
     span_ns: int,
 ) -> Estimate:
+    """`files` are each datastream's segments in range; `span_ns` the longest time any of
+    them holds data over (decimation buckets are per stream, unless WIDE)."""
     sampled, rows, size = _sample(checked, files)
     options = checked.options
     per_record = rows / sampled if sampled else 0.0
@@ -67,6 +73,8 @@ def _estimate(
     decimation = options.decimation
     if decimation is not None:
         buckets = -(-span_ns // decimation.interval_ns) if records else 0
+        if options.layout != "WIDE":
+            buckets *= len(files)
         estimated = buckets if decimation.fill != "none" else min(buckets, records)
     if options.limit is not None:
         estimated = min(estimated, options.limit)
@@ -74,11 +82,13 @@ def _estimate(
     return Estimate(estimated, round(estimated * per_row), records, sampled)
 
 
-def _sample(checked: ValidatedExport, files: list[SegmentFile]) -> tuple[int, int, int]:
-    """(records read, rows written, bytes written) for the first records, really exported."""
-    if not files:
+def _sample(checked: ValidatedExport, files: list[list[SegmentFile]]) -> tuple[int, int, int]:
+    """(records read, rows written, bytes written) for the first records, really exported:
+    the first segment's first records, and every other stream's over the same time."""
+    firsts = [stream[0] if stream else None for stream in files]
+    first = next((f for f in firsts if f is not None), None)
+    if first is None:
         return 0, 0, 0
-    first = files[0]
     # Up to SAMPLE_RECORDS: the time where the first segment reaches that many, pro rata.
     share = min(1.0, SAMPLE_RECORDS / max(1, first.row_count))
     start = max(checked.start_ns, first.min_ts)
@@ -97,8 +107,14 @@ def _sample(checked: ValidatedExport, files: list[SegmentFile]) -> tuple[int, in
                 output_dir=Path(folder),
                 filename_stem="sample",
                 options=options,
+                sources=[
+                    ExportSource(context, [f] if f is not None else [])
+                    for context, f in zip(checked.contexts, firsts, strict=True)
+                ]
+                if checked.many
+                else (),
             ),
             lambda _rows, _bytes: None,
         )
-    sampled = max(1, estimate_rows([first], start, end))
+    sampled = max(1, estimate_rows([f for f in firsts if f is not None], start, end))
     return sampled, sum(a.row_count for a in artifacts), sum(a.byte_size for a in artifacts)

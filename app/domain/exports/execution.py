@@ -27,6 +27,7 @@ from app.storage import artifact_dir
 from engine.export import ArtifactFile, ExportTask, PartialExport, run_export
 from engine.export_schema import DecodeError, SchemaError
 from engine.options import ExportOptions
+from engine.streams import ExportSource
 from engine.timestamps import now_ns
 from engine.writers import OutputError
 
@@ -124,6 +125,16 @@ def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> list[Artifact
     settings = runtime.settings
     with runtime.sync_sessions() as session:
         segments = segments_in_range(session, job.datastream_id, job.start_ns, job.end_ns)
+        sources = [
+            ExportSource(
+                context,
+                segment_files(
+                    settings, segments_in_range(session, stream_id, job.start_ns, job.end_ns)
+                ),
+            )
+            for stream_id, context in job.sources
+        ]
+    owner = "streams" if sources else str(job.datastream_id)
     task = ExportTask(
         schema_spec=job.schema_spec,
         context=job.context,
@@ -133,9 +144,10 @@ def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> list[Artifact
         format=job.format,
         compression=job.compression,
         output_dir=out_dir,
-        filename_stem=f"{job.datastream_id}_{job.id}",
+        filename_stem=f"{owner}_{job.id}",
         options=ExportOptions.from_json(job.format, job.options),
         keep_partial=job.keep_partial,
+        sources=sources,
     )
     last = 0.0
 

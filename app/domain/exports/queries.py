@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.models import ExportArtifactRow, ExportJobRow
 from app.domain.auth import Principal
@@ -63,6 +64,19 @@ async def _cursor_position(session: AsyncSession, who: Principal, value: str) ->
     return job.created_at, job.id
 
 
+def _exports_datastream(datastream_id: int) -> ColumnElement[bool]:
+    """The job exports this datastream: its only one, or one of its datastream_ids. The JSON
+    list is matched as text, `[601, 602]` read as `,601,602,` (the same on SQLite and
+    PostgreSQL, whose json type keeps the text SQLAlchemy wrote)."""
+    text: ColumnElement[str] = cast(ExportJobRow.datastream_ids, Text)
+    for character, replacement in ((" ", ""), ("[", ","), ("]", ",")):
+        text = func.replace(text, character, replacement)
+    return or_(
+        ExportJobRow.datastream_id == datastream_id,
+        text.like(f"%,{int(datastream_id)},%"),
+    )
+
+
 async def list_exports(
     session: AsyncSession,
     who: Principal,
@@ -88,7 +102,7 @@ async def list_exports(
     if where.status:
         query = query.where(ExportJobRow.status == where.status)
     if where.datastream_id is not None:
-        query = query.where(ExportJobRow.datastream_id == where.datastream_id)
+        query = query.where(_exports_datastream(where.datastream_id))
     if where.format:
         query = query.where(ExportJobRow.format == where.format)
     if where.created_after is not None:

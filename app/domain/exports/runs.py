@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.engine import rows_changed
@@ -43,6 +43,24 @@ class ClaimedJob:
     start_ns: int
     end_ns: int
     keep_partial: bool = False
+    # Every datastream of a many-stream export with its context; empty for one datastream.
+    sources: tuple[tuple[int, SourceContext], ...] = ()
+
+
+def _sources(session: Session, ids: list[int]) -> tuple[tuple[int, SourceContext], ...]:
+    """Every datastream of a many-stream job with its context, in order, in two queries."""
+    if not ids:
+        return ()
+    streams = {
+        d.id: d for d in session.scalars(select(DatastreamRow).where(DatastreamRow.id.in_(ids)))
+    }
+    wanted = {d.instrument_id for d in streams.values()}
+    instruments = {
+        i.id: i for i in session.scalars(select(InstrumentRow).where(InstrumentRow.id.in_(wanted)))
+    }
+    return tuple(
+        (i, source_context(streams[i], instruments.get(streams[i].instrument_id))) for i in ids
+    )
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,7 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
     datastream = session.get(DatastreamRow, job.datastream_id)
     assert datastream is not None
     instrument = session.get(InstrumentRow, datastream.instrument_id)
+    sources = _sources(session, job.datastream_ids or [])
     return ClaimedJob(
         id=job.id,
         workspace_id=job.workspace_id,
@@ -81,6 +100,7 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
         start_ns=job.start_ns,
         end_ns=job.end_ns,
         keep_partial=job.keep_partial,
+        sources=sources,
     )
 
 

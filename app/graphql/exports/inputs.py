@@ -129,6 +129,41 @@ class SplitInput:
         description="Start a new file once this size is reached (a file passes it by less "
         "than one row; Parquet adds its footer).",
     )
+    per_datastream: bool = strawberry.field(
+        default=False,
+        description="One file per datastream of a many-stream export (each listed in the "
+        "manifest with its datastreamId); combines with by, maxRowsPerFile and "
+        "maxBytesPerFile. Not with layout WIDE.",
+    )
+
+
+@strawberry.enum(description="The shape of a many-stream export's rows.")
+class ExportLayout(Enum):
+    LONG = strawberry.enum_value(
+        "LONG",
+        description="One row per stream and time, with datastream_id, exchange and symbol "
+        "columns when there are several streams (the default).",
+    )
+    WIDE = strawberry.enum_value(
+        "WIDE",
+        description="One row per decimation bucket, a `<label>_<column>` column per stream "
+        "and aggregated column (null where a stream has no rows). Needs a decimation.",
+    )
+
+
+@strawberry.input(description="The name a stream's columns get in the WIDE layout.")
+class StreamLabelInput:
+    datastream_id: Long = strawberry.field(description="One of the exported datastreams.")
+    label: str = strawberry.field(
+        description="Prefix of its columns (`<label>_<column>`), 1 to 100 characters; "
+        "default: the datastream id."
+    )
+
+
+@strawberry.input(description="Another name for an output column, in the files only.")
+class ColumnLabelInput:
+    name: str = strawberry.field(description="Output column (after decimation and layout).")
+    label: str = strawberry.field(description="Its name in the files, 1 to 100 characters.")
 
 
 @strawberry.input(
@@ -136,8 +171,10 @@ class SplitInput:
     "(createExportSchedule) adds each period's."
 )
 class ExportTemplateInput:
-    datastream_id: strawberry.ID = strawberry.field(
-        description="Datastream id (`101` or `ds_101`)."
+    datastream_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Datastream id (`101` or `ds_101`). Exactly one of datastreamId and "
+        "datastreamIds.",
     )
     schema: str | None = strawberry.field(
         default=None,
@@ -171,7 +208,32 @@ class ExportTemplateInput:
         default=None, description="Aggregate rows into time buckets (e.g. OHLCV bars)."
     )
     split: SplitInput | None = strawberry.field(
-        default=None, description="Several files (by period, rows or bytes) and a manifest."
+        default=None,
+        description="Several files (by period, rows, bytes or datastream) and a manifest.",
+    )
+    datastream_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Several datastreams of one stream category (at most "
+        "GATEWAY_MAX_EXPORT_DATASTREAMS, default 2,000) merged in collection-time order, "
+        "instead of datastreamId. The schema, filter and decimation apply to each stream; "
+        "limit to the merged rows. Pass long lists as variables.",
+    )
+    layout: ExportLayout | None = strawberry.field(
+        default=None, description="LONG (default) or WIDE (decimated exports)."
+    )
+    stream_labels: list[StreamLabelInput] | None = strawberry.field(
+        default=None, description="Column prefixes of the WIDE layout, per datastream."
+    )
+    column_labels: list[ColumnLabelInput] | None = strawberry.field(
+        default=None,
+        description="Rename output columns in the files without writing a schema "
+        "(filters, columns and aggregations keep using the output names).",
+    )
+    timezone: str | None = strawberry.field(
+        default=None,
+        description="IANA time zone (e.g. `Europe/Paris`) of ISO timestamps "
+        "(timestampFormat iso: `2024-01-15T09:00:00+01:00`) and of Parquet timestamp "
+        "columns. Default UTC.",
     )
     keep_partial: bool = strawberry.field(
         default=False,
@@ -235,8 +297,13 @@ def template_request(input: ExportTemplateInput, where: str) -> ExportRequest:
             input.filter,
             input.decimation,
             input.split,
+            input.layout,
+            input.stream_labels,
+            input.column_labels,
+            input.timezone,
         ),
         keep_partial=input.keep_partial,
+        datastream_ids=list(input.datastream_ids) if input.datastream_ids is not None else None,
     )
 
 
@@ -247,6 +314,10 @@ def options_request(
     filter: ExportFilterInput | None,
     decimation: DecimationInput | None,
     split: SplitInput | None,
+    layout: ExportLayout | None = None,
+    stream_labels: list[StreamLabelInput] | None = None,
+    column_labels: list[ColumnLabelInput] | None = None,
+    timezone: str | None = None,
 ) -> OptionsRequest:
     return OptionsRequest(
         format_options=format_options,
@@ -274,10 +345,23 @@ def options_request(
                 "by": split.by.value if split.by else None,
                 "maxRowsPerFile": split.max_rows_per_file,
                 "maxBytesPerFile": split.max_bytes_per_file,
+                "perDatastream": split.per_datastream,
             }
             if split is not None
             else None
         ),
+        layout=layout.name if layout is not None else None,
+        stream_labels=(
+            [{"datastreamId": int(s.datastream_id), "label": s.label} for s in stream_labels]
+            if stream_labels is not None
+            else None
+        ),
+        column_labels=(
+            [{"name": c.name, "label": c.label} for c in column_labels]
+            if column_labels is not None
+            else None
+        ),
+        timezone=timezone,
     )
 
 

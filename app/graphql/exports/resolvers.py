@@ -102,7 +102,10 @@ class ExportQuery:
             ExportStatus | None, strawberry.argument(description="Only jobs in this state.")
         ] = None,
         datastream_id: Annotated[
-            strawberry.ID | None, strawberry.argument(description="Only jobs of this datastream.")
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Only jobs that export this datastream (alone or among others)."
+            ),
         ] = None,
         format: Annotated[
             ExportFormat | None, strawberry.argument(description="Only jobs with this format.")

@@ -8,6 +8,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.db import models
+from app.domain import catalog
+from app.graphql.catalog.types import Datastream, datastream_nodes
 from app.graphql.context import Info, computed
 from app.graphql.errors import UserError
 from app.graphql.relay import Node
@@ -39,6 +41,14 @@ class ExportJobOptions:
         description="Decimation with intervalNs and every default filled in."
     )
     split: JSON | None = strawberry.field(description="How the files are split.")
+    layout: str = strawberry.field(description="LONG or WIDE.")
+    stream_labels: JSON | None = strawberry.field(
+        description="WIDE: every stream's label, `[{datastreamId, label}]`, in column order."
+    )
+    column_labels: JSON | None = strawberry.field(
+        description="Columns renamed in the files, `[{name, label}]`."
+    )
+    timezone: str = strawberry.field(description="IANA zone of ISO timestamps (UTC default).")
 
 
 @strawberry.enum(description="Lifecycle of an export job.")
@@ -102,11 +112,20 @@ class ExportArtifact:
     )
 
 
-@strawberry.type(description="An asynchronous export of one datastream's time range to files.")
+@strawberry.type(
+    description="An asynchronous export of one datastream's (or several merged) time range "
+    "to files."
+)
 class ExportJob(Node):
     status: ExportStatus = strawberry.field(description="Where the job is in its lifecycle.")
     reason: str | None = strawberry.field(description="Why it failed or was canceled.")
-    datastream_id: Long = strawberry.field(description="The exported datastream.")
+    datastream_id: Long = strawberry.field(
+        description="The exported datastream (the first one of a many-stream export)."
+    )
+    datastream_ids: list[Long] = strawberry.field(
+        description="Every exported datastream, in the request's order (one for a "
+        "single-stream export)."
+    )
     format: ExportFormat = strawberry.field(description="File format.")
     compression: Compression = strawberry.field(description="Whole-file compression.")
     schema: ExportJobSchema = strawberry.field(description="Schema snapshot the job uses.")
@@ -137,6 +156,15 @@ class ExportJob(Node):
     keep_partial: bool = strawberry.field(
         description="Whether a failure keeps the rows written so far as partial artifacts."
     )
+
+    @computed(
+        description="Every exported datastream with its exchange and instrument, in the "
+        "request's order (one for a single-stream export)."
+    )
+    async def datastreams(self, info: Info) -> list[Datastream]:
+        async with info.context.sessions() as session:
+            rows = await catalog.datastreams_by_id(session, list(self.datastream_ids))
+        return await datastream_nodes(info, rows)
 
     @computed(
         description="Produced files; empty until the job SUCCEEDED. A FAILED job created "
@@ -173,6 +201,7 @@ class ExportJob(Node):
             status=ExportStatus(job.status),
             reason=job.reason,
             datastream_id=job.datastream_id,
+            datastream_ids=job.datastream_ids or [job.datastream_id],
             format=ExportFormat(job.format),
             compression=Compression(job.compression),
             schema=ExportJobSchema(
@@ -196,6 +225,10 @@ class ExportJob(Node):
                 filter=(job.options or {}).get("filter"),
                 decimation=(job.options or {}).get("decimation"),
                 split=(job.options or {}).get("split"),
+                layout=(job.options or {}).get("layout") or "LONG",
+                stream_labels=(job.options or {}).get("streamLabels"),
+                column_labels=(job.options or {}).get("columnLabels"),
+                timezone=(job.options or {}).get("timezone") or "UTC",
             ),
             progress=ExportProgress(
                 rows_written=job.rows_written,
