@@ -10,9 +10,10 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _alias(name: str) -> AliasChoices:
@@ -55,6 +56,20 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="Base URL put in download links; default: the request's."
     )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins (`https://dash.example.com`) allowed to call the API "
+        "(CORS) and open its WebSocket, comma-separated; `*` allows any (development). "
+        "Default: the gateway's own origin only.",
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
     signing_secret: str | None = Field(
         default=None, description="HMAC key for download URLs; default: generated in data_dir."
     )

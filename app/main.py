@@ -14,7 +14,9 @@ from typing import Any
 
 import graphene_django_graphiql_static
 from cross_web import HTTPException
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
@@ -24,6 +26,12 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from strawberry.types.unset import UNSET
 
 from app.config import Settings, get_settings
@@ -50,6 +58,25 @@ GRAPHIQL_ASSETS = (
     / "graphene_django_graphiql_static"
 )
 GRAPHIQL_PAGE = Path(__file__).parent / "static" / "graphiql.html"
+# Subscriptions over WebSockets (both protocols), Server-Sent Events (graphql-sse, distinct
+# connections mode) and multipart HTTP (Apollo's multipart subscriptions).
+SUBSCRIPTION_PROTOCOLS = (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    GRAPHQL_SSE_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
+# What a page on an allowed origin may read of a response.
+EXPOSED_HEADERS = [
+    "x-request-id",
+    "retry-after",
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "content-disposition",
+    "content-length",
+    "etag",
+]
 
 
 class GatewayGraphQL(GraphQL):
@@ -90,6 +117,23 @@ class GatewayGraphQL(GraphQL):
             if isinstance(request, Request):
                 await request.close()  # a multipart request's spooled files
 
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
+        request_data: Any,
+    ) -> Any:
+        """Plain HTTP (no streaming transport asked for): a subscription is refused with a
+        typed error rather than run as a query."""
+        if _is_subscription(request_data.query, request_data.operation_name):
+            raise HTTPException(400, PLAIN_HTTP_SUBSCRIPTION)
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
     def decode_json(self, data: str | bytes) -> object:
         """WebSocket messages too: a message nested past the limit is not JSON we take (the
         connection closes with 4400), rather than a RecursionError in the decoder."""
@@ -102,6 +146,24 @@ class GatewayGraphQL(GraphQL):
 
     async def render_graphql_ide(self, request: Any) -> HTMLResponse:
         return HTMLResponse(GRAPHIQL_PAGE.read_text())
+
+
+PLAIN_HTTP_SUBSCRIPTION = (
+    "a subscription needs a streaming transport: a WebSocket (graphql-transport-ws), "
+    "Server-Sent Events (Accept: text/event-stream) or multipart HTTP "
+    '(Accept: multipart/mixed;subscriptionSpec="1.0")'
+)
+
+
+def _is_subscription(query: str | None, operation_name: str | None) -> bool:
+    if not query or "subscription" not in query:  # the common case costs no parse
+        return False
+    try:
+        document = parse(query)
+    except (GraphQLError, RecursionError):
+        return False  # the executor reports it
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -175,6 +237,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         keep_alive=True,
         keep_alive_interval=15,
         multipart_uploads_enabled=True,  # importRecords; bounded by RequestLimits
+        subscription_protocols=SUBSCRIPTION_PROTOCOLS,
+        allowed_origins=settings.allowed_origins,  # WebSockets from other origins
     )
     app = Starlette(
         routes=[
@@ -191,5 +255,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.bus = bus
     app.state.limiter = limiter
     app.add_middleware(RequestLimits, settings=settings)
-    app.add_middleware(RequestIdMiddleware)  # the outermost: every response carries its id
+    app.add_middleware(RequestIdMiddleware)  # every response carries its id
+    # Outermost: a preflight is answered (or, from an origin not allowed, refused with a 400
+    # saying so) before anything else.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST", "PUT", "HEAD"],
+        allow_headers=["x-api-key", "content-type", "accept", "range", "last-event-id"],
+        expose_headers=EXPOSED_HEADERS,
+        max_age=600,
+    )
     return app

@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from app.domain.errors import DomainError, Problem
 from app.domain.errors import ErrorCode as DomainErrorCode
@@ -115,7 +116,9 @@ class MaskUnexpectedErrors(MaskErrors):
         processed = []
         request_id = request_id_var.get()
         for error in errors:
-            if is_unexpected(error):
+            if isinstance(error.original_error, InvalidOperationTypeError):
+                error = GraphQLError(WRONG_TRANSPORT, extensions={"code": "BAD_REQUEST"})
+            elif is_unexpected(error):
                 error = self.anonymise_error(error)
                 error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
             elif _too_deep(error):
@@ -130,10 +133,17 @@ class MaskUnexpectedErrors(MaskErrors):
 
 
 TOO_DEEP = "the query nests too deeply"
+# Strawberry carries only subscriptions over the legacy graphql-ws protocol.
+WRONG_TRANSPORT = (
+    "this transport carries subscriptions only: send queries and mutations as HTTP POST to "
+    "/graphql, or over the graphql-transport-ws protocol"
+)
 
 
 def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
+    if isinstance(original, InvalidOperationTypeError):
+        return False
     if original is None or isinstance(original, GraphQLError) or _too_deep(error):
         return False
     # Input coercion problems (bad scalar values) are the client's, not ours.
