@@ -9,12 +9,17 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
 from rich.console import Console
 
 from app.config import Settings, get_settings
+
+# uvicorn's names for its log levels.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 if TYPE_CHECKING:
     from app.domain.ingest import IngestResult
@@ -292,18 +297,33 @@ def cmd_create_key(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="export-gateway", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     serve = sub.add_parser("serve", help="run the gateway (and embedded workers)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to listen on (default GATEWAY_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default GATEWAY_PORT, 8000)")
     serve.add_argument("--demo", action="store_true", help="load demo data if the store is empty")
-    serve.add_argument("--no-migrate", action="store_true")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--no-migrate", action="store_true", help="do not apply database migrations at start"
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        help="how much the gateway and its access log say (default info)",
+    )
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run worker processes (distributed mode)")
-    worker.add_argument("--processes", type=int)
-    worker.add_argument("--threads", type=int)
+    worker.add_argument(
+        "--processes", type=int, help="worker processes (default GATEWAY_WORKER_PROCESSES, 1)"
+    )
+    worker.add_argument(
+        "--threads", type=int, help="threads per process (default GATEWAY_WORKER_THREADS, 2)"
+    )
     worker.set_defaults(func=cmd_worker)
     sub.add_parser(
         "collect", help="run a live collector (distributed mode; a gateway collects in embedded)"
@@ -315,15 +335,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load demo data if the store is empty").set_defaults(func=cmd_demo)
     ingest = sub.add_parser("ingest", help="load a CSV / JSON lines / Parquet file of records")
-    ingest.add_argument("file")
+    ingest.add_argument("file", help="the file: .csv, .jsonl or .parquet, optionally .gz")
     ingest.add_argument("--datastream", type=int, required=True, help="int64 datastream id")
     ingest.add_argument("--exchange", help="create the datastream if missing: exchange code")
-    ingest.add_argument("--exchange-name")
-    ingest.add_argument("--symbol", default="")
-    ingest.add_argument("--base")
-    ingest.add_argument("--quote")
-    ingest.add_argument("--instrument-type", default="spot")
-    ingest.add_argument("--stream-type", default="trades")
+    ingest.add_argument("--exchange-name", help="its display name (default: the code, titled)")
+    ingest.add_argument("--symbol", default="", help="the instrument's symbol, e.g. BTCUSDT")
+    ingest.add_argument("--base", help="the instrument's base asset, e.g. BTC")
+    ingest.add_argument("--quote", help="the instrument's quote asset, e.g. USDT")
+    ingest.add_argument(
+        "--instrument-type", default="spot", help="spot (default), linear, inverse, option ..."
+    )
+    ingest.add_argument(
+        "--stream-type", default="trades", help="trades (default), book, or your own kind"
+    )
     ingest.add_argument(
         "--wire-format",
         help="binance.trade, binance.depthUpdate, bybit.publicTrade, bybit.orderbook or custom; "
@@ -336,8 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.set_defaults(func=cmd_ingest)
     key = sub.add_parser("create-key", help="create an API key (and its workspace) and print it")
-    key.add_argument("--workspace", default="default")
-    key.add_argument("--name", default="cli")
+    key.add_argument(
+        "--workspace", default="default", help="its name; created if missing (default: default)"
+    )
+    key.add_argument("--name", default="cli", help="a label for the key (default: cli)")
     key.add_argument(
         "--role",
         choices=["VIEWER", "MEMBER", "ADMIN"],
@@ -353,4 +379,19 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     args = build_parser().parse_args(argv)
-    args.func(get_settings(), args)
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # a bad GATEWAY_* variable: say which, without a traceback
+        problems = "; ".join(
+            f"GATEWAY_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise SystemExit(f"invalid configuration: {problems}") from None
+    args.func(settings, args)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("export-gateway")
+    except metadata.PackageNotFoundError:
+        return "unknown"

@@ -1,6 +1,7 @@
 """The gateway's composition root: the Starlette app (/graphql over HTTP and WebSocket with
-GraphiQL, /downloads/..., /uploads/..., /healthz), wired to a runtime whose effects reach the
-broker and the event bus, and the background tasks (sweeper, event bridge, embedded workers)."""
+GraphiQL, /downloads/..., /uploads/..., /healthz, /readyz), wired to a runtime whose effects
+reach the broker and the event bus, and the background tasks (sweeper, event bridge, embedded
+workers)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
-    JSONResponse,
 )
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -44,6 +44,7 @@ from app.events import EventBus, build_event_bus
 from app.graphql.context import Context
 from app.graphql.root import build_schema
 from app.web.downloads import download
+from app.web.health import healthz, readyz
 from app.web.limits import RequestLimits, json_nesting
 from app.web.rate_limits import RateLimiter
 from app.web.request_id import RequestIdMiddleware, error_response
@@ -166,10 +167,6 @@ def _is_subscription(query: str | None, operation_name: str | None) -> bool:
     return operation is not None and operation.operation == OperationType.SUBSCRIPTION
 
 
-async def healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
-
-
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
@@ -247,6 +244,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/downloads/{artifact_id}/{filename}", download, methods=["GET", "HEAD"]),
             Route("/uploads/{upload_id}", receive_upload, methods=["PUT"]),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
             Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql"),
         ],
         lifespan=lifespan,
