@@ -80,6 +80,11 @@ class EventBus:
         self.reads = SharedReads(self)
 
     @property
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
+    @property
     def crosses_processes(self) -> bool:
         return self.redis_url is not None
 

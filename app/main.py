@@ -1,7 +1,7 @@
 """The gateway's composition root: the Starlette app (/graphql over HTTP and WebSocket with
-GraphiQL, /downloads/..., /uploads/..., /healthz, /readyz), wired to a runtime whose effects
-reach the broker and the event bus, and the background tasks (sweeper, event bridge, embedded
-workers)."""
+GraphiQL, /downloads/..., /uploads/..., /healthz, /readyz, /metrics), wired to a runtime whose
+effects reach the broker and the event bus, and the background tasks (sweeper, event bridge,
+embedded workers)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ from app.graphql.root import build_schema
 from app.web.downloads import download
 from app.web.health import healthz, readyz
 from app.web.limits import RequestLimits, json_nesting
+from app.web.metrics import HttpMetricsMiddleware, Metrics, metrics_endpoint
 from app.web.rate_limits import RateLimiter
 from app.web.request_id import RequestIdMiddleware, error_response
 from app.web.uploads import receive_upload
@@ -245,6 +246,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/uploads/{upload_id}", receive_upload, methods=["PUT"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql"),
         ],
         lifespan=lifespan,
@@ -252,6 +254,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.runtime = runtime
     app.state.bus = bus
     app.state.limiter = limiter
+    app.state.metrics = metrics = Metrics()
+    app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestLimits, settings=settings)
     app.add_middleware(RequestIdMiddleware)  # every response carries its id
     # Outermost: a preflight is answered (or, from an origin not allowed, refused with a 400

@@ -4,11 +4,18 @@ limits and error masking every request goes through. (`app/graphql` is the API l
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -60,6 +67,7 @@ from app.graphql.schedules.resolvers import (
 )
 from app.graphql.schedules.types import ExportSchedule
 from app.ids import id_prefix
+from app.web.metrics import metrics_of
 from app.web.rate_limits import RateLimiter
 from engine.strict import is_ascii_digits
 
@@ -143,6 +151,37 @@ class GatewaySchema(strawberry.Schema):
         log_errors(errors)
 
 
+class OperationMetrics(SchemaExtension):
+    """Counts each operation by type, first root field and outcome, and times it."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        context = self.execution_context
+        metrics = metrics_of(context.context)
+        if metrics is None:
+            return
+        kind, field = _operation_kind_and_field(context)
+        ok = not (context.result is not None and context.result.errors)
+        metrics.observe_operation(kind, field, ok, time.perf_counter() - started)
+
+
+def _operation_kind_and_field(context: ExecutionContext) -> tuple[str, str]:
+    try:
+        operation = context.operation_type.value
+    except Exception:  # not parsed or not a known operation: counted as invalid
+        return "invalid", "-"
+    document = context.graphql_document
+    if document is None:
+        return operation, "-"
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for selection in definition.selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    return operation, selection.name.value
+    return operation, "-"
+
+
 def build_schema(
     settings: Settings | None = None, limiter: RateLimiter | None = None
 ) -> strawberry.Schema:
@@ -160,6 +199,7 @@ def build_schema(
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             lambda: QueryAdmission(settings.max_query_cost, settings.max_page_size, limiter),
             MaskUnexpectedErrors,
+            OperationMetrics,
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )

@@ -1,0 +1,159 @@
+"""Prometheus metrics at `/metrics`: HTTP requests by route and status, GraphQL operations by
+root field and outcome with their latency (recorded as they happen), and, read from the
+database at each scrape, jobs by state, the queue's depth, notification deliveries by state,
+collections and their connected feeds, recent export output, and this process's subscribers.
+
+Each app has its own registry (several apps in one process, as in the tests, never collide).
+Label values are bounded: routes are the app's own, root fields the schema's."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.domain.runtime import Runtime
+from app.domain.stats import RECENT_SECONDS, operational_counts
+from app.events import EventBus
+
+ROUTES = ("/graphql", "/downloads", "/uploads", "/healthz", "/readyz", "/metrics", "/static")
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.http_requests = Counter(
+            "gateway_http_requests",
+            "HTTP requests by route and status class.",
+            ["route", "status"],
+            registry=r,
+        )
+        self.http_seconds = Histogram(
+            "gateway_http_request_duration_seconds",
+            "HTTP request latency by route.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.operations = Counter(
+            "gateway_graphql_operations",
+            "GraphQL operations by type, first root field and outcome (ok, error).",
+            ["type", "field", "outcome"],
+            registry=r,
+        )
+        self.operation_seconds = Histogram(
+            "gateway_graphql_operation_duration_seconds",
+            "GraphQL operation latency (queries and mutations) by type and first root field.",
+            ["type", "field"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.jobs = Gauge("gateway_jobs", "Jobs by kind and state.", ["kind", "status"], registry=r)
+        self.queue_depth = Gauge(
+            "gateway_queue_depth",
+            "Jobs waiting for a worker (QUEUED exports and imports).",
+            registry=r,
+        )
+        self.deliveries = Gauge(
+            "gateway_notification_deliveries",
+            "Webhook and email deliveries by state.",
+            ["status"],
+            registry=r,
+        )
+        self.collections = Gauge(
+            "gateway_collections",
+            "Datastreams being collected, and how many feeds are up.",
+            ["state"],
+            registry=r,
+        )
+        self.recent_rows = Gauge(
+            "gateway_export_rows_recent",
+            f"Rows written by exports that finished in the last {RECENT_SECONDS} s.",
+            registry=r,
+        )
+        self.recent_bytes = Gauge(
+            "gateway_export_bytes_recent",
+            f"Bytes written by exports that finished in the last {RECENT_SECONDS} s.",
+            registry=r,
+        )
+        self.subscribers = Gauge(
+            "gateway_subscribers", "Subscriptions this gateway process is serving.", registry=r
+        )
+
+    def observe_operation(self, kind: str, field: str, ok: bool, seconds: float) -> None:
+        self.operations.labels(kind, field, "ok" if ok else "error").inc()
+        if kind != "subscription":  # a subscription lasts as long as its client wants
+            self.operation_seconds.labels(kind, field).observe(seconds)
+
+    async def scrape(self, runtime: Runtime, bus: EventBus) -> bytes:
+        async with runtime.sessions() as session:
+            counts = await operational_counts(session)
+        self.jobs.clear()
+        for (kind, status), count in counts.jobs.items():
+            self.jobs.labels(kind, status).set(count)
+        self.queue_depth.set(sum(n for (_, status), n in counts.jobs.items() if status == "QUEUED"))
+        self.deliveries.clear()
+        for status, count in counts.deliveries.items():
+            self.deliveries.labels(status).set(count)
+        self.collections.labels("collected").set(counts.collections)
+        self.collections.labels("connected").set(counts.collections_connected)
+        self.recent_rows.set(counts.recent_export_rows)
+        self.recent_bytes.set(counts.recent_export_bytes)
+        self.subscribers.set(bus.subscriber_count)
+        return bytes(generate_latest(self.registry))
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    state = request.app.state
+    body = await state.metrics.scrape(state.runtime, state.bus)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+class HttpMetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = _route(scope.get("path", ""))
+        started = time.perf_counter()
+        status = 500
+
+        async def recording(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording)
+        finally:
+            self.metrics.http_requests.labels(route, f"{status // 100}xx").inc()
+            self.metrics.http_seconds.labels(route).observe(time.perf_counter() - started)
+
+
+def _route(path: str) -> str:
+    return next((r for r in ROUTES if path == r or path.startswith(r + "/")), "other")
+
+
+def metrics_of(context: Any) -> Metrics | None:
+    """The app's metrics, from a GraphQL context (None outside an app, as in schema tests)."""
+    request = getattr(context, "request", None)
+    app = getattr(request, "app", None) if request is not None else None
+    return getattr(getattr(app, "state", None), "metrics", None)
