@@ -146,3 +146,19 @@ def test_follow_a_job_to_success_then_complete(live: TestClient, seed: Seed) -> 
     # A terminal job: its current state, and the stream completes at once.
     with subscription(live, key, FOLLOW, {"id": job_id}) as (ws, _):
         assert [u["status"] for u in updates(until_complete(ws))] == ["SUCCEEDED"]
+
+
+DASHBOARD = "subscription { exportJobsUpdated { id status } }"
+
+
+def test_a_dashboard_sees_new_jobs_queued_and_deleted_ones_go(idle: TestClient, seed: Seed) -> None:
+    key = seed.keys["alpha"]
+    with subscription(idle, key, DASHBOARD, {}) as (ws, _):
+        job_id = new_job(idle, key)
+        assert receive(ws, time.monotonic() + FIRST_MESSAGE_SECONDS)["payload"]["data"][
+            "exportJobsUpdated"
+        ] == {"id": job_id, "status": "QUEUED"}
+        post(idle, key, DELETE, {"id": job_id})
+        assert receive(ws, time.monotonic() + FIRST_MESSAGE_SECONDS)["payload"]["data"][
+            "exportJobsUpdated"
+        ] == {"id": job_id, "status": "DELETED"}

@@ -69,6 +69,7 @@ async def test_effects_fire_after_the_change_they_announce_has_committed(
     await commands.delete_export(watched, who, job.id)
     assert witness.seen == [
         ("wake", "QUEUED", 0),
+        ("QUEUED", "QUEUED", 0),  # a new job is announced, for dashboards
         ("CANCELED", "CANCELED", 0),
         ("DELETED", None, 0),
     ]
@@ -93,7 +94,10 @@ async def test_cancel_publishes_the_new_status_after_committing_it(
     canceled = await commands.cancel_export(runtime, who, job.id)
     assert (canceled.status, canceled.reason) == ("CANCELED", "canceled by request")
     assert canceled.finished_at is not None
-    assert effects.events == [JobEvent(job.id, who.workspace_id, "CANCELED")]
+    assert effects.events == [
+        JobEvent(job.id, who.workspace_id, "QUEUED"),
+        JobEvent(job.id, who.workspace_id, "CANCELED"),
+    ]
     assert (await stored_job(runtime, job.id)).status == "CANCELED"
     assert effects.woken == [job.id]  # cancel wakes nobody
 
@@ -133,7 +137,7 @@ async def test_another_workspaces_job_is_not_found(
         [(code, field, _message)] = await problems_of(command(runtime, beta, job.id))
         assert (code, field) == (ErrorCode.NOT_FOUND, ("input", "id"))
     assert (await stored_job(runtime, job.id)).status == "QUEUED"
-    assert effects.events == []
+    assert effects.statuses(job.id) == ["QUEUED"]  # its creation only
 
 
 async def test_delete_removes_the_row_its_artifacts_and_files_and_says_deleted(
@@ -163,6 +167,6 @@ async def test_a_job_deleted_before_a_worker_gets_it_is_never_run(
     job, _ = await commands.create_export(runtime, who, export_request())
     await commands.delete_export(runtime, who, job.id)
     await run_job(runtime, job.id)  # the wake-up was already on its way
-    assert effects.statuses(job.id) == ["DELETED"]
+    assert effects.statuses(job.id) == ["QUEUED", "DELETED"]
     assert await job_row(runtime, job.id) is None
     assert job_files(runtime.settings, job.id) == []

@@ -37,7 +37,9 @@ from tests.helpers.inprocess import BYBIT_TRADES, TRADES, RecordingEffects, Seed
 
 
 def running_then(statuses: list[str], last: str) -> None:
-    """RUNNING when claimed, RUNNING again for any progress, then `last`."""
+    """QUEUED when created, RUNNING when claimed, RUNNING again for any progress, then `last`."""
+    assert statuses[0] == "QUEUED", statuses
+    statuses = statuses[1:]
     assert statuses[0] == "RUNNING" and statuses[-1] == last, statuses
     assert set(statuses[1:-1]) <= {"RUNNING"}, statuses
 
@@ -146,7 +148,7 @@ async def test_a_delivery_while_a_live_worker_holds_the_job_does_nothing(
         claimed = runs.claim(session, job.id, stale_before_ns=0)
     assert claimed is not None
     await run_job(runtime, job.id)
-    assert effects.events == []
+    assert effects.statuses(job.id) == ["QUEUED"]  # its creation only
     stored = await stored_job(runtime, job.id)
     assert (stored.status, stored.claim_token, stored.attempts) == (
         "RUNNING",
@@ -185,7 +187,7 @@ async def test_a_job_canceled_before_it_runs_does_nothing(
     job, _ = await commands.create_export(runtime, who, export_request())
     await commands.cancel_export(runtime, who, job.id)
     await run_job(runtime, job.id)
-    assert effects.statuses(job.id) == ["CANCELED"]
+    assert effects.statuses(job.id) == ["QUEUED", "CANCELED"]
     stored = await stored_job(runtime, job.id)
     assert (stored.status, stored.attempts, stored.started_at) == ("CANCELED", 0, None)
     assert await artifact_rows(runtime, job.id) == []
@@ -208,8 +210,8 @@ async def test_a_job_canceled_while_it_runs_stops_and_publishes_nothing(
     await run_job(OnFirstRunning(effects, cancel).on(runtime), job.id)
     stored = await stored_job(runtime, job.id)
     assert (stored.status, stored.reason) == ("CANCELED", "canceled by request")
-    assert effects.statuses(job.id)[0] == "RUNNING"
-    assert set(effects.statuses(job.id)[1:]) == {"CANCELED"}
+    assert effects.statuses(job.id)[:2] == ["QUEUED", "RUNNING"]
+    assert set(effects.statuses(job.id)[2:]) == {"CANCELED"}
     assert await artifact_rows(runtime, job.id) == []
     assert job_files(runtime.settings, job.id) == []
 

@@ -63,7 +63,7 @@ async def test_a_queued_job_waiting_too_long_is_woken_again_but_not_flooded(
         assert await wake_stale(runtime) == [waiting]
         assert effects.woken == [waiting, waiting] and fresh not in effects.woken
         assert (await stored_job(runtime, waiting)).status == "QUEUED"
-        assert effects.events == []
+        assert {e.status for e in effects.events} == {"QUEUED"}  # their creation only
 
 
 async def test_a_running_job_whose_heartbeat_stopped_is_woken(
@@ -168,7 +168,9 @@ async def test_a_running_job_past_the_time_limit_with_no_live_worker_fails(
         assert (failed.status, failed.reason) == ("FAILED", runs.time_limit_reason(2))
         assert failed.reason == "export exceeded the time limit of 2 s"
         assert job_files(settings, overdue) == []
-        assert effects.events == [JobEvent(overdue, who.workspace_id, "FAILED")]
+        assert [e for e in effects.events if e.status != "QUEUED"] == [
+            JobEvent(overdue, who.workspace_id, "FAILED")
+        ]
         assert (await stored_job(runtime, recent)).status == "RUNNING"
 
 

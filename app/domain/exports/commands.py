@@ -41,6 +41,7 @@ async def create_export(
         job, created = await _record(session, runtime.settings, who, request)
     if created:
         runtime.effects.wake_export(job.id)
+        runtime.effects.publish(JobEvent(job.id, job.workspace_id, job.status))
     return job, created
 
 

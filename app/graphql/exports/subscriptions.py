@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -25,6 +27,8 @@ def recheck_seconds(info: Info) -> float:
 
 
 JobState = tuple[object, ...]
+# Jobs a dashboard subscription remembers (the latest shown), to announce their deletion.
+REMEMBERED_FOR_DELETION = 1000
 
 
 def _state(job: object) -> JobState:
@@ -65,8 +69,10 @@ class ExportSubscription:
 
     @authenticated_subscription(
         description="Every change (status or progress) to any of your jobs that matches the "
-        "filters, for dashboards. Starts with the current state of your queued and running "
-        "jobs, so a reconnecting dashboard misses nothing. Never completes.",
+        "filters, for dashboards: new jobs as they are created (QUEUED), and a job it has "
+        "shown once more, with status DELETED, when it is deleted. Starts with the current "
+        "state of your queued and running jobs, so a reconnecting dashboard misses nothing. "
+        "Never completes.",
     )
     async def export_jobs_updated(
         self,
@@ -81,6 +87,7 @@ class ExportSubscription:
         caller = info.context.caller
         ds_id = datastream_id_arg(datastream_id, "datastreamId") if datastream_id else None
         seen: dict[str, JobState] = {}
+        shown: OrderedDict[str, ExportJobRow] = OrderedDict()  # the latest shown, for deletions
         async with info.context.bus.subscribe() as events:
             changed = await _active_job_ids(info)
             while True:
@@ -88,6 +95,10 @@ class ExportSubscription:
                     job = await _shared_read(info, job_id)
                     if job is None:
                         seen.pop(job_id, None)  # deleted: it will never change again
+                        if (last := shown.pop(job_id, None)) is not None:
+                            yield dataclasses.replace(
+                                ExportJob.from_row(last), status=ExportStatus.DELETED
+                            )
                         continue
                     state = _state(job)
                     if seen.get(job.id) == state:
@@ -98,6 +109,10 @@ class ExportSubscription:
                     if (status is None or job.status == status.name) and (
                         ds_id is None or job.datastream_id == ds_id
                     ):
+                        shown[job.id] = job
+                        shown.move_to_end(job.id)
+                        if len(shown) > REMEMBERED_FOR_DELETION:
+                            shown.popitem(last=False)
                         yield ExportJob.from_row(job)
                 news = await _changes(info, events, None, caller.workspace_id)
                 changed = news if news is not None else set(seen) | await _active_job_ids(info)

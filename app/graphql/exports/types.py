@@ -67,6 +67,11 @@ class ExportStatus(Enum):
         description="Succeeded, then its files were deleted at `expiresAt` (the retention "
         "period); no artifacts, and its download links no longer work (terminal).",
     )
+    DELETED = strawberry.enum_value(
+        "DELETED",
+        description="Only in `exportJobsUpdated`: the job was deleted (`deleteExport`) and no "
+        "longer exists; this is its last announcement, with its other fields as last seen.",
+    )
 
 
 @strawberry.enum(description="File format of an export.")
