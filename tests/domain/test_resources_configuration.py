@@ -326,6 +326,7 @@ async def test_webhooks_move_without_their_secrets(
         )
     backup = await exported(runtime, alpha, WEBHOOKS, format)
     assert "whsec_" not in backup and "secret" not in backup
+    assert "EXPORT_FAILED" in backup and "export.failed" not in backup
     filename = "webhooks" + format.suffix
     outcome = await imported(runtime, beta, WEBHOOKS, backup, filename)
     assert counts(outcome) == (2, 0, 0, 0)
@@ -345,7 +346,7 @@ async def test_webhook_rows_update_take_secrets_and_are_checked(
     existing = await webhook(runtime, alpha, f"{PUBLIC}/a")
     text = (
         "url,events,description,enabled,secret\n"
-        f'{PUBLIC}/a,"export.succeeded, export.failed",changed,false,\n'  # 2: updated
+        f'{PUBLIC}/a,"EXPORT_SUCCEEDED, export.failed",changed,false,\n'  # 2: updated
         f"{PUBLIC}/new,export.succeeded,,,{SECRET}\n"  # 3: created with that secret
         "http://127.0.0.1/hook,export.succeeded,,,\n"  # 4: a loopback address
         "http://10.0.0.7/hook,export.succeeded,,,\n"  # 5: a private address

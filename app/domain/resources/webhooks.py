@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db.models import WebhookRow
 from app.domain.auth import Principal, Role
 from app.domain.errors import Problem
+from app.domain.notifications.events import EVENT_TYPES
 from app.domain.notifications.targets import MAX_TARGETS, new_webhook_row, webhook_problems
 from app.domain.resources.model import (
     ExportFilter,
@@ -32,6 +33,12 @@ from app.domain.resources.values import ABSENT, RowReader
 from engine.timestamps import now_ns
 
 WEBHOOK_FIELDS = {"url": "url", "events": "events", "secret": "secret"}
+# Events are written as the API names them (EXPORT_SUCCEEDED); `export.succeeded` is read too.
+_BY_API_NAME = {t.replace(".", "_").upper(): t for t in EVENT_TYPES}
+
+
+def api_name(event_type: str) -> str:
+    return event_type.replace(".", "_").upper()
 
 
 async def webhook_rows(session: AsyncSession, who: Principal, where: ExportFilter) -> list[Row]:
@@ -44,7 +51,7 @@ async def webhook_rows(session: AsyncSession, who: Principal, where: ExportFilte
     return [
         {
             "url": w.url,
-            "events": list(w.events),
+            "events": [api_name(e) for e in w.events],
             "description": w.description or "",
             "enabled": w.enabled,
         }
@@ -133,8 +140,8 @@ class WebhookImporter:
 
 
 def _events(cells: RowReader) -> list[str] | None:
-    """A JSON array of event names (in CSV, its JSON text, or the names separated by
-    commas)."""
+    """A JSON array of event names, as the API names them (EXPORT_SUCCEEDED) or as webhook
+    bodies do (export.succeeded); in CSV, its JSON text, or the names separated by commas."""
     value = cells.values.get("events")
     if value is None or value == "":
         cells.problem("events", "events is required")
@@ -150,9 +157,9 @@ def _events(cells: RowReader) -> list[str] | None:
         else:
             value = [name.strip() for name in text.split(",") if name.strip()]
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
-        cells.problem("events", "events is a list of event names, such as export.succeeded")
+        cells.problem("events", "events is a list of event names, such as EXPORT_SUCCEEDED")
         return None
-    return value
+    return [_BY_API_NAME.get(name) or name for name in value]
 
 
 def _webhook_problems(cells: RowReader, problems: Sequence[Problem]) -> None:

@@ -50,8 +50,10 @@ class ResourceKind(Enum):
     )
     WEBHOOKS = strawberry.enum_value(
         "WEBHOOKS",
-        description="Your workspace's webhooks. Columns: url, events (a JSON array; in CSV "
-        "its JSON text or names separated by commas), description, enabled. Identified by "
+        description="Your workspace's webhooks. Columns: url, events (a JSON array of names "
+        "as `webhooks` shows them, EXPORT_SUCCEEDED, or as webhook bodies do, "
+        "export.succeeded; in CSV its JSON text or names separated by commas), description, "
+        "enabled. Identified by "
         "url; a url several webhooks share is rejected. Secrets are never exported: a new "
         "webhook gets the optional `secret` column's value, else a generated secret to read "
         "with updateWebhook(rotateSecret: true); an existing one keeps its secret. URLs are "
