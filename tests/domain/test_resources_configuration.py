@@ -158,6 +158,7 @@ async def test_schedules_move_to_another_workspace_unchanged(
     assert await exported(runtime, beta, SCHEDULES, format) == backup
     again = await imported(runtime, beta, SCHEDULES, backup, filename)
     assert counts(again) == (0, 0, 2, 0)
+    assert counts(await imported(runtime, alpha, SCHEDULES, backup, filename)) == (0, 0, 2, 0)
     # A dry run of a changed file counts the change and writes nothing.
     changed = backup.replace("PT5M", "PT10M")
     dry = await imported(runtime, beta, SCHEDULES, changed, filename, dry_run=True)
@@ -381,3 +382,14 @@ async def test_importing_webhooks_needs_admin(runtime: Runtime, seed: Seed) -> N
         imported(runtime, seed.principals["alpha-member"], WEBHOOKS, "url,events\n")
     )
     assert [(code, field) for code, field, _ in problems] == [(ErrorCode.FORBIDDEN, ("input",))]
+
+
+async def test_a_url_several_webhooks_share_is_rejected(runtime: Runtime, seed: Seed) -> None:
+    alpha = seed.principals["alpha"]
+    for _ in range(2):
+        await webhook(runtime, alpha, f"{PUBLIC}/twice")
+    outcome = await imported(
+        runtime, alpha, WEBHOOKS, f"url,events\n{PUBLIC}/twice,EXPORT_FAILED\n"
+    )
+    assert rejected(outcome) == [(2, "url")] and not outcome.applied
+    assert "2 webhooks have this url" in outcome.rejections[0].reason

@@ -79,10 +79,12 @@ async def schedule_rows(session: AsyncSession, who: Principal, where: ExportFilt
 
 
 def _state(row: ExportScheduleRow) -> tuple[Any, ...]:
+    """What a row can change (templates compared as shown: a template stored without options
+    is the same as one whose options are all unset)."""
     return (
         row.name,
         row.status,
-        row.template,
+        template_view(row.template),
         row.every,
         row.timezone,
         row.anchor_ns,
@@ -158,8 +160,10 @@ class ScheduleImporter:
             self.session.add(row)
             self.by_name[row.name] = [row]
             return Outcome.CREATED
-        before, updated_at = _state(existing), existing.updated_at
+        before, updated_at, template = _state(existing), existing.updated_at, existing.template
         apply_update(existing, checked, next_start or existing.cursor_ns)
+        if template_view(existing.template) == template_view(template):
+            existing.template = template
         if status is ScheduleStatus.PAUSED:
             existing.status = ScheduleStatus.PAUSED.value
         elif status is ScheduleStatus.ACTIVE:
