@@ -235,6 +235,7 @@ async def test_schedule_rows_are_checked_as_the_mutations_check_them(
         ["unknown key", "PT1H", "2024-03-01T00:00:00Z", '{"datastreamId": "1", "x": 1}', "", ""],
         ["no stream", "PT1H", "2024-03-01T00:00:00Z", '{"datastreamId": "999999"}', "", ""],
         ["bad status", "PT1H", "2024-03-01T00:00:00Z", template, "SLEEPING", ""],
+        ["bad status, bad every", "P1H", "2024-03-01T00:00:00Z", template, "SLEEPING", ""],
         ["bad cursor", "PT1H", "2024-03-01T00:00:00Z", template, "", "soon"],
         ["", "PT1H", "yesterday", "[]", "", ""],
     ]
@@ -242,15 +243,17 @@ async def test_schedule_rows_are_checked_as_the_mutations_check_them(
     csv.writer(out, lineterminator="\n").writerows(rows)
     text = out.getvalue()
     outcome = await imported(runtime, alpha, SCHEDULES, text)
-    assert not outcome.applied and counts(outcome) == (1, 0, 0, 6)
+    assert not outcome.applied and counts(outcome) == (1, 0, 0, 7)
     assert rejected(outcome) == [
         (3, "every"),
         (4, "export"),
         (5, "export"),
         (6, "status"),
-        (7, "next_period_start"),
-        (8, "name"),
-        (8, "export"),  # period_start is checked once the row's cells can be read
+        (7, "status"),  # every problem of a row at once
+        (7, "every"),
+        (8, "next_period_start"),
+        (9, "name"),
+        (9, "export"),  # period_start is checked once the template can be read
     ]
     reasons = {(r.line, r.column): r.reason for r in outcome.rejections}
     assert reasons[(3, "every")] == "periods must be at least 3600 seconds long"
@@ -259,7 +262,7 @@ async def test_schedule_rows_are_checked_as_the_mutations_check_them(
     async with runtime.sessions() as session:
         assert await session.scalar(select(ExportScheduleRow.id)) is None
     skipped = await imported(runtime, alpha, SCHEDULES, text, on_error="SKIP")
-    assert skipped.applied and counts(skipped) == (1, 0, 0, 6)
+    assert skipped.applied and counts(skipped) == (1, 0, 0, 7)
     assert (await schedule_named(runtime, alpha, "good")).status == "ACTIVE"
 
 

@@ -143,13 +143,14 @@ class ScheduleImporter:
             )
         existing = matches[0] if len(matches) == 1 else None
         checked = None
-        if not cells.problems:  # what the file holds can be read: check it as the API does
+        if request.export is not None:  # the template can be read: check it all as the API does
+            at_fault = {column for column, _reason in cells.problems}
             try:
                 checked = await checked_schedule(
                     self.session, self.settings, self.who, request, existing
                 )
             except DomainError as exc:
-                _schedule_problems(cells, exc.errors)
+                _schedule_problems(cells, exc.errors, at_fault)
         cells.done()
         assert checked is not None
         if existing is None:
@@ -195,8 +196,6 @@ def _period_start(cells: RowReader) -> object:
     value = cells.values.get("period_start")
     if value is None or value == "":
         cells.problem("period_start", "period_start is required")
-    elif isinstance(value, bool) or not isinstance(value, str | int):
-        cells.problem("period_start", "period_start is an ISO-8601 timestamp or nanoseconds")
     return value
 
 
@@ -204,12 +203,9 @@ def _timestamp(cells: RowReader, column: str) -> int | None:
     value = cells.values.get(column)
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        cells.problem(column, f"{column} is an ISO-8601 timestamp or nanoseconds")
-        return None
     try:
         return parse_timestamp(value)
-    except (TimestampError, TypeError, ValueError) as exc:
+    except TimestampError as exc:
         cells.problem(column, f"{column}: {exc}")
         return None
 
@@ -225,16 +221,23 @@ def _export(cells: RowReader) -> Any:
         return None
 
 
-def _schedule_problems(cells: RowReader, problems: Sequence[Problem]) -> None:
+def _schedule_problems(
+    cells: RowReader, problems: Sequence[Problem], at_fault: set[str | None] | None = None
+) -> None:
     """createExportSchedule's problems, named by this file's columns: those of the template
-    (`input.export.format`) go to `export`, with the path inside it."""
+    (`input.export.format`) go to `export`, with the path inside it. A column already found
+    at fault (a required value missing, say) is not reported twice."""
     for problem in problems:
         field = problem.field[1:] if problem.field[:1] == ("input",) else problem.field
         if field[:1] == ("export",):
             where = ".".join(field[1:])
-            cells.problem("export", f"{where}: {problem.message}" if where else problem.message)
+            column: str | None = "export"
+            reason = f"{where}: {problem.message}" if where else problem.message
         else:
-            cells.problem(SCHEDULE_FIELDS.get(field[0]) if field else None, problem.message)
+            column = SCHEDULE_FIELDS.get(field[0]) if field else None
+            reason = problem.message
+        if at_fault is None or column not in at_fault:
+            cells.problem(column, reason)
 
 
 EXPORT_SCHEDULES = Resource(
