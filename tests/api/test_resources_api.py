@@ -196,3 +196,84 @@ async def test_an_upload_is_imported_once(idle_api: ApiClient) -> None:
     assert (payload["created"], payload["unchanged"], payload["applied"]) == (1, 1, True)
     again = (await idle_api.execute(IMPORT, variables))["importResources"]
     assert again["userErrors"][0]["code"] == "NOT_FOUND"
+
+
+CREATE_SCHEDULE = """mutation($input: CreateExportScheduleInput!) {
+  createExportSchedule(input: $input) {
+    exportSchedule { name export nextPeriodStart } userErrors { code field message } } }"""
+CREATE_WEBHOOK = """mutation($input: CreateWebhookInput!) { createWebhook(input: $input) {
+  webhook { url events } userErrors { code field message } } }"""
+SCHEDULES = """{ exportSchedules(first: 10) { edges { node {
+  name status every periodStart delay timezone catchUp export nextPeriodStart } } } }"""
+WEBHOOKS = "{ webhooks(first: 10) { edges { node { url events description enabled } } } }"
+PUBLIC_URL = "https://93.184.215.14/hook"  # an address literal: checked without a resolver
+
+
+async def test_schedules_and_webhooks_are_cloned_into_another_workspace(
+    idle_api: ApiClient,
+) -> None:
+    schedule = {
+        "name": "hourly",
+        "export": {"datastreamId": "601", "format": "JSONL", "columns": ["data"]},
+        "every": "PT1H",
+        "periodStart": "2024-03-01T00:00:00Z",
+        "delay": "PT5M",
+    }
+    made = await idle_api.execute(CREATE_SCHEDULE, {"input": schedule})
+    assert made["createExportSchedule"]["userErrors"] == []
+    hook = {"url": PUBLIC_URL, "events": ["EXPORT_FAILED"], "description": "ops"}
+    assert (await idle_api.execute(CREATE_WEBHOOK, {"input": hook}))["createWebhook"][
+        "userErrors"
+    ] == []
+    for resource, listing in (("EXPORT_SCHEDULES", SCHEDULES), ("WEBHOOKS", WEBHOOKS)):
+        backup = await exported(idle_api, resource, "JSON")
+        assert backup["rowCount"] == 1 and backup["userErrors"] == []
+        cloned = await multipart(
+            idle_api, backup["filename"], backup["content"], key="beta", resource=resource
+        )
+        assert (cloned["created"], cloned["rejected"], cloned["applied"]) == (1, [], True)
+        assert await exported(idle_api, resource, "JSON", key="beta") == backup
+        shown = await idle_api.execute(listing, key="beta")
+        assert shown == await idle_api.execute(listing)
+    [row] = json.loads((await exported(idle_api, "EXPORT_SCHEDULES", "JSON"))["content"])
+    assert row["export"] == made["createExportSchedule"]["exportSchedule"]["export"]
+    [hook_row] = json.loads((await exported(idle_api, "WEBHOOKS", "JSON"))["content"])
+    assert hook_row == {
+        "url": PUBLIC_URL,
+        "events": ["EXPORT_FAILED"],
+        "description": "ops",
+        "enabled": True,
+    }
+
+
+async def test_members_import_schedules_and_only_admins_webhooks(idle_api: ApiClient) -> None:
+    schedules = json.dumps(
+        [
+            {
+                "name": "daily",
+                "every": "P1D",
+                "period_start": "2024-03-01T00:00:00Z",
+                "export": {"datastreamId": "601"},
+            }
+        ]
+    )
+    webhooks = json.dumps([{"url": PUBLIC_URL, "events": ["EXPORT_SUCCEEDED"]}])
+    for key, resource, content in (
+        ("alpha-viewer", "EXPORT_SCHEDULES", schedules),
+        ("alpha-member", "WEBHOOKS", webhooks),
+    ):
+        refused = await multipart(idle_api, "f.json", content, key=key, resource=resource)
+        assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
+            ("FORBIDDEN", ["input"])
+        ], (key, resource)
+        assert not refused["applied"]
+    member = await multipart(
+        idle_api, "s.json", schedules, key="alpha-member", resource="EXPORT_SCHEDULES"
+    )
+    assert (member["created"], member["applied"]) == (1, True)
+    admin = await multipart(idle_api, "w.json", webhooks, resource="WEBHOOKS")
+    assert (admin["created"], admin["applied"]) == (1, True)
+    wrong_key = await multipart(
+        idle_api, "w.json", webhooks, resource="WEBHOOKS", identifierColumn="events"
+    )
+    assert wrong_key["userErrors"][0]["field"] == ["input", "identifierColumn"]

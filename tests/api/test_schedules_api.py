@@ -71,7 +71,7 @@ async def test_a_schedule_is_created_read_listed_and_resolved_as_a_node(
         "datastreamId": str(TRADES.id),
         "format": "JSONL",
         "columns": ["collection_timestamp_ns"],
-        "keepPartial": False,
+        "keepPartial": False,  # a field of the createExport input since keepPartial landed
     }
     node = (await idle_api.execute(NODE, {"id": created["id"]}, key="alpha-viewer"))["node"]
     assert node == {"id": created["id"], "name": "hourly", "every": "PT1H"}

@@ -1,6 +1,7 @@
 """Backup and migration through a real server in both modes: the catalog exported as CSV,
-changed and imported back by upsert (an instrument archived as delisted), and a workspace's
-export schemas exported as JSON and tried out in another workspace."""
+changed and imported back by upsert (an instrument archived as delisted), a workspace's
+export schemas exported as JSON and tried out in another workspace, and its schedules and
+webhooks cloned into another."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers.data import BINANCE
 from tests.helpers.environments import GatewayHandle
 
 pytestmark = pytest.mark.e2e
@@ -107,3 +109,38 @@ def test_export_schemas_move_to_another_workspace(gateway: GatewayHandle) -> Non
         dryRun=True,
     )
     assert (trial["created"], trial["applied"]) == (1, False)
+
+
+def test_schedules_and_webhooks_are_cloned_into_another_workspace(gateway: GatewayHandle) -> None:
+    """The schedule lies in the future and the webhook is disabled: neither acts on the
+    gateway the other tests share."""
+    schedule = {
+        "name": "backup_e2e hourly",
+        "export": {"datastreamId": str(BINANCE.id), "format": "CSV"},
+        "every": "PT1H",
+        "periodStart": "2100-01-01T00:00:00Z",
+    }
+    create = """mutation($input: CreateExportScheduleInput!) { createExportSchedule(input: $input) {
+      exportSchedule { id } userErrors { code field message } } }"""
+    made = gateway.client().execute(create, {"input": schedule})["createExportSchedule"]
+    assert made["userErrors"] == []
+    hook = """mutation($input: CreateWebhookInput!) { createWebhook(input: $input) {
+      webhook { id } userErrors { code field message } } }"""
+    webhook_input = {"url": "https://93.184.215.14/backup_e2e", "events": ["EXPORT_SUCCEEDED"]}
+    webhook = gateway.client().execute(hook, {"input": webhook_input})["createWebhook"]
+    assert webhook["userErrors"] == []
+    disable = """mutation($id: ID!) { updateWebhook(input: {id: $id, enabled: false}) {
+      userErrors { code } } }"""
+    gateway.client().execute(disable, {"id": webhook["webhook"]["id"]})
+    for resource in ("EXPORT_SCHEDULES", "WEBHOOKS"):
+        backup = exported(gateway, resource, "CSV", filter="backup_e2e")
+        assert backup["rowCount"] == 1, resource
+        cloned = imported(
+            gateway, backup["filename"], backup["content"], gateway.key_b, resource=resource
+        )
+        assert (cloned["created"], cloned["applied"]) == (1, True), resource
+        copy = gateway.client("b").execute(
+            EXPORT,
+            {"resource": resource, "format": "CSV", "filter": "backup_e2e", "archived": False},
+        )["exportResources"]
+        assert copy["content"] == backup["content"], resource

@@ -105,18 +105,43 @@ async def create_webhook(
     description: str | None,
 ) -> WebhookRow:
     require(who, Role.ADMIN, ("input",))
-    problems = _events_problems(events, ("input", "events"))
-    problems += await _url_problems(url, settings)
-    if secret is not None and (why := _secret_problem(secret)):
-        problems.append(Problem(ErrorCode.INVALID_ARGUMENT, ("input", "secret"), why))
+    problems = await webhook_problems(settings, url=url, events=events, secret=secret)
     if await _count(session, WebhookRow, who.workspace_id) >= MAX_TARGETS:
         problems.append(
             Problem(ErrorCode.FAILED_PRECONDITION, ("input",), f"at most {MAX_TARGETS} webhooks")
         )
     if problems:
         raise DomainError(problems)
+    row = new_webhook_row(who, url=url, events=events, secret=secret, description=description)
+    session.add(row)
+    await session.commit()
+    return row
+
+
+async def webhook_problems(
+    settings: Settings, *, url: str | None, events: Sequence[str] | None, secret: str | None
+) -> list[Problem]:
+    """createWebhook's checks of the values given (None: not given): known events, an address
+    outside the gateway's network (SSRF), a well-formed secret."""
+    problems = _events_problems(events, ("input", "events")) if events is not None else []
+    if url is not None:
+        problems += await _url_problems(url, settings)
+    if secret is not None and (why := _secret_problem(secret)):
+        problems.append(Problem(ErrorCode.INVALID_ARGUMENT, ("input", "secret"), why))
+    return problems
+
+
+def new_webhook_row(
+    who: Principal,
+    *,
+    url: str,
+    events: Sequence[str],
+    secret: str | None,
+    description: str | None,
+) -> WebhookRow:
+    """An enabled webhook of the caller's workspace; a secret is generated if none is given."""
     now = now_ns()
-    row = WebhookRow(
+    return WebhookRow(
         id=new_id("webhook"),
         workspace_id=who.workspace_id,
         url=url,
@@ -127,9 +152,6 @@ async def create_webhook(
         created_at=now,
         updated_at=now,
     )
-    session.add(row)
-    await session.commit()
-    return row
 
 
 async def _one(session: AsyncSession, table: type[Row], who: Principal, target_id: str) -> Row:

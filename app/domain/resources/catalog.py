@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.config import Settings
 from app.db.models import DatastreamRow, ExchangeRow, InstrumentRow
 from app.domain import catalog_admin
 from app.domain.auth import Principal, Role
@@ -52,7 +53,9 @@ class ExchangeImporter:
         self.exchanges, self.session = exchanges, session
 
     @classmethod
-    async def load(cls, session: AsyncSession, who: Principal) -> ExchangeImporter:
+    async def load(
+        cls, session: AsyncSession, who: Principal, settings: Settings
+    ) -> ExchangeImporter:
         return cls({e.code: e for e in await session.scalars(select(ExchangeRow))}, session)
 
     async def apply(self, record: Record) -> Outcome:
@@ -121,7 +124,9 @@ class InstrumentImporter:
         self.session, self.exchanges, self.instruments = session, exchanges, instruments
 
     @classmethod
-    async def load(cls, session: AsyncSession, who: Principal) -> InstrumentImporter:
+    async def load(
+        cls, session: AsyncSession, who: Principal, settings: Settings
+    ) -> InstrumentImporter:
         exchanges = set(await session.scalars(select(ExchangeRow.code)))
         instruments = {_instrument_key(i): i for i in await session.scalars(select(InstrumentRow))}
         return cls(session, exchanges, instruments)
@@ -226,7 +231,9 @@ class DatastreamImporter:
         self.instruments_by_id = {i.id: i for i in instruments.values()}
 
     @classmethod
-    async def load(cls, session: AsyncSession, who: Principal) -> DatastreamImporter:
+    async def load(
+        cls, session: AsyncSession, who: Principal, settings: Settings
+    ) -> DatastreamImporter:
         instruments = {_instrument_key(i): i for i in await session.scalars(select(InstrumentRow))}
         datastreams = {d.id: d for d in await session.scalars(select(DatastreamRow))}
         return cls(session, instruments, datastreams)

@@ -20,6 +20,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.db.engine import rows_changed
 from app.db.models import ImportUploadRow
 from app.domain.auth import Principal, require
@@ -40,10 +41,13 @@ from app.domain.resources.model import (
     ResourceKind,
     RowRejected,
 )
+from app.domain.resources.schedules import EXPORT_SCHEDULES
+from app.domain.resources.webhooks import WEBHOOKS
 from app.domain.runtime import Runtime
 
 RESOURCES: dict[ResourceKind, Resource] = {
-    r.kind: r for r in (EXCHANGES, INSTRUMENTS, DATASTREAMS, EXPORT_SCHEMAS)
+    r.kind: r
+    for r in (EXCHANGES, INSTRUMENTS, DATASTREAMS, EXPORT_SCHEMAS, EXPORT_SCHEDULES, WEBHOOKS)
 }
 MAX_FILE_BYTES = 10 * 1024 * 1024  # or the gateway's import limit, if smaller
 MAX_LISTED_REJECTIONS = 1_000  # a file of bad rows must not make a response of megabytes
@@ -67,8 +71,8 @@ async def export_resources(
     format: ResourceFormat,
     where: ExportFilter,
 ) -> ResourceFile:
-    """Any key may export: the catalog is shared, and export schemas are the caller's
-    workspace's own."""
+    """Any key may export: the catalog is shared, and export schemas, schedules and webhooks
+    are the caller's workspace's own (webhooks without their secrets)."""
     check_filters(filter=where.text)
     resource = RESOURCES[kind]
     rows = await resource.rows(session, who, dataclasses.replace(where, limit=MAX_ROWS + 1))
@@ -130,7 +134,7 @@ async def import_resources(
     _check_request(resource, request)
     async with runtime.sessions() as session:
         file, upload = await _file(runtime, session, who, request)
-        outcome = await _apply(session, who, resource, file)
+        outcome = await _apply(session, who, runtime.settings, resource, file)
         outcome.applied = not request.dry_run and (
             request.on_error == "SKIP" or outcome.rejected_rows == 0
         )
@@ -164,7 +168,8 @@ async def _file(
 
 
 def require_import_role(who: Principal, kind: ResourceKind) -> None:
-    """ADMIN for the catalog, MEMBER for export schemas: checked before a file is looked at."""
+    """ADMIN for the catalog and webhooks, MEMBER for export schemas and schedules: checked
+    before a file is looked at."""
     require(who, RESOURCES[kind].import_role, ("input",))
 
 
@@ -214,7 +219,7 @@ async def _uploaded(runtime: Runtime, upload: ImportUploadRow) -> bytes:
 
 
 async def _apply(
-    session: AsyncSession, who: Principal, resource: Resource, file: ReadFile
+    session: AsyncSession, who: Principal, settings: Settings, resource: Resource, file: ReadFile
 ) -> ImportOutcome:
     """Every record in the session (nothing committed); the rejections sorted by line."""
     outcome = ImportOutcome(rejected_rows=len(file.rejections))
@@ -224,7 +229,7 @@ async def _apply(
         outcome.rejected_rows += len(file.records)
         outcome.rejections = header
         return outcome
-    importer = await resource.importer(session, who)
+    importer = await resource.importer(session, who, settings)
     for record in resource.ordered(file.records):
         try:
             outcome.count(await importer.apply(record))

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.db.models import ExportSchemaRow, ExportSchemaVersionRow
 from app.domain import export_schemas
 from app.domain.auth import Principal, Role
@@ -76,7 +77,9 @@ class SchemaImporter:
         self.published = published  # name -> version -> definition
 
     @classmethod
-    async def load(cls, session: AsyncSession, who: Principal) -> SchemaImporter:
+    async def load(
+        cls, session: AsyncSession, who: Principal, settings: Settings
+    ) -> SchemaImporter:
         rows = await export_schemas.list_rows(session, who, None)
         published: dict[str, dict[int, dict[str, Any]]] = {}
         for row in rows:

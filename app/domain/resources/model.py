@@ -1,6 +1,7 @@
 """What every resource has: its kind, its columns (the required ones, and the one that
 identifies an existing row), who may import it, its rows for export, and an importer that
-applies one record at a time to a session."""
+applies one record at a time to a session (checked by the rules, and settings, of the
+mutations that create and change the same rows)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.domain.auth import Principal, Role
 
 MAX_ROWS = 100_000  # rows of a file, exported or imported: catalogs and configurations are small
@@ -21,6 +23,8 @@ class ResourceKind(str, Enum):
     INSTRUMENTS = "INSTRUMENTS"
     DATASTREAMS = "DATASTREAMS"
     EXPORT_SCHEMAS = "EXPORT_SCHEMAS"
+    EXPORT_SCHEDULES = "EXPORT_SCHEDULES"
+    WEBHOOKS = "WEBHOOKS"
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,6 @@ class Resource:
     identity: str  # what the identifier means, for people
     import_role: Role
     rows: Callable[[AsyncSession, Principal, ExportFilter], Awaitable[list[Row]]]
-    importer: Callable[[AsyncSession, Principal], Awaitable[Importer]]
+    importer: Callable[[AsyncSession, Principal, Settings], Awaitable[Importer]]
     # The order records are applied in (file order unless said otherwise).
     ordered: Callable[[list[Record]], list[Record]] = field(default=lambda records: records)

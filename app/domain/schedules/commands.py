@@ -76,7 +76,7 @@ def next_run_at(grid: Grid, cursor_ns: int, delay_ns: int) -> int:
 
 
 @dataclass(frozen=True)
-class _Checked:
+class CheckedSchedule:
     name: str
     template: dict[str, Any]
     every: str
@@ -87,13 +87,13 @@ class _Checked:
     grid: Grid
 
 
-async def _checked(
+async def checked_schedule(
     session: AsyncSession,
     settings: Settings,
     who: Principal,
     request: ScheduleRequest,
     current: ExportScheduleRow | None,
-) -> _Checked:
+) -> CheckedSchedule:
     """Every problem at once; values the request leaves out come from `current`."""
     errors: list[Problem] = []
     name = request.name if request.name is not None else (current.name if current else "")
@@ -153,8 +153,32 @@ async def _checked(
     if errors:
         raise DomainError(errors)
     assert grid is not None and template is not None and isinstance(delay, int)
-    return _Checked(
+    return CheckedSchedule(
         name.strip(), template, every_text, zone_name, grid.anchor_ns, delay, catch_up, grid
+    )
+
+
+def new_schedule_row(
+    who: Principal, checked: CheckedSchedule, status: ScheduleStatus, cursor_ns: int
+) -> ExportScheduleRow:
+    """A schedule of the caller's workspace whose next period starts at `cursor_ns` (the
+    anchor, unless periods before it are not to be exported)."""
+    now = now_ns()
+    return ExportScheduleRow(
+        id=new_id("export_schedule"),
+        workspace_id=who.workspace_id,
+        name=checked.name,
+        status=status.value,
+        template=checked.template,
+        every=checked.every,
+        timezone=checked.timezone,
+        anchor_ns=checked.anchor_ns,
+        delay_ns=checked.delay_ns,
+        catch_up=checked.catch_up,
+        cursor_ns=cursor_ns,
+        next_run_at=next_run_at(checked.grid, cursor_ns, checked.delay_ns),
+        created_at=now,
+        updated_at=now,
     )
 
 
@@ -163,27 +187,38 @@ async def create_schedule(
 ) -> ExportScheduleRow:
     require(who, Role.MEMBER, ("input",))
     async with runtime.sessions() as session:
-        checked = await _checked(session, runtime.settings, who, request, None)
-        now = now_ns()
-        row = ExportScheduleRow(
-            id=new_id("export_schedule"),
-            workspace_id=who.workspace_id,
-            name=checked.name,
-            status=ScheduleStatus.ACTIVE.value,
-            template=checked.template,
-            every=checked.every,
-            timezone=checked.timezone,
-            anchor_ns=checked.anchor_ns,
-            delay_ns=checked.delay_ns,
-            catch_up=checked.catch_up,
-            cursor_ns=checked.anchor_ns,
-            next_run_at=next_run_at(checked.grid, checked.anchor_ns, checked.delay_ns),
-            created_at=now,
-            updated_at=now,
-        )
+        checked = await checked_schedule(session, runtime.settings, who, request, None)
+        row = new_schedule_row(who, checked, ScheduleStatus.ACTIVE, checked.anchor_ns)
         session.add(row)
         await session.commit()
     return row
+
+
+def apply_update(row: ExportScheduleRow, checked: CheckedSchedule, not_before_ns: int) -> None:
+    """The checked values on the row; its next period is the first of the (new) grid that
+    starts at or after the later of `not_before_ns` (at least the cursor: it never moves back)
+    and the anchor."""
+    cursor = checked.grid.first_start_at_or_after(
+        max(row.cursor_ns, not_before_ns, checked.anchor_ns)
+    )
+    row.name, row.template, row.every = checked.name, checked.template, checked.every
+    row.timezone, row.anchor_ns, row.delay_ns = (
+        checked.timezone,
+        checked.anchor_ns,
+        checked.delay_ns,
+    )
+    row.catch_up, row.cursor_ns = checked.catch_up, cursor
+    row.next_run_at = next_run_at(checked.grid, cursor, checked.delay_ns)
+    row.updated_at = now_ns()
+
+
+def resume(row: ExportScheduleRow, now: int) -> None:
+    """ACTIVE from the next period to become due (a no-op on an active schedule)."""
+    if row.status == ScheduleStatus.PAUSED.value:
+        grid = grid_of(row)
+        row.cursor_ns = max(row.cursor_ns, grid.period_of(now - row.delay_ns)[0])
+        row.next_run_at = next_run_at(grid, row.cursor_ns, row.delay_ns)
+        row.status, row.updated_at = ScheduleStatus.ACTIVE.value, now_ns()
 
 
 async def update_schedule(
@@ -195,17 +230,8 @@ async def update_schedule(
     require(who, Role.MEMBER, ("input",))
     async with runtime.sessions() as session:
         row = await _owned(session, who, schedule_id)
-        checked = await _checked(session, runtime.settings, who, request, row)
-        cursor = checked.grid.first_start_at_or_after(max(row.cursor_ns, checked.anchor_ns))
-        row.name, row.template, row.every = checked.name, checked.template, checked.every
-        row.timezone, row.anchor_ns, row.delay_ns = (
-            checked.timezone,
-            checked.anchor_ns,
-            checked.delay_ns,
-        )
-        row.catch_up, row.cursor_ns = checked.catch_up, cursor
-        row.next_run_at = next_run_at(checked.grid, cursor, checked.delay_ns)
-        row.updated_at = now_ns()
+        checked = await checked_schedule(session, runtime.settings, who, request, row)
+        apply_update(row, checked, row.cursor_ns)
         await session.commit()
     return row
 
@@ -230,10 +256,7 @@ async def resume_schedule(
     async with runtime.sessions() as session:
         row = await _owned(session, who, schedule_id)
         if row.status == ScheduleStatus.PAUSED.value:
-            grid = grid_of(row)
-            row.cursor_ns = max(row.cursor_ns, grid.period_of(now - row.delay_ns)[0])
-            row.next_run_at = next_run_at(grid, row.cursor_ns, row.delay_ns)
-            row.status, row.updated_at = ScheduleStatus.ACTIVE.value, now_ns()
+            resume(row, now)
             await session.commit()
     return row
 

@@ -84,6 +84,14 @@ def parse_delay(text: str, field: tuple[str, ...]) -> int | Problem:
     return seconds * SECOND
 
 
+def iso_seconds(seconds: int) -> str:
+    """A delay as an ISO-8601 duration: PT1H30M, PT0S ..."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "".join(f"{n}{u}" for n, u in ((hours, "H"), (minutes, "M"), (secs, "S")) if n)
+    return "PT" + (text or "0S")
+
+
 def parse_timezone(name: str, field: tuple[str, ...]) -> ZoneInfo | Problem:
     try:
         if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:

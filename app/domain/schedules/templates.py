@@ -10,8 +10,8 @@ import types
 import typing
 from typing import Any
 
-from app.domain.errors import DomainError, Problem
-from app.domain.exports.requests import ExportRequest
+from app.domain.errors import DomainError, ErrorCode, Problem
+from app.domain.exports.requests import ExportRequest, OptionsRequest
 
 # Given per run, never part of a template.
 PER_RUN_FIELDS = frozenset({"start_time", "end_time", "idempotency_key"})
@@ -79,3 +79,103 @@ def under_export(error: DomainError) -> DomainError:
 
 def first_problem_text(errors: list[Problem]) -> str:
     return "; ".join(f"{'.'.join(p.field)}: {p.message}" for p in errors)[:2000]
+
+
+# -- the template as the API shows it (and as a resource file holds it) -----------------------
+
+# The createExport input's names of a request's fields, and of its options' (flattened into it).
+_VIEW_FIELDS = {
+    "datastreamId": "datastream_id",
+    "schema": "schema",
+    "inlineSchema": "inline_schema",
+    "format": "format",
+    "compression": "compression",
+    "keepPartial": "keep_partial",
+}
+_VIEW_OPTIONS = {
+    "formatOptions": "format_options",
+    "columns": "columns",
+    "limit": "limit",
+    "filter": "filter",
+    "decimation": "decimation",
+    "split": "split",
+}
+# What each value must be (the GraphQL input guarantees it; a file does not).
+_VIEW_TYPES: dict[str, tuple[type, ...]] = {
+    "datastreamId": (str, int),
+    "schema": (str,),
+    "inlineSchema": (dict,),
+    "format": (str,),
+    "compression": (str,),
+    "keepPartial": (bool,),
+    "formatOptions": (dict,),
+    "columns": (list,),
+    "limit": (int,),
+    "filter": (dict,),
+    "decimation": (dict,),
+    "split": (dict,),
+}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def template_view(template: dict[str, Any]) -> dict[str, Any]:
+    """The stored template in the createExport input's names: options flattened into it."""
+    view = {_camel(k): v for k, v in template.items() if k != "options" and v is not None}
+    options = template.get("options") or {}
+    view.update({_camel(k): v for k, v in options.items() if v is not None})
+    return view
+
+
+def request_from_view(view: dict[str, Any], field: tuple[str, ...]) -> ExportRequest:
+    """The request (without times) a template as `template_view` shows it stands for: the
+    inverse of `template_view`. Raises a DomainError naming `field` and the key at fault for
+    keys the createExport input does not have and values of the wrong kind; everything else
+    is for `validate_export` to check."""
+    problems: list[Problem] = []
+    fields: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for key, value in view.items():
+        name = _VIEW_FIELDS.get(key) or _VIEW_OPTIONS.get(key)
+        if name is None:
+            known = ", ".join([*_VIEW_FIELDS, *_VIEW_OPTIONS])
+            problems.append(
+                Problem(
+                    ErrorCode.INVALID_ARGUMENT,
+                    (*field, key),
+                    f"{key!r} is not a field of an export template; known: {known}",
+                )
+            )
+            continue
+        if value is None:
+            continue
+        kinds = _VIEW_TYPES[key]
+        wrong = not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
+        if key == "columns" and not wrong:
+            wrong = not all(isinstance(c, str) for c in value)
+        if wrong:
+            what = {str: "text", int: "an integer", bool: "true or false", dict: "an object"}
+            expected = " or ".join(what.get(k, "a list of names") for k in kinds)
+            problems.append(
+                Problem(ErrorCode.INVALID_ARGUMENT, (*field, key), f"{key} is {expected}")
+            )
+            continue
+        (fields if key in _VIEW_FIELDS else options)[name] = value
+    if "datastreamId" not in view:
+        problems.append(
+            Problem(
+                ErrorCode.INVALID_ARGUMENT, (*field, "datastreamId"), "datastreamId is required"
+            )
+        )
+    if problems:
+        raise DomainError(problems)
+    fields.setdefault("datastream_id", None)
+    return ExportRequest(
+        start_time=None,
+        end_time=None,
+        options=OptionsRequest(**options),
+        **fields,
+    )

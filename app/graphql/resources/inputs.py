@@ -34,7 +34,8 @@ class ImportResourcesInput:
         default=None,
         description="The column that identifies an existing entry: `code` (exchanges), `symbol` "
         "(instruments: with exchange and type), `datastream_id`, `name` (export schemas: with "
-        "version). Default: that one; any other is INVALID_ARGUMENT.",
+        "version; export schedules), `url` (webhooks). Default: that one; any other is "
+        "INVALID_ARGUMENT.",
     )
     on_error: ResourceErrorPolicy = strawberry.field(
         default=ResourceErrorPolicy.ABORT, description="What rejected rows do to the import."

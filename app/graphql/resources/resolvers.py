@@ -1,5 +1,5 @@
-"""Export resources to a file (any key), import a file of them (MEMBER for export schemas,
-ADMIN for the catalog)."""
+"""Export resources to a file (any key), import a file of them (MEMBER for export schemas and
+schedules, ADMIN for the catalog and webhooks)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ class ResourceQuery:
                 description="Only rows where a naming column contains this, in any case, "
                 "literally: code or display_name (exchanges); exchange, symbol, base or quote "
                 "(instruments); exchange, symbol or stream_type (datastreams); name (export "
-                "schemas). At most 200 characters."
+                "schemas, export schedules); url (webhooks). At most 200 characters."
             ),
         ] = None,
         include_archived: Annotated[
@@ -88,7 +88,8 @@ class ResourceMutation:
     @authenticated(
         description="Import a CSV or JSON file of resources, synchronously, as an upsert: a row "
         "creates the entry it identifies, updates it where it differs, or leaves it unchanged. "
-        "ADMIN for the catalog, MEMBER for export schemas; at most 10 MiB and 100,000 rows."
+        "ADMIN for the catalog and webhooks, MEMBER for export schemas and schedules; at most "
+        "10 MiB and 100,000 rows."
     )
     async def import_resources(
         self,

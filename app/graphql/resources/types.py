@@ -38,13 +38,35 @@ class ResourceKind(Enum):
         "name, version, stream_category, description, definition (the schema language's JSON). "
         "Identified by name and version (identifierColumn `name`).",
     )
+    EXPORT_SCHEDULES = strawberry.enum_value(
+        "EXPORT_SCHEDULES",
+        description="Your workspace's export schedules. Columns: name, status (ACTIVE or "
+        "PAUSED), every, period_start, timezone, delay, catch_up, export (the template as "
+        "exportSchedule shows it: JSON, as JSON text in CSV), next_period_start (the next "
+        "period to export). Identified by name; a name several schedules share is rejected. "
+        "Rows are checked as createExportSchedule (updateExportSchedule) checks its input; "
+        "status pauses or resumes. A schedule created from a row with next_period_start "
+        "starts there: periods before it are not exported (again). Importing needs MEMBER.",
+    )
+    WEBHOOKS = strawberry.enum_value(
+        "WEBHOOKS",
+        description="Your workspace's webhooks. Columns: url, events (a JSON array of names "
+        "as `webhooks` shows them, EXPORT_SUCCEEDED, or as webhook bodies do, "
+        "export.succeeded; in CSV its JSON text or names separated by commas), description, "
+        "enabled. Identified by "
+        "url; a url several webhooks share is rejected. Secrets are never exported: a new "
+        "webhook gets the optional `secret` column's value, else a generated secret to read "
+        "with updateWebhook(rotateSecret: true); an existing one keeps its secret. URLs are "
+        "checked as createWebhook checks them. Importing needs ADMIN.",
+    )
 
 
 @strawberry.enum(description="The format of a resource file.")
 class ResourceFormat(Enum):
     CSV = strawberry.enum_value(
         "CSV",
-        description="UTF-8 CSV with a header row; JSON values (definitions) as JSON text in "
+        description="UTF-8 CSV with a header row; JSON values (definitions, templates, event "
+        "lists) as JSON text in "
         "their cells. Importing ignores columns it does not know.",
     )
     JSON = strawberry.enum_value(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -11,6 +11,8 @@ from strawberry.scalars import JSON
 from app.db import models
 from app.domain.exports.queries import get_export
 from app.domain.schedules import commands as domain
+from app.domain.schedules.periods import iso_seconds
+from app.domain.schedules.templates import template_view
 from app.graphql.context import Info, computed
 from app.graphql.errors import ApiError, UserError
 from app.graphql.exports.types import ExportJob
@@ -144,33 +146,12 @@ class ExportSchedule(Node):
             delay=iso_seconds(row.delay_ns // 10**9),
             timezone=row.timezone,
             catch_up=ScheduleCatchUp(row.catch_up),
-            export=template_view(row.template),
+            export=cast(JSON, template_view(row.template)),
             next_period_start=row.cursor_ns,
             next_run_at=row.next_run_at if active else None,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
-
-
-def iso_seconds(seconds: int) -> str:
-    """PT1H30M, PT0S ..."""
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = "".join(f"{n}{u}" for n, u in ((hours, "H"), (minutes, "M"), (secs, "S")) if n)
-    return "PT" + (text or "0S")
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def template_view(template: dict[str, Any]) -> Any:
-    """The stored template in the createExport input's names: options flattened into it."""
-    view = {_camel(k): v for k, v in template.items() if k != "options" and v is not None}
-    options = template.get("options") or {}
-    view.update({_camel(k): v for k, v in options.items() if v is not None})
-    return view
 
 
 @strawberry.type(description="Result of a mutation on an export schedule.")
