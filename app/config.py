@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         default=None, description="HMAC key for download URLs; default: generated in data_dir."
     )
     download_ttl_seconds: int = Field(default=24 * 3600, ge=1)
+    database_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long a request waits to connect to PostgreSQL (or for a pooled "
+        "connection) before it answers UNAVAILABLE.",
+    )
     worker_threads: int = Field(default=2, ge=1)
     worker_processes: int = Field(default=1, ge=1)
     progress_interval_seconds: float = Field(default=0.5, gt=0)

@@ -6,11 +6,15 @@ and `amqp://` select Dramatiq's Redis and RabbitMQ brokers for separate worker p
 
 from __future__ import annotations
 
+import logging
+
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, ShutdownNotifications
 
 from app.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 EXPORT_QUEUE = get_settings().queue_name
 EXPORT_ACTOR = "run_export_job"
@@ -68,8 +72,17 @@ def wake_delivery(delivery_id: str) -> None:
 
 
 def _wake(actor: str, job_id: str) -> None:
-    broker.enqueue(
-        dramatiq.Message(
-            queue_name=EXPORT_QUEUE, actor_name=actor, args=(job_id,), kwargs={}, options={}
-        )
+    """A wake-up that cannot be sent (the broker is down) is not an error of the request that
+    made the row: the row is the truth, and the sweeper wakes what waits too long."""
+    message: dramatiq.Message[object] = dramatiq.Message(
+        queue_name=EXPORT_QUEUE, actor_name=actor, args=(job_id,), kwargs={}, options={}
     )
+    try:
+        broker.enqueue(message)
+    except Exception:
+        log.warning(
+            "could not wake a worker for %s (%s): the sweeper will, once it has waited",
+            job_id,
+            actor,
+            exc_info=True,
+        )

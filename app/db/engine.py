@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -39,7 +40,14 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,  # a connection the server dropped is replaced, not used
+        pool_timeout=settings.database_timeout_seconds,
+        connect_args={"timeout": settings.database_timeout_seconds},  # asyncpg's
+    )
 
 
 def make_sync_engine(settings: Settings) -> Engine:
@@ -49,7 +57,14 @@ def make_sync_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=settings.database_timeout_seconds,
+        connect_args={"connect_timeout": max(1, round(settings.database_timeout_seconds))},
+    )
 
 
 def make_async_sessions(settings: Settings) -> async_sessionmaker[AsyncSession]:
@@ -66,3 +81,22 @@ def make_sync_sessions(settings: Settings) -> sessionmaker[Session]:
 def rows_changed(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed: conditional updates decide on it."""
     return int(cast(CursorResult[Any], result).rowcount)
+
+
+def is_unavailable(error: BaseException | None) -> bool:
+    """The database could not be reached or answered in time (down, restarting, locked, its
+    pool exhausted): worth retrying shortly, and never the client's fault or a bug."""
+    while error is not None:
+        if isinstance(
+            error,
+            sa_exc.OperationalError
+            | sa_exc.InterfaceError
+            | sa_exc.TimeoutError
+            | ConnectionError
+            | TimeoutError,
+        ):
+            return True
+        if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+            return True
+        error = error.__cause__ or error.__context__
+    return False

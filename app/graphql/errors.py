@@ -12,9 +12,10 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
+from app.db.engine import is_unavailable
 from app.domain.errors import DomainError, Problem
 from app.domain.errors import ErrorCode as DomainErrorCode
-from app.web.request_id import request_id_var
+from app.web.request_id import UNAVAILABLE_MESSAGE, request_id_var
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,10 @@ class MaskUnexpectedErrors(MaskErrors):
         for error in errors:
             if isinstance(error.original_error, InvalidOperationTypeError):
                 error = GraphQLError(WRONG_TRANSPORT, extensions={"code": "BAD_REQUEST"})
+            elif is_unavailable(error.original_error):
+                error = GraphQLError(
+                    UNAVAILABLE_MESSAGE, path=error.path, extensions={"code": "UNAVAILABLE"}
+                )
             elif is_unexpected(error):
                 error = self.anonymise_error(error)
                 error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
@@ -142,7 +147,7 @@ WRONG_TRANSPORT = (
 
 def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    if isinstance(original, InvalidOperationTypeError):
+    if isinstance(original, InvalidOperationTypeError) or is_unavailable(original):
         return False
     if original is None or isinstance(original, GraphQLError) or _too_deep(error):
         return False

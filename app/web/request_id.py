@@ -5,11 +5,17 @@ of anything that goes wrong, so a client's report finds the server's record."""
 from __future__ import annotations
 
 import contextvars
+import logging
 import uuid
 from typing import Any
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.db.engine import is_unavailable
+
+log = logging.getLogger(__name__)
+UNAVAILABLE_MESSAGE = "the database is unavailable for the moment: retry in a few seconds"
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -47,7 +53,23 @@ class RequestIdMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] in ("http.response.start", "websocket.accept")
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            # The database is down (authentication, a download's lookup...): a typed 503 the
+            # client can retry, not a 500 with a traceback.
+            if started or scope["type"] != "http" or not is_unavailable(exc):
+                raise
+            log.warning("request %s: the database is unavailable (%s)", request_id, exc)
+            response = error_response(503, "UNAVAILABLE", UNAVAILABLE_MESSAGE)
+            response.headers["retry-after"] = "5"
+            await response(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
