@@ -36,6 +36,38 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> None:
     console.print("[green]database is up to date[/]")
 
 
+def cmd_fsck(settings: Settings, args: argparse.Namespace) -> None:
+    from rich.table import Table
+
+    from app.domain.fsck import check
+
+    report = check(
+        _runtime(settings),
+        repair=args.repair,
+        checksums=args.checksums,
+        grace_seconds=args.grace_seconds,
+    )
+    console.print(
+        f"checked {report.segments_checked:,} segments, {report.artifacts_checked:,} artifacts "
+        f"and {report.files_seen:,} segment files"
+    )
+    if report.clean:
+        console.print("[green]the catalog and the storage agree[/]")
+        return
+    table = Table("kind", "path", "problem", "action")
+    for finding in report.findings:
+        if finding.repaired:
+            action = "marked broken" if finding.entry_id else "deleted"
+        elif finding.repairable:
+            action = "--repair would " + ("mark it" if finding.entry_id else "delete it")
+        else:
+            action = "left: younger than the grace period"
+        table.add_row(finding.kind, finding.path, finding.problem, action)
+    console.print(table)
+    left = [f for f in report.findings if not f.repaired]
+    raise SystemExit(1 if left else 0)
+
+
 def _runtime(settings: Settings) -> Runtime:
     """The CLI's commands run where no worker waits and nobody subscribes: no effects."""
     from app.domain.runtime import NO_EFFECTS, Runtime
@@ -333,6 +365,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the scheduler of recurring exports (gateways also run it unless told not to)",
     ).set_defaults(func=cmd_scheduler)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    fsck = sub.add_parser(
+        "fsck", help="check that the catalog and the storage agree (exit status 1 if not)"
+    )
+    fsck.add_argument(
+        "--repair",
+        action="store_true",
+        help="delete orphan and temporary files older than the grace period; mark broken "
+        "catalog entries (never deletes them)",
+    )
+    fsck.add_argument(
+        "--checksums", action="store_true", help="also compare each artifact's SHA-256 (reads all)"
+    )
+    fsck.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=6 * 3600,
+        help="files younger than this may belong to a writer about to commit (default 6 h)",
+    )
+    fsck.set_defaults(func=cmd_fsck)
     sub.add_parser("demo", help="load demo data if the store is empty").set_defaults(func=cmd_demo)
     ingest = sub.add_parser("ingest", help="load a CSV / JSON lines / Parquet file of records")
     ingest.add_argument("file", help="the file: .csv, .jsonl or .parquet, optionally .gz")

@@ -100,6 +100,8 @@ class SegmentRow(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     # Replaced by a compacted segment: no new export reads it; its file goes after a grace.
     retired_at: Mapped[int | None] = mapped_column(BigInteger)
+    # Set by `fsck --repair` when the file is missing or differs: for an operator to decide.
+    broken_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class IngestedFileRow(Base):
@@ -232,6 +234,8 @@ class ExportArtifactRow(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     # Kept from a FAILED job that asked for it: the rows written before the failure.
     partial: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # Set by `fsck --repair` when the file is missing or differs.
+    broken_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ExportSchemaRow(Base):

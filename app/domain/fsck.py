@@ -1,0 +1,155 @@
+"""Does the catalog agree with the storage? `python -m app fsck` asks, and with `--repair`
+mends what is safe to mend.
+
+Found:
+- catalogued segments whose file is missing or has another size than catalogued (retired
+  segments, whose files compaction deletes after a grace, are not expected to exist);
+- artifacts whose file is missing, of another size or (with checksums) another SHA-256;
+- segment files no catalog entry owns, artifact folders of jobs that no longer exist, and
+  temporary files (`.*.tmp`, `.*.partial`) that crashed writers left behind.
+
+Repaired: orphans and temporary files older than the grace period are deleted (younger ones
+may belong to a writer about to commit); broken catalog entries are marked (`broken_reason`),
+never deleted: a segment's records may exist nowhere else, and an operator decides.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from app.db.models import ExportArtifactRow, ExportJobRow, SegmentRow
+from app.domain.runtime import Runtime
+from engine.files import sha256_of
+from engine.timestamps import now_ns
+
+GRACE_SECONDS = 6 * 3600  # as the sweeper's: beyond the longest write-then-commit
+TEMPORARY_SUFFIXES = (".tmp", ".partial")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # segment, artifact, orphan-segment, orphan-artifacts, temporary
+    path: str  # relative to the storage directory
+    problem: str
+    entry_id: str | None = None  # the catalog entry, for broken ones
+    repairable: bool = False  # old enough to delete, or a catalog entry to mark
+    repaired: bool = False
+
+
+@dataclass
+class Report:
+    segments_checked: int = 0
+    artifacts_checked: int = 0
+    files_seen: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+
+def check(
+    runtime: Runtime,
+    repair: bool = False,
+    checksums: bool = False,
+    grace_seconds: float = GRACE_SECONDS,
+) -> Report:
+    """Blocking: reads the whole catalog and walks the storage directory."""
+    root = runtime.settings.storage_dir
+    report = Report()
+    with runtime.sync_sessions() as session:
+        segments = session.execute(
+            select(SegmentRow.id, SegmentRow.path, SegmentRow.byte_size, SegmentRow.retired_at)
+        ).all()
+        artifacts = session.execute(
+            select(
+                ExportArtifactRow.id,
+                ExportArtifactRow.path,
+                ExportArtifactRow.byte_size,
+                ExportArtifactRow.sha256,
+            )
+        ).all()
+        jobs = set(session.scalars(select(ExportJobRow.id)))
+    report.segments_checked, report.artifacts_checked = len(segments), len(artifacts)
+    for seg_id, path, size, retired in segments:
+        if retired is None and (problem := _file_problem(root / path, size)):
+            report.findings.append(Finding("segment", path, problem, seg_id, repairable=True))
+    for art_id, path, size, digest in artifacts:
+        problem = _file_problem(root / path, size)
+        if problem is None and checksums and sha256_of(root / path) != digest:
+            problem = "its SHA-256 differs from the catalogued one"
+        if problem:
+            report.findings.append(Finding("artifact", path, problem, art_id, repairable=True))
+    known_segments = {path for _, path, _, _ in segments}
+    report.findings.extend(_strays(root, known_segments, jobs, report, grace_seconds))
+    if repair:
+        report.findings = [_repaired(runtime, root, f) for f in report.findings]
+    return report
+
+
+def _file_problem(path: Path, size: int) -> str | None:
+    if not path.is_file():
+        return "its file is missing"
+    actual = path.stat().st_size
+    if actual != size:
+        return f"its file has {actual:,} bytes, the catalog says {size:,}"
+    return None
+
+
+def _strays(
+    root: Path, known_segments: set[str], jobs: set[str], report: Report, grace_seconds: float
+) -> list[Finding]:
+    found: list[Finding] = []
+    older_than = time.time() - grace_seconds
+    segments = root / "segments"
+    for path in sorted(segments.rglob("*")) if segments.is_dir() else []:
+        if not path.is_file():
+            continue
+        report.files_seen += 1
+        relative = str(path.relative_to(root))
+        old = path.stat().st_mtime < older_than
+        if _temporary(path):
+            found.append(Finding("temporary", relative, "a crashed write's leftover", None, old))
+        elif relative not in known_segments:
+            found.append(Finding("orphan-segment", relative, "no catalog entry owns it", None, old))
+    artifacts = root / "artifacts"
+    for folder in sorted(artifacts.iterdir()) if artifacts.is_dir() else []:
+        if folder.is_dir() and folder.name not in jobs:
+            old = folder.stat().st_mtime < older_than
+            relative = str(folder.relative_to(root))
+            found.append(
+                Finding("orphan-artifacts", relative, "its export job no longer exists", None, old)
+            )
+    return found
+
+
+def _temporary(path: Path) -> bool:
+    return path.name.startswith(".") and path.name.endswith(TEMPORARY_SUFFIXES)
+
+
+def _repaired(runtime: Runtime, root: Path, finding: Finding) -> Finding:
+    if not finding.repairable:
+        return finding
+    if finding.kind in ("segment", "artifact"):
+        table = SegmentRow if finding.kind == "segment" else ExportArtifactRow
+        with runtime.sync_sessions() as session:
+            session.execute(
+                update(table)
+                .where(table.id == finding.entry_id)
+                .values(broken_reason=f"fsck {now_ns()}: {finding.problem}")
+            )
+            session.commit()
+    else:
+        target = root / finding.path
+        if target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            target.unlink(missing_ok=True)
+    return Finding(
+        finding.kind, finding.path, finding.problem, finding.entry_id, True, repaired=True
+    )
