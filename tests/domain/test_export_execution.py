@@ -4,6 +4,7 @@ their contents, the events it fires, and every delivery that must do nothing."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import gzip
 import hashlib
 import json
@@ -236,6 +237,31 @@ async def test_a_worker_that_lost_its_claim_to_another_announces_nothing_false(
     assert await artifact_rows(runtime, job.id) == []
     assert job_files(runtime.settings, job.id) == []  # this attempt's files are gone
     assert "CANCELED" not in effects.statuses(job.id)
+
+
+async def test_a_full_disk_fails_the_job_with_a_clear_reason_and_leaves_no_files(
+    runtime: Runtime, effects: RecordingEffects, seed: Seed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine import writers
+
+    real_write = writers.CsvWriter.write
+
+    def fill_up(self: writers.CsvWriter, table: Any) -> None:
+        real_write(self, table)  # the first batch is written: a partial file exists
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writers.CsvWriter, "write", fill_up)
+    request = export_request(keep_partial=True)  # even so: the space is what is missing
+    job, _ = await commands.create_export(runtime, seed.principals["alpha"], request)
+    await run_job(runtime, job.id)
+    failed = await stored_job(runtime, job.id)
+    assert failed.status == "FAILED"
+    assert failed.reason == (
+        "the storage is full (No space left on device): free space, then export again"
+    )
+    assert await artifact_rows(runtime, job.id) == []
+    assert job_files(runtime.settings, job.id) == []
+    running_then(effects.statuses(job.id), "FAILED")
 
 
 async def test_a_job_over_the_time_limit_fails_and_leaves_no_files(

@@ -10,6 +10,7 @@ at all (finished, canceled, or owned by a live worker: a duplicate delivery).
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import shutil
 import time
@@ -40,6 +41,10 @@ PERMANENT_FAILURES = (
     FileNotFoundError,
     runs.TimeLimitExceeded,
 )
+
+
+# No space left, or over a quota: not worth retrying by itself.
+STORAGE_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class TransientError(Exception):
@@ -81,6 +86,11 @@ def run_export_job(
         _finish_failed(runtime, job, out_dir, str(exc), partial)
         return
     except (OSError, OperationalError) as exc:
+        if isinstance(exc, OSError) and exc.errno in STORAGE_FULL:
+            # Another attempt would fill the disk again: fail now, and free what was written.
+            reason = f"the storage is full ({exc.strerror}): free space, then export again"
+            _finish_failed(runtime, job, out_dir, reason, [])
+            return
         shutil.rmtree(out_dir, ignore_errors=True)
         with runtime.sync_sessions() as session:
             runs.release(session, job)
