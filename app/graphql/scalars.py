@@ -49,6 +49,7 @@ TIMESTAMP_SCALAR = strawberry.scalar(
     ),
     serialize=format_timestamp,
     parse_value=_parse_timestamp_leniently,
+    specified_by_url="https://www.rfc-editor.org/rfc/rfc3339",
 )
 
 SCALAR_MAP: dict[Any, Any] = {Long: LONG_SCALAR, Timestamp: TIMESTAMP_SCALAR}
