@@ -39,24 +39,34 @@ SCAN_BATCH_ROWS = 65_536
 
 def _write_options(schema: pa.Schema) -> dict[str, object]:
     """The record columns as always; a decoded column (see `engine.shred`) with statistics
-    and dictionaries on its leaves (symbols, sides and the like repeat)."""
+    on its leaves and delta encodings: integers (trade ids, exchange times) grow, and text
+    (prices, sizes, symbols) shares prefixes with the value before."""
     if DECODED_COLUMN not in schema.names:
         return _WRITE_OPTIONS
     leaves = _decoded_leaves(schema.field(DECODED_COLUMN).type)
     return _WRITE_OPTIONS | {
-        "write_statistics": ["collection_timestamp_ns", *leaves],
-        "use_dictionary": list(leaves),
+        "write_statistics": ["collection_timestamp_ns", *(path for path, _ in leaves)],
+        "column_encoding": {
+            path: encoding
+            for path, kind in leaves
+            if (encoding := _DELTA_ENCODINGS.get(kind)) is not None
+        },
     }
 
 
+_DELTA_ENCODINGS = {"INT64": "DELTA_BINARY_PACKED", "BYTE_ARRAY": "DELTA_BYTE_ARRAY"}
+
+
 @functools.cache
-def _decoded_leaves(decoded_type: pa.DataType) -> tuple[str, ...]:
-    """The Parquet paths of the decoded column's leaves."""
+def _decoded_leaves(decoded_type: pa.DataType) -> tuple[tuple[str, str], ...]:
+    """The Parquet paths and physical types of the decoded column's leaves."""
     empty = pa.table([pa.array([], decoded_type)], names=[DECODED_COLUMN])
     buffer = io.BytesIO()
     pq.write_table(empty, buffer)
     schema = pq.read_metadata(io.BytesIO(buffer.getvalue())).schema
-    return tuple(schema.column(i).path for i in range(len(schema)))
+    return tuple(
+        (schema.column(i).path, schema.column(i).physical_type) for i in range(len(schema))
+    )
 
 
 def records_table(records: Sequence[tuple[int, str]]) -> pa.Table:
