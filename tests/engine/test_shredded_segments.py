@@ -33,6 +33,8 @@ from tests.engine.schema_helpers import (
 
 BINANCE = SourceContext("binance", "BTCUSDT", 101, "spot", "binance.trade")
 BYBIT = SourceContext("bybit", "BTCUSDT", 201, "linear", "bybit.publicTrade")
+BINANCE_BOOK = SourceContext("binance", "BTCUSDT", 102, "spot", "binance.depthUpdate")
+BYBIT_BOOK = SourceContext("bybit", "BTCUSDT", 202, "linear", "bybit.orderbook")
 FORMATS = [
     ("CSV", "NONE"),
     ("CSV", "GZIP"),
@@ -84,6 +86,33 @@ def bybit_messages(count: int) -> list[Any]:
     return messages
 
 
+def binance_books(count: int) -> list[Any]:
+    messages: list[Any] = []
+    for i in range(count):
+        data = {
+            "e": "depthUpdate",
+            "E": 1705305600100 + i,
+            "s": "BTCUSDT",
+            "U": i,
+            "u": i + 3,
+            "b": [[f"42800.{i % 7}0000000", "0.25000000"], ["42799.00", "0"]][: i % 3],
+            "a": [[f"42800.2{i % 5}", "1.5"]],
+        }
+        messages.append({"stream": "btcusdt@depth@100ms", "data": data})
+    messages[2] = messages[2]["data"]  # bare
+    messages[3]["data"]["a"] = [["42800.20"]]  # a level without a size
+    return messages
+
+
+def bybit_books(count: int) -> list[Any]:
+    messages: list[Any] = []
+    for i in range(count):
+        data = {"s": "BTCUSDT", "b": [["42800.10", f"0.{i}"]], "a": [] if i % 4 else [["1", "2"]]}
+        kind = "snapshot" if i % 50 == 0 else "delta"
+        messages.append({"topic": "orderbook.50.BTCUSDT", "type": kind, "ts": 1 + i, "data": data})
+    return messages
+
+
 def table_of(messages: list[Any], start: int = 0, step: int = 1) -> pa.Table:
     return pa.table(
         {
@@ -97,8 +126,15 @@ def table_of(messages: list[Any], start: int = 0, step: int = 1) -> pa.Table:
     )
 
 
+BOOKS = {"binance.depthUpdate", "bybit.orderbook"}
+
+
+def normalized_spec(context: SourceContext) -> dict[str, Any]:
+    return builtin("normalized_book" if context.wire_format in BOOKS else "normalized")
+
+
 def normalized(context: SourceContext) -> CompiledSchema:
-    return compile_schema(builtin("normalized"), context)
+    return compile_schema(normalized_spec(context), context)
 
 
 def shredder(context: SourceContext) -> Shredder:
@@ -117,7 +153,7 @@ def export(
     spec: dict[str, Any] | None = None,
 ) -> bytes:
     task = ExportTask(
-        schema_spec=spec or builtin("normalized"),
+        schema_spec=spec or normalized_spec(context),
         context=context,
         segments=segments,
         start_ns=ts(0),
@@ -154,8 +190,13 @@ def both(
 @pytest.mark.parametrize(("fmt", "compression"), FORMATS)
 @pytest.mark.parametrize(
     ("context", "messages"),
-    [(BINANCE, binance_messages(300)), (BYBIT, bybit_messages(300))],
-    ids=["binance.trade", "bybit.publicTrade"],
+    [
+        (BINANCE, binance_messages(300)),
+        (BYBIT, bybit_messages(300)),
+        (BINANCE_BOOK, binance_books(200)),
+        (BYBIT_BOOK, bybit_books(200)),
+    ],
+    ids=lambda value: value.wire_format if isinstance(value, SourceContext) else "",
 )
 def test_decoded_segments_export_the_same_bytes(
     tmp_path: Path, context: SourceContext, messages: list[Any], fmt: str, compression: str
