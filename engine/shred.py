@@ -55,8 +55,8 @@ class Shredder:
                 valid = self.compiled.checked_decimals(chunk, decoded)
                 checked = valid if checked is None else checked & valid
                 chunks.append(decoded)
-        except DecodeError:
-            return None
+        except (DecodeError, pa.ArrowException, ValueError, TypeError, OverflowError):
+            return None  # storing the messages must never fail because they do not decode
         return pa.chunked_array(chunks, type=chunks[0].type), checked or set()
 
 
