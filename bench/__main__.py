@@ -156,6 +156,9 @@ def summarize(
             "segments": len(dataset.segments),
             "bytes": dataset.byte_size,
             "generate_seconds": dataset.generate_seconds,
+            "raw_bytes": dataset.raw_bytes,
+            "raw_write_seconds": dataset.raw_write_seconds,
+            "decoded_write_seconds": dataset.decoded_write_seconds,
         },
         "versions": {
             "pyarrow": metadata.version("pyarrow"),

@@ -2,7 +2,10 @@
 
 Messages come from the demo generator (`app.demo.trades.binance_trades`); segments are written
 with the engine's segment writer (`engine.segments.write_segment`), in chunks of the
-demo ingest's size. No database is involved: the engine's input is a list of `SegmentFile`s.
+demo ingest's size, with the messages decoded once and stored beside them as ingest does
+(`app.domain.wire_formats.shredder`). Each chunk is also written raw only, to a scratch file,
+to measure what storing the decoded messages costs: bytes on disk and time to write. No
+database is involved: the engine's input is a list of `SegmentFile`s.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from app.demo.trades import DEMO_START, DEMO_STREAMS, binance_trades
+from app.domain.wire_formats import shredder
 from engine.segments import RECORD_SCHEMA, SegmentFile, write_segment
+from engine.shred import Shredder
 
 SEGMENT_ROWS = 200_000  # rows per segment, as the demo ingest chunks them
 MANIFEST = "dataset.json"
@@ -33,6 +38,11 @@ class Dataset:
     # size (rows) -> [start_ns, end_ns) holding exactly that many records
     ranges: dict[int, tuple[int, int]]
     generate_seconds: float
+    # The cost of storing the messages decoded: the same records written raw only (to a
+    # scratch file) and with the decoded column (the segments above), bytes and seconds.
+    raw_bytes: int = 0
+    raw_write_seconds: float = 0.0
+    decoded_write_seconds: float = 0.0
 
     @property
     def rows(self) -> int:
@@ -52,6 +62,9 @@ class Dataset:
             "datastream_id": self.datastream_id,
             "ranges": {str(n): list(r) for n, r in self.ranges.items()},
             "generate_seconds": self.generate_seconds,
+            "raw_bytes": self.raw_bytes,
+            "raw_write_seconds": self.raw_write_seconds,
+            "decoded_write_seconds": self.decoded_write_seconds,
         }
         path.write_text(json.dumps(document))
         return path
@@ -68,6 +81,9 @@ class Dataset:
             datastream_id=document["datastream_id"],
             ranges={int(n): (r[0], r[1]) for n, r in document["ranges"].items()},
             generate_seconds=document["generate_seconds"],
+            raw_bytes=document.get("raw_bytes", 0),
+            raw_write_seconds=document.get("raw_write_seconds", 0.0),
+            decoded_write_seconds=document.get("decoded_write_seconds", 0.0),
         )
 
 
@@ -82,6 +98,8 @@ def generate(directory: Path, sizes: list[int]) -> Dataset:
     started = time.perf_counter()
     segment_dir = directory / "segments" / str(spec.id)
     segments: list[SegmentFile] = []
+    shred = shredder(spec)
+    cost = _Cost()
     cut_at = {n: (DEMO_START, 0) for n in sizes}  # size -> (start, end) filled in below
     timestamps: list[int] = []
     messages: list[str] = []
@@ -94,10 +112,10 @@ def generate(directory: Path, sizes: list[int]) -> Dataset:
         messages.append(message)
         last_ts = ts
         if len(timestamps) == SEGMENT_ROWS:
-            segments.append(_write(segment_dir, len(segments), timestamps, messages))
+            segments.append(_write(segment_dir, len(segments), timestamps, messages, shred, cost))
             timestamps, messages = [], []
     if timestamps:
-        segments.append(_write(segment_dir, len(segments), timestamps, messages))
+        segments.append(_write(segment_dir, len(segments), timestamps, messages, shred, cost))
     cut_at[total] = (DEMO_START, last_ts + 1)
     dataset = Dataset(
         directory=directory,
@@ -108,13 +126,38 @@ def generate(directory: Path, sizes: list[int]) -> Dataset:
         datastream_id=spec.id,
         ranges=cut_at,
         generate_seconds=time.perf_counter() - started,
+        raw_bytes=cost.raw_bytes,
+        raw_write_seconds=cost.raw_seconds,
+        decoded_write_seconds=cost.decoded_seconds,
     )
     dataset.save()
     return dataset
 
 
-def _write(directory: Path, index: int, timestamps: list[int], messages: list[str]) -> SegmentFile:
+@dataclass
+class _Cost:
+    raw_bytes: int = 0
+    raw_seconds: float = 0.0
+    decoded_seconds: float = 0.0
+
+
+def _write(
+    directory: Path,
+    index: int,
+    timestamps: list[int],
+    messages: list[str],
+    shred: Shredder | None,
+    cost: _Cost,
+) -> SegmentFile:
     table = pa.table(
         [pa.array(timestamps, pa.int64()), pa.array(messages, pa.string())], schema=RECORD_SCHEMA
     )
-    return write_segment(table, directory / f"{index:05d}.parquet")
+    started = time.perf_counter()
+    raw = write_segment(table, directory / "raw-only.parquet")
+    cost.raw_seconds += time.perf_counter() - started
+    cost.raw_bytes += raw.byte_size
+    Path(raw.path).unlink()
+    started = time.perf_counter()
+    segment = write_segment(table, directory / f"{index:05d}.parquet", shred)
+    cost.decoded_seconds += time.perf_counter() - started
+    return segment

@@ -37,6 +37,17 @@ def header(console: Console, summary: dict[str, Any]) -> None:
         f"({data['symbol']}) in {data['segments']} segment(s) ({data['bytes'] / MiB:.0f} MiB), "
         f"generated in {data['generate_seconds']:.1f} s"
     )
+    if data.get("raw_bytes"):
+        segments, rows = data["segments"], data["rows"]
+        raw_s, decoded_s = data["raw_write_seconds"], data["decoded_write_seconds"]
+        console.print(
+            "Messages decoded once and stored beside them: "
+            f"{data['bytes'] / segments / MiB:.1f} MiB per segment vs "
+            f"{data['raw_bytes'] / segments / MiB:.1f} MiB raw only "
+            f"({ratio(data['bytes'] / data['raw_bytes'])}); writing the segments took "
+            f"{decoded_s:.1f} s ({rate(rows / decoded_s)}) vs {raw_s:.1f} s raw only "
+            f"({rate(rows / raw_s)})"
+        )
     console.print(
         f"Python {platform.python_version()}, pyarrow {versions['pyarrow']}, "
         f"duckdb {versions['duckdb']}, {versions['cpus']} CPUs; "

@@ -183,7 +183,9 @@ def _source_rows(
     def tagged(chunk: Rows) -> Rows:
         return with_stream_columns(chunk, source.context, added) if added else chunk
 
-    for records in scan(source.segments, task.start_ns, task.end_ns):
+    # Segments that store this schema's decoded messages are not decoded again.
+    decoded = compiled.decode_key(), compiled.needs_raw()
+    for records in scan(source.segments, task.start_ns, task.end_ns, *decoded):
         table, times = compiled.apply_with_times(records)
         chunk = Rows(table, times)
         if mask is not None:

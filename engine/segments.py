@@ -7,6 +7,8 @@ min/max statistics prune the rest.
 
 from __future__ import annotations
 
+import functools
+import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from engine.export_schema.compiled import DECODED_COLUMN
 from engine.files import publish_file
+from engine.shred import Shredder, metadata, stored_checked, stored_key, with_decoded
 
 RECORD_SCHEMA = pa.schema(
     [
@@ -31,6 +35,38 @@ _WRITE_OPTIONS: dict[str, object] = {
     "use_dictionary": False,
 }
 SCAN_BATCH_ROWS = 65_536
+
+
+def _write_options(schema: pa.Schema) -> dict[str, object]:
+    """The record columns as always; a decoded column (see `engine.shred`) with statistics
+    on its leaves and delta encodings: integers (trade ids, exchange times) grow, and text
+    (prices, sizes, symbols) shares prefixes with the value before."""
+    if DECODED_COLUMN not in schema.names:
+        return _WRITE_OPTIONS
+    leaves = _decoded_leaves(schema.field(DECODED_COLUMN).type)
+    return _WRITE_OPTIONS | {
+        "write_statistics": ["collection_timestamp_ns", *(path for path, _ in leaves)],
+        "column_encoding": {
+            path: encoding
+            for path, kind in leaves
+            if (encoding := _DELTA_ENCODINGS.get(kind)) is not None
+        },
+    }
+
+
+_DELTA_ENCODINGS = {"INT64": "DELTA_BINARY_PACKED", "BYTE_ARRAY": "DELTA_BYTE_ARRAY"}
+
+
+@functools.cache
+def _decoded_leaves(decoded_type: pa.DataType) -> tuple[tuple[str, str], ...]:
+    """The Parquet paths and physical types of the decoded column's leaves."""
+    empty = pa.table([pa.array([], decoded_type)], names=[DECODED_COLUMN])
+    buffer = io.BytesIO()
+    pq.write_table(empty, buffer)
+    schema = pq.read_metadata(io.BytesIO(buffer.getvalue())).schema
+    return tuple(
+        (schema.column(i).path, schema.column(i).physical_type) for i in range(len(schema))
+    )
 
 
 def records_table(records: Sequence[tuple[int, str]]) -> pa.Table:
@@ -52,12 +88,16 @@ class SegmentFile:
     byte_size: int = 0
 
 
-def write_segment(table: pa.Table, final_path: Path) -> SegmentFile:
-    """Sort and write `table` atomically (temp name, fsync, rename)."""
+def write_segment(
+    table: pa.Table, final_path: Path, shredder: Shredder | None = None
+) -> SegmentFile:
+    """Sort and write `table` atomically (temp name, fsync, rename); with a `shredder`, the
+    messages decoded by its schema are stored beside them (see `engine.shred`)."""
     table = table.sort_by("collection_timestamp_ns")
     final_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = final_path.with_name(f".{final_path.name}.tmp")
-    pq.write_table(table.cast(RECORD_SCHEMA), tmp, row_group_size=ROW_GROUP_ROWS, **_WRITE_OPTIONS)
+    stored = with_decoded(table.cast(RECORD_SCHEMA), shredder)
+    pq.write_table(stored, tmp, row_group_size=ROW_GROUP_ROWS, **_write_options(stored.schema))
     publish_file(tmp, final_path)
     timestamps = table.column("collection_timestamp_ns")
     return SegmentFile(
@@ -69,20 +109,40 @@ def write_segment(table: pa.Table, final_path: Path) -> SegmentFile:
     )
 
 
-def scan(segments: Sequence[SegmentFile], start_ns: int, end_ns: int) -> Iterator[pa.Table]:
+def scan(
+    segments: Sequence[SegmentFile],
+    start_ns: int,
+    end_ns: int,
+    decoded_key: str | None = None,
+    raw: bool = True,
+) -> Iterator[pa.Table]:
     """Records with start_ns <= ts < end_ns, in timestamp order, in bounded batches.
 
     Segments whose time ranges overlap are merged as sorted streams (a k-way merge that holds
     one batch per segment); the rest are streamed row group by row group.
+
+    With a `decoded_key`, segments that store a decoded column under that key give it too
+    (and, unless `raw`, not the message text); a batch either has it for every record or
+    not at all (overlapping segments are read alike: with it only when all of them have it).
     """
     for cluster in _overlap_clusters(
         s for s in segments if s.max_ts >= start_ns and s.min_ts < end_ns
     ):
+        columns = ["collection_timestamp_ns", "data"]
+        if decoded_key is not None and all(_has_decoded(s.path, decoded_key) for s in cluster):
+            columns = [*columns[: 2 if raw else 1], DECODED_COLUMN]
         if len(cluster) == 1:
-            yield from _scan_file(cluster[0].path, start_ns, end_ns)
+            yield from _scan_file(cluster[0].path, start_ns, end_ns, columns)
             continue
-        streams = [_scan_file(s.path, start_ns, end_ns) for s in cluster]
+        streams = [_scan_file(s.path, start_ns, end_ns, columns) for s in cluster]
+        common = None
+        if DECODED_COLUMN in columns:
+            assert decoded_key is not None
+            checked = [stored_checked(pq.read_schema(s.path)) for s in cluster]
+            common = metadata(decoded_key, set.intersection(*checked))
         for merged in merge_sorted(streams):
+            if common is not None:
+                merged = merged.replace_schema_metadata(common)
             for offset in range(0, merged.num_rows, SCAN_BATCH_ROWS):
                 yield merged.slice(offset, SCAN_BATCH_ROWS)
 
@@ -139,22 +199,73 @@ def merge_sorted(
             yield step.take(order)
 
 
-def merge_segments(segments: Sequence[SegmentFile], final_path: Path) -> SegmentFile:
+def merge_segments(
+    segments: Sequence[SegmentFile], final_path: Path, shredder: Shredder | None = None
+) -> SegmentFile:
     """One segment holding every record of `segments`, sorted, written atomically (temporary
-    name, fsync, rename) with bounded memory: compaction of many small segments."""
-    streams = [_scan_file(s.path, -(2**63), 2**63 - 1) for s in segments]
+    name, fsync, rename) with bounded memory: compaction of many small segments.
+
+    With a `shredder`, the merged segment stores the decoded column too: carried over when
+    every input has it under the shredder's key, else decoded from the merged messages; if
+    some cannot be decoded, the merge is written again raw only."""
     final_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = final_path.with_name(f".{final_path.name}.tmp")
-    rows, first, last = 0, None, None
-    with pq.ParquetWriter(tmp, RECORD_SCHEMA, **_WRITE_OPTIONS) as writer:
-        for table in merge_sorted(streams):
-            writer.write_table(table.cast(RECORD_SCHEMA), row_group_size=ROW_GROUP_ROWS)
-            times = table.column("collection_timestamp_ns")
-            first = times[0].as_py() if first is None else first
-            last, rows = times[-1].as_py(), rows + table.num_rows
+    try:
+        rows, first, last = _merge_into(segments, tmp, shredder)
+    except _Undecodable:
+        rows, first, last = _merge_into(segments, tmp, None)
     publish_file(tmp, final_path)
     assert first is not None and last is not None, "compaction of empty segments"
     return SegmentFile(str(final_path), first, last, rows, final_path.stat().st_size)
+
+
+class _Undecodable(Exception):
+    pass
+
+
+def _merge_into(
+    segments: Sequence[SegmentFile], tmp: Path, shredder: Shredder | None
+) -> tuple[int, int | None, int | None]:
+    columns = ["collection_timestamp_ns", "data"]
+    carried = shredder is not None and all(_has_decoded(s.path, shredder.key) for s in segments)
+    common: dict[bytes, bytes] = {}
+    if carried:
+        assert shredder is not None
+        columns.append(DECODED_COLUMN)
+        checked = [stored_checked(pq.read_schema(s.path)) for s in segments]
+        common = metadata(shredder.key, set.intersection(*checked))
+    streams = [_scan_file(s.path, -(2**63), 2**63 - 1, columns) for s in segments]
+    rows, first, last = 0, None, None
+    writer: pq.ParquetWriter | None = None
+    try:
+        for table in merge_sorted(streams):
+            if carried:
+                assert shredder is not None
+                decoded = table.column(DECODED_COLUMN)
+                table = (
+                    table.select(RECORD_SCHEMA.names)
+                    .cast(RECORD_SCHEMA)
+                    .append_column(pa.field(DECODED_COLUMN, decoded.type), decoded)
+                )
+                table = table.replace_schema_metadata(common)
+            else:
+                table = table.cast(RECORD_SCHEMA)
+                if shredder is not None:
+                    table = with_decoded(table, shredder)
+                    if DECODED_COLUMN not in table.column_names:
+                        raise _Undecodable
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema, **_write_options(table.schema))
+            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            times = table.column("collection_timestamp_ns")
+            first = times[0].as_py() if first is None else first
+            last, rows = times[-1].as_py(), rows + table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        pq.write_table(RECORD_SCHEMA.empty_table(), tmp, **_WRITE_OPTIONS)
+    return rows, first, last
 
 
 def _overlap_clusters(segments: Iterator[SegmentFile]) -> Iterator[list[SegmentFile]]:
@@ -170,7 +281,16 @@ def _overlap_clusters(segments: Iterator[SegmentFile]) -> Iterator[list[SegmentF
         yield cluster
 
 
-def _scan_file(path: str, start_ns: int, end_ns: int) -> Iterator[pa.Table]:
+def _has_decoded(path: str, key: str) -> bool:
+    return stored_key(pq.read_schema(path)) == key
+
+
+def _scan_file(
+    path: str,
+    start_ns: int,
+    end_ns: int,
+    columns: Sequence[str] = ("collection_timestamp_ns", "data"),
+) -> Iterator[pa.Table]:
     """The file's records in range, a row group at a time. The file is open only while a row
     group is read: a merge of thousands of streams waits on as many scans at once, and must
     not hold as many file descriptors."""
@@ -185,7 +305,7 @@ def _scan_file(path: str, start_ns: int, end_ns: int) -> Iterator[pa.Table]:
         ):
             continue
         with pq.ParquetFile(path, metadata=metadata) as parquet:
-            table = parquet.read_row_group(group, columns=["collection_timestamp_ns", "data"])
+            table = parquet.read_row_group(group, columns=list(columns))
         if stats is None or not (stats.min >= start_ns and stats.max < end_ns):
             ts = table.column("collection_timestamp_ns")
             mask = pc.and_(pc.greater_equal(ts, start_ns), pc.less(ts, end_ns))

@@ -384,6 +384,8 @@ def _plain_decimal(values: Any) -> Any:
     """Decimal text without exponents. Source text passes through unchanged; computed
     decimals print like `1.0E-7` in Arrow for tiny values, which those rows (few) fix."""
     text = pc.cast(values, pa.string())
+    if isinstance(text, pa.ChunkedArray):  # replace_with_mask takes arrays only
+        text = text.combine_chunks()
     scientific = pc.fill_null(pc.match_substring(text, "E"), False)
     if not pc.any(scientific).as_py():
         return text

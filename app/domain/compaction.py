@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from app.db.engine import rows_changed
 from app.db.models import SegmentRow
+from app.domain.catalog import datastream_spec
 from app.domain.runtime import Runtime
+from app.domain.wire_formats import shredder
 from app.ids import new_id
 from app.storage import segment_dir
 from engine.segments import SegmentFile, merge_segments
@@ -73,7 +75,9 @@ def _merge(runtime: Runtime, group: list[SegmentRow]) -> int:
         SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
         for s in group
     ]
-    merged = merge_segments(files, path)
+    with runtime.sync_sessions() as session:
+        spec = datastream_spec(session, datastream_id)
+    merged = merge_segments(files, path, shredder(spec))
     if merged.row_count != sum(s.row_count for s in group):
         path.unlink(missing_ok=True)
         raise AssertionError(f"compaction of datastream {datastream_id} lost records")

@@ -27,7 +27,7 @@ from app.domain.catalog import (
     register_segments,
 )
 from app.domain.runtime import Runtime
-from app.domain.wire_formats import sample_warning
+from app.domain.wire_formats import sample_warning, shredder
 from app.ids import new_id
 from app.storage import segment_dir
 from engine.files import sha256_of
@@ -77,9 +77,11 @@ def ingest_tables(
         with runtime.sync_sessions() as session:
             if spec is not None:
                 ensure_datastream(session, spec)
+            # Known wire formats are decoded once, here, and stored beside the messages.
+            shred = shredder(spec or datastream_spec(session, datastream_id))
             for table in itertools.chain([first], non_empty):
                 path = segment_dir(settings, datastream_id) / f"{new_id('segment')}.parquet"
-                segment = write_segment(table, path)
+                segment = write_segment(table, path, shred)
                 written.append(path)
                 infos.append(
                     SegmentInfo(

@@ -12,6 +12,7 @@ from app.domain.catalog import DatastreamSpec
 from app.domain.export_schemas import builtin_for
 from engine.export_schema import DecodeError, SchemaError, compile_schema
 from engine.logical import SourceContext
+from engine.shred import Shredder, shredder_for
 
 CUSTOM = "custom"
 SAMPLE = 200  # records of a file compared with its datastream's wire format
@@ -98,3 +99,20 @@ def sample_warning(spec: DatastreamSpec, records: pa.Table) -> str | None:
     return (
         f"the first records do not look like {wire.name} messages: {problem}" if problem else None
     )
+
+
+def shredder(spec: DatastreamSpec | None) -> Shredder | None:
+    """What decodes a datastream's messages once, when its segments are written: the
+    built-in normalized schema of its wire format (a normalized export then reads the stored
+    columns instead of parsing JSON); None for a custom wire format."""
+    wire = known(spec.wire_format) if spec is not None else None
+    if spec is None or wire is None:
+        return None
+    schema = builtin_for("normalized", wire.stream_type)
+    if schema is None:
+        return None
+    context = SourceContext(spec.exchange, spec.symbol, spec.id, spec.instrument_type, wire.name)
+    try:
+        return shredder_for(compile_schema(schema.spec, context))
+    except SchemaError:
+        return None

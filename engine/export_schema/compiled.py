@@ -15,6 +15,7 @@ it cannot, with its column, source and record).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from engine.export_schema.decode_tree import Struct, arrow_type, get_path, walk
+from engine.export_schema.decode_tree import Leaf, ListNode, Struct, arrow_type, get_path, walk
 from engine.export_schema.errors import DecodeError
 from engine.export_schema.lenient import (
     CannotCoerce,
@@ -39,6 +40,17 @@ from engine.export_schema.lenient import (
 from engine.export_schema.spec import DECIMAL_RE, TIMESTAMP_UNITS, Path
 from engine.logical import LogicalType, SourceContext, render_time
 from engine.transforms import Transform
+
+# A segment may store, beside the raw messages, a column of them already decoded (see
+# `engine.shred`): the struct `decode` gives, under this name, with the decode key of the
+# schema that produced it in the file's metadata.
+DECODED_COLUMN = "decoded"
+# Bump when decoding changes what it gives for the same messages and decode tree: stored
+# columns with an older key are then ignored (the messages are decoded again).
+DECODE_VERSION = 1
+# Beside the key: the decimal values (see `CompiledSchema.checked_decimals`) that are valid in
+# every record of the segment, so an export need not check them again.
+CHECKED_METADATA = b"decoded.checked"
 
 # Records read before a column that is null in every one of them fails the export.
 SHAPE_SAMPLE = 100
@@ -92,6 +104,8 @@ class _Batch:
     elements: Any = None
     tags: pa.Array | None = None
     messages: list[Any] | None = None  # parsed in Python, only for json columns
+    # Decimal values known to be valid (see `CompiledSchema.checked_decimals`): not checked.
+    checked: frozenset[str] = frozenset()
 
     def row_timestamp(self, row: int) -> int:
         message = row if self.parents is None else self.parents[row].as_py()
@@ -114,11 +128,81 @@ class CompiledSchema:
     def apply(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
         return self.apply_with_times(batch)[0]
 
-    def apply_with_times(self, batch: pa.RecordBatch | pa.Table) -> tuple[pa.Table, pa.Array]:
-        """The output rows and each row's collection timestamp (ns)."""
+    def decode_key(self) -> str | None:
+        """What the decoded messages depend on besides their text: the decode tree (paths,
+        types, which leaves become null on error) and the envelope. Two schemas with the same
+        key decode the same messages to the same struct, so a decoded column stored under
+        this key can stand in for decoding. None when the schema decodes nothing."""
+        if not self.decode_tree.fields:
+            return None
+        return json.dumps(
+            {"v": DECODE_VERSION, "envelope": self.envelope, "tree": _describe(self.decode_tree)},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+
+    def needs_raw(self) -> bool:
+        """Whether output reads the message text itself (meta `data`, `json` columns)."""
+        for column in self.columns:
+            if isinstance(column, MetaColumn):
+                if column.meta == "data":
+                    return True
+            elif column.value.type_name == "json" or any(
+                v.type_name == "json" for v in column.inputs.values()
+            ):
+                return True
+        return False
+
+    def decode(self, batch: pa.RecordBatch | pa.Table) -> Any:
+        """The messages of `batch` decoded to the decode tree's struct, one row per message
+        (what `apply` reads its columns from). Raises DecodeError as `apply` would."""
         raw = contiguous(batch.column("data"))
         state = _Batch(contiguous(batch.column("collection_timestamp_ns")), raw, None, text=raw)
-        if self.decode_tree.fields:
+        state.decoded = self._decode(state)
+        self._wrap_bare_messages(state)
+        return state.decoded
+
+    def checked_decimals(self, batch: pa.RecordBatch | pa.Table, decoded: Any) -> set[str]:
+        """The decimal values this schema reads (by path and type) that are valid decimal
+        text of their scale in every record of `batch`, given its decoded messages."""
+        timestamps = contiguous(batch.column("collection_timestamp_ns"))
+        state = _Batch(timestamps, pa.nulls(len(timestamps), pa.string()), decoded)
+        if self.unfolds:
+            self._unfold(state)
+        valid = set()
+        for column in self.columns:
+            if not isinstance(column, DataColumn):
+                continue
+            type_name = column.value.type_name
+            if not DECIMAL_RE.match(type_name):
+                continue
+            values = self._read(column.value, state)
+            if not pc.any(_bad_decimals(values, type_name)).as_py():
+                valid.add(_checked_name(column.value))
+        return valid
+
+    def apply_with_times(self, batch: pa.RecordBatch | pa.Table) -> tuple[pa.Table, pa.Array]:
+        """The output rows and each row's collection timestamp (ns).
+
+        A batch with a `DECODED_COLUMN` (read from segments stored with this schema's decode
+        key) is not decoded again: that column is what decoding its messages gives."""
+        timestamps = contiguous(batch.column("collection_timestamp_ns"))
+        names = batch.schema.names
+        stored = DECODED_COLUMN in names and self.decode_tree.fields
+        if "data" in names:
+            raw = contiguous(batch.column("data"))
+        elif stored and not self.needs_raw():
+            raw = pa.nulls(len(timestamps), pa.string())  # never read: only its length
+        else:
+            raise DecodeError("the records have no message text")
+        state = _Batch(timestamps, raw, None, text=raw)
+        if stored:
+            state.decoded = contiguous(batch.column(DECODED_COLUMN))
+            if not state.decoded.type.equals(arrow_type(self.decode_tree)):
+                raise DecodeError("the stored decoded messages do not have this schema's shape")
+            checked = (batch.schema.metadata or {}).get(CHECKED_METADATA)
+            state.checked = frozenset(json.loads(checked) if checked else ())
+        elif self.decode_tree.fields:
             state.decoded = self._decode(state)
             self._wrap_bare_messages(state)
         if self.unfolds:
@@ -325,15 +409,9 @@ class CompiledSchema:
 
     def _decimal_text(self, column: DataColumn, values: Any, state: _Batch, type_name: str) -> Any:
         """Decimals stay the exact text the source sent; check it is a decimal that fits."""
-        scale = int(DECIMAL_RE.match(type_name).group(1))  # type: ignore[union-attr]
-        valid = pc.match_substring_regex(values, _DECIMAL_TEXT)
-        try:
-            pc.cast(pc.if_else(valid, values, None), pa.decimal128(38, scale))
-            fits = valid
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            exact = pa.array([fits_decimal(v, scale) for v in values.to_pylist()], pa.bool_())
-            fits = pc.and_(valid, exact)
-        bad = pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(fits, False)))
+        if _checked_name(column.value) in state.checked:
+            return values
+        bad = _bad_decimals(values, type_name)
         if not pc.any(bad).as_py():
             return values
         if column.null_on_error:
@@ -344,3 +422,31 @@ class CompiledSchema:
             f"not a {type_name}, first in the record at "
             f"collection_timestamp_ns={state.row_timestamp(row)}"
         )
+
+
+def _describe(node: Any) -> Any:
+    """A decode tree as plain data, for its key."""
+    if isinstance(node, Leaf):
+        return [str(node.arrow_type), node.null_on_error]
+    if isinstance(node, ListNode):
+        return {"[]": _describe(node.item) if node.item is not None else None}
+    # In order: the struct's fields are, and their order is part of its type.
+    return [[name, _describe(child)] for name, child in node.fields.items()]
+
+
+def _checked_name(value: Value) -> str:
+    return json.dumps([value.element, list(value.tokens), value.type_name])
+
+
+def _bad_decimals(values: Any, type_name: str) -> Any:
+    """True where a value is not decimal text that fits decimal(38, scale); null stays null-
+    free (False)."""
+    scale = int(DECIMAL_RE.match(type_name).group(1))  # type: ignore[union-attr]
+    valid = pc.match_substring_regex(values, _DECIMAL_TEXT)
+    try:
+        pc.cast(pc.if_else(valid, values, None), pa.decimal128(38, scale))
+        fits = valid
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        exact = pa.array([fits_decimal(v, scale) for v in values.to_pylist()], pa.bool_())
+        fits = pc.and_(valid, exact)
+    return pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(fits, False)))
