@@ -168,6 +168,15 @@ def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    if args.gateway_fd is not None:  # an embedded gateway's worker process
+        from workers.embedded.process import serve_gateway
+        from workers.embedded.supervisor import SETTINGS_ENV
+
+        given = os.environ.get(SETTINGS_ENV)
+        if given is not None:
+            settings = Settings.model_validate_json(given)
+        serve_gateway(settings, args.gateway_fd, args.threads or settings.worker_threads)
+        return
     if settings.embedded_broker:
         console.print(
             "[red]BROKER_URL is `embedded`: the gateway runs its own workers. "
@@ -304,6 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run worker processes (distributed mode)")
     worker.add_argument("--processes", type=int)
     worker.add_argument("--threads", type=int)
+    worker.add_argument(
+        "--gateway-fd",
+        type=int,
+        help="embedded mode: the socket of the gateway that started this process (internal)",
+    )
     worker.set_defaults(func=cmd_worker)
     sub.add_parser(
         "collect", help="run a live collector (distributed mode; a gateway collects in embedded)"
