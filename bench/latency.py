@@ -1,11 +1,12 @@
 """`python -m bench.latency`: how responsive the GraphQL API stays while exports run. A real
 gateway (`python -m app serve`, embedded mode, an hour of trades) and, beside it, a bare
 Starlette endpoint in its own uvicorn process reading the same rows from the same SQLite
-database with no GraphQL, no auth and no exports (the floor). 50 clients poll each, one at a
-time per client, for a few seconds: a small query (`exportJob(id:)`, one row) and
-`exportJobs(first: 50)`; idle, then while exports run back to back (two by default, each a new
-normalized CSV+GZIP export as soon as the last one finished). Prints p50/p99 in milliseconds
-with the target beside them.
+database with no GraphQL, no auth and no exports (the floor). 50 finished exports fill the
+first page, then 50 clients poll each, every second, for a few seconds: a small query
+(`exportJob(id:)`, one row) and `exportJobs(first: 50)`; idle, then while exports run back to
+back (two by default, each a new normalized CSV+GZIP export as soon as the last one finished).
+Prints p50/p99 in milliseconds with the target beside them, and the CPU the gateway process
+and the processes it started (embedded workers) used meanwhile.
 
 `--repo PATH` runs the gateway from another checkout (an older commit, for a before/after
 table); the clients and the bare endpoint are this file's. Reports, never asserts.
@@ -43,6 +44,8 @@ EXPORT = {
     "schema": "normalized",
     "format": "CSV",
 }
+LISTED_JOBS = 50
+FILLER = {**EXPORT, "endTime": "2024-01-15T08:01:00Z"}
 BARE_SMALL = "SELECT * FROM export_jobs WHERE id = :id"
 BARE_LIST = (
     "SELECT * FROM export_jobs WHERE workspace_id = :workspace "
@@ -231,11 +234,22 @@ async def measure(
 ) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
     async with httpx.AsyncClient(timeout=120, limits=limits, headers={"X-Api-Key": key}) as http:
-        first = await http.post(
-            f"{gateway_url}/graphql", json={"query": CREATE, "variables": {"input": EXPORT}}
-        )
-        job_id = first.json()["data"]["createExport"]["exportJob"]["id"]
-        await asyncio.sleep(3)  # that export is done; the listing has a row to show
+        # A full first page in every phase: 50 finished one-minute exports.
+        job_ids = []
+        for _ in range(LISTED_JOBS):
+            answer = await http.post(
+                f"{gateway_url}/graphql", json={"query": CREATE, "variables": {"input": FILLER}}
+            )
+            job_ids.append(answer.json()["data"]["createExport"]["exportJob"]["id"])
+        job_id = job_ids[-1]
+        for waiting in job_ids:
+            while True:
+                state = await http.post(
+                    f"{gateway_url}/graphql", json={"query": STATUS, "variables": {"id": waiting}}
+                )
+                if state.json()["data"]["exportJob"]["status"] not in ("QUEUED", "RUNNING"):
+                    break
+                await asyncio.sleep(0.2)
         workspace = await _workspace_of(bare_url, job_id)
 
         gql = "/graphql"
@@ -344,7 +358,7 @@ def report(
     )
     print(
         f"{'phase':<22}{'query':<24}{'gateway p50':>12}{'p99':>8}{'bare p50':>10}{'p99':>8}"
-        f"{'gateway CPU':>13}{'workers CPU':>13}"
+        f"{'gateway CPU':>13}{'per request':>13}{'workers CPU':>13}"
     )
     for key, value in results.items():
         phase, query, server = [*key.split("|"), "", ""][:3]
@@ -354,7 +368,9 @@ def report(
         print(
             f"{phase:<22}{query:<24}{value['p50']:>12.0f}{value['p99']:>8.0f}"
             f"{bare['p50']:>10.0f}{bare['p99']:>8.0f}"
-            f"{value['gateway_cores']:>8.2f} cores{value['worker_cores']:>8.2f} cores"
+            f"{value['gateway_cores']:>8.2f} cores"
+            f"{value['gateway_cores'] * 1000 * seconds / max(1, value['requests']):>10.1f} ms"
+            f"{value['worker_cores']:>8.2f} cores"
         )
     busy = f"{exports} exports running"
     worst = max(results[f"{busy}|{q}|gateway"]["p99"] for q in ("small", "exportJobs(first: 50)"))
