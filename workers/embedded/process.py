@@ -12,7 +12,6 @@ import logging
 import signal
 import socket
 import threading
-from types import FrameType
 
 import dramatiq
 
@@ -23,14 +22,6 @@ from workers.embedded.channel import event_line, parse_wake
 from workers.runtime import use_runtime
 
 log = logging.getLogger(__name__)
-
-
-class _Stop(Exception):
-    """SIGTERM: stop like at the end of the socket."""
-
-
-def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
-    raise _Stop
 
 
 class _Events:
@@ -56,14 +47,16 @@ WAKES = {
 
 
 def serve_gateway(settings: Settings, fd: int, threads: int) -> None:
-    """Run the actors until the gateway closes the socket on `fd` (or SIGTERM)."""
+    """Run the actors until the gateway closes the socket on `fd`."""
     import workers.actors  # noqa: F401  (registers the actors)
 
     if not settings.embedded_broker:
         raise SystemExit("--gateway-fd is for embedded mode (BROKER_URL=embedded)")
-    # Ctrl-C in a terminal reaches the whole process group: the gateway decides when we stop.
+    # Ctrl-C in a terminal, or SIGTERM to the process group, reaches the gateway too: it
+    # decides when this process stops (closing the socket), rather than restart a worker
+    # process that stopped on its own while the gateway itself was stopping.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sock = socket.socket(fileno=fd)
     events = _Events(sock)
     effects = Effects(
@@ -86,10 +79,9 @@ def serve_gateway(settings: Settings, fd: int, threads: int) -> None:
                     continue
                 kind, job_id = wake
                 WAKES[kind](job_id)
-    except (_Stop, OSError):
+    except OSError:
         pass
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping already
         worker.stop()
         use_runtime(None)
         runtime.sync_sessions.kw["bind"].dispose()
