@@ -205,6 +205,15 @@ def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    if args.gateway_fd is not None:  # an embedded gateway's worker process
+        from workers.embedded.process import serve_gateway
+        from workers.embedded.supervisor import SETTINGS_ENV
+
+        given = os.environ.get(SETTINGS_ENV)
+        if given is not None:
+            settings = Settings.model_validate_json(given)
+        serve_gateway(settings, args.gateway_fd, args.threads or settings.worker_threads)
+        return
     if settings.embedded_broker:
         console.print(
             "[red]BROKER_URL is `embedded`: the gateway runs its own workers. "
@@ -355,6 +364,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument(
         "--threads", type=int, help="threads per process (default GATEWAY_WORKER_THREADS, 2)"
+    )
+    worker.add_argument(
+        "--gateway-fd",
+        type=int,
+        help="embedded mode: the socket of the gateway that started this process (internal)",
     )
     worker.set_defaults(func=cmd_worker)
     sub.add_parser(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     broker_url: str = Field(
         default="embedded",
         validation_alias=_alias("BROKER_URL"),
-        description="`embedded` (worker threads in the gateway), redis://... or amqp://...",
+        description="`embedded` (the gateway runs its workers), redis://... or amqp://...",
     )
     storage_url: str | None = Field(
         default=None,
@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     )
     worker_threads: int = Field(default=2, ge=1)
     worker_processes: int = Field(default=1, ge=1)
+    embedded_workers: Literal["process", "thread"] = Field(
+        default="process",
+        description="Embedded mode: the gateway's workers run in a worker process it starts "
+        "and supervises (`process`), or as threads in its own process (`thread`: the API "
+        "tests, which need no second process).",
+    )
     progress_interval_seconds: float = Field(default=0.5, gt=0)
     heartbeat_stale_seconds: float = Field(default=30.0, gt=0)
     queued_stale_seconds: float = Field(default=60.0, gt=0)

@@ -1,7 +1,8 @@
 """The gateway's composition root: the Starlette app (/graphql over HTTP and WebSocket with
 GraphiQL, /downloads/..., /uploads/..., /healthz, /readyz, /metrics), wired to a runtime whose
-effects reach the broker and the event bus, and the background tasks (sweeper, event bridge,
-embedded workers)."""
+effects reach the broker and the event bus, and the background tasks: the sweeper, the event
+bridge and, in embedded mode, the worker process it supervises (or worker threads in this
+process, with GATEWAY_EMBEDDED_WORKERS=thread)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ from app.web.rate_limits import RateLimiter
 from app.web.request_id import RequestIdMiddleware, error_response
 from app.web.uploads import receive_upload
 from workers.collector.runner import Collector
+from workers.embedded.supervisor import WorkerSupervisor
 from workers.runtime import runtime_with, use_runtime
 
 log = logging.getLogger(__name__)
@@ -172,20 +174,14 @@ def _is_subscription(query: str | None, operation_name: str | None) -> bool:
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
     bus: EventBus = app.state.bus
+    supervisor: WorkerSupervisor | None = app.state.supervisor
     worker = None
-    if runtime.settings.embedded_broker:
-        import dramatiq
-
-        import workers.actors  # noqa: F401  (registers the actors)
-        from workers.broker import broker
-
-        use_runtime(runtime)  # embedded workers announce on this gateway's bus
-        # A short poll timeout lets the gateway stop its workers in a fraction of a second.
-        worker = dramatiq.Worker(
-            broker, worker_threads=runtime.settings.worker_threads, worker_timeout=100
-        )
-        worker.start()
-        await resume_unfinished(runtime)
+    if supervisor is not None:
+        # Started before the loops below wake anything; each worker process it starts
+        # resumes the jobs the previous one (or the previous gateway) left.
+        await supervisor.start(lambda: resume_unfinished(runtime))
+    elif runtime.settings.embedded_broker:
+        worker = await _start_worker_threads(runtime)
     tasks = [
         asyncio.create_task(sweep_forever(runtime)),
         asyncio.create_task(notify_forever(runtime)),
@@ -205,10 +201,30 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if supervisor is not None:
+            await supervisor.stop()
         if worker is not None:
             await asyncio.to_thread(worker.stop)
             use_runtime(None)
         await release(app)
+
+
+async def _start_worker_threads(runtime: Runtime) -> Any:
+    """GATEWAY_EMBEDDED_WORKERS=thread: Dramatiq worker threads in this process, on the
+    in-memory broker, announcing on this gateway's bus (the API tests run this way)."""
+    import dramatiq
+
+    import workers.actors  # noqa: F401  (registers the actors)
+    from workers.broker import broker
+
+    use_runtime(runtime)
+    # A short poll timeout lets the gateway stop its workers in a fraction of a second.
+    worker = dramatiq.Worker(
+        broker, worker_threads=runtime.settings.worker_threads, worker_timeout=100
+    )
+    worker.start()
+    await resume_unfinished(runtime)
+    return worker
 
 
 async def _stop_collector(stop: asyncio.Event, collector: asyncio.Task[None]) -> None:
@@ -226,7 +242,12 @@ async def release(app: Starlette) -> None:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     bus = build_event_bus(settings)
-    runtime = runtime_with(settings, bus)
+    supervisor = None
+    if settings.embedded_broker and settings.embedded_workers == "process":
+        supervisor = WorkerSupervisor(settings, publish=bus.publish, resync=bus.resync)
+        runtime = Runtime.create(settings, supervisor.effects())
+    else:
+        runtime = runtime_with(settings, bus)
     limiter = RateLimiter(settings)
     graphql = GatewayGraphQL(
         runtime,
@@ -253,6 +274,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.runtime = runtime
     app.state.bus = bus
+    app.state.supervisor = supervisor
     app.state.limiter = limiter
     app.state.metrics = metrics = Metrics()
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics)

@@ -38,22 +38,56 @@ from app.web.rate_limits import RateLimiter
 LIST_SIZE = 10  # lists without `first` (artifacts, ranges, versions) are short
 
 
+class ValidDocuments:
+    """Query texts that passed validation against one schema (its rules, its limits), so a
+    client polling the same query is not validated again on every request: validation was
+    most of the CPU an `exportJobs` poll cost. The outcome depends on the text alone (the
+    variables only change the cost, computed every time); only successes are kept (errors
+    are built afresh for each request), at most `size`, and texts up to `longest` chars."""
+
+    def __init__(self, size: int = 1000, longest: int = 16_384) -> None:
+        self._texts: dict[str, None] = {}
+        self._size = size
+        self._longest = longest
+
+    def __contains__(self, query: object) -> bool:
+        return isinstance(query, str) and query in self._texts
+
+    def add(self, query: str | None) -> None:
+        if query is None or len(query) > self._longest:
+            return
+        if len(self._texts) >= self._size:
+            self._texts.pop(next(iter(self._texts)))  # the oldest
+        self._texts[query] = None
+
+
 class QueryAdmission(SchemaExtension):
     """Validates the document (as Strawberry would), then refuses it if it costs too much
     (QUERY_TOO_COSTLY, with the cost and the limit) or if the caller's key is over its rate
     limits (RATE_LIMITED with retryAfter; HTTP 429 with Retry-After). Every response to a
     key says where it stands: RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset."""
 
-    def __init__(self, max_cost: int, max_page_size: int, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        max_cost: int,
+        max_page_size: int,
+        limiter: RateLimiter,
+        valid: ValidDocuments | None = None,
+    ) -> None:
         self.max_cost = max_cost
         self.max_page_size = max_page_size
         self.limiter = limiter
+        self.valid = valid if valid is not None else ValidDocuments()
 
     async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None
         schema = context.schema._schema
-        errors = validate_document(schema, context.graphql_document, context.validation_rules)
+        errors: list[GraphQLError] = []
+        if context.query not in self.valid:
+            errors = validate_document(schema, context.graphql_document, context.validation_rules)
+            if not errors:
+                self.valid.add(context.query)
         cost = 0
         if not errors:
             operation = context.graphql_document.definitions

@@ -24,7 +24,7 @@ from app.domain import api_keys
 from app.domain.exports import queries as export_queries
 from app.graphql.access.resolvers import AccessMutation, AccessQuery
 from app.graphql.access.types import ApiKey
-from app.graphql.admission import QueryAdmission
+from app.graphql.admission import QueryAdmission, ValidDocuments
 from app.graphql.catalog.resolvers import (
     CatalogMutation,
     CatalogQuery,
@@ -188,6 +188,7 @@ def build_schema(
     """`limiter`: the app's, whose windows every request shares (and which it closes)."""
     settings = settings or get_settings()
     limiter = limiter or RateLimiter(settings)
+    valid = ValidDocuments()  # shared by the requests of this schema
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -197,7 +198,7 @@ def build_schema(
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-            lambda: QueryAdmission(settings.max_query_cost, settings.max_page_size, limiter),
+            lambda: QueryAdmission(settings.max_query_cost, settings.max_page_size, limiter, valid),
             MaskUnexpectedErrors,
             OperationMetrics,
         ],

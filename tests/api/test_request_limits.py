@@ -80,6 +80,22 @@ async def test_a_query_costing_more_than_the_limit_is_refused_before_it_runs(
     assert "errors" not in fine.json()
 
 
+async def test_a_document_validated_once_is_still_costed_and_refused_on_every_request(
+    idle_api: ApiClient,
+) -> None:
+    """Valid documents are remembered (a poll is not validated again), but the cost follows
+    the variables of each request, and an invalid document is refused every time."""
+    page = "exportJobs(first: $n) { edges { node { id artifacts { url sha256 } } } }"
+    query = "query($n: Int) { " + " ".join(f"a{i}: {page}" for i in range(25)) + " }"
+    for _ in range(2):
+        assert "errors" not in (await idle_api.post(query, {"n": 1})).json()
+    [error] = (await idle_api.post(query, {"n": 100})).json()["errors"]
+    assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    for _ in range(2):
+        [error] = (await idle_api.post("{ exportJobs { nope } }")).json()["errors"]
+        assert "nope" in error["message"]
+
+
 async def test_input_lists_past_their_bounds_are_user_errors(idle_api: ApiClient) -> None:
     conditions = [{"column": "price", "op": "eq", "value": "1"}] * 1_000
     columns = ["price"] * 300

@@ -63,6 +63,9 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
         "signing_secret": "in-process-tests",
         "progress_interval_seconds": 0.05,
         "worker_threads": 2,
+        # Worker threads in the test process, on the stub broker the tests drive; the worker
+        # process of `serve` has its own tests (tests/e2e/test_embedded_worker.py).
+        "embedded_workers": "thread",
         # Tests poll jobs fast; the rate limits have their own tests.
         "rate_limit_requests_per_minute": 1_000_000,
         "collect_in_gateway": False,  # the collection tests start their own feed and collector
