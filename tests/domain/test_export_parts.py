@@ -96,7 +96,7 @@ async def _sequential(
     runtime: Runtime, seed: Seed, monkeypatch: pytest.MonkeyPatch, **options: Any
 ) -> list[Any]:
     with monkeypatch.context() as patched:
-        patched.setattr(parts, "plan", lambda _job: None)
+        patched.setattr(parts, "plan", lambda _session, _job: None)
         job_id = await _create(runtime, seed, **options)
         await run_job(runtime, job_id)
         assert await _parts(runtime, job_id) == []
@@ -362,15 +362,33 @@ async def test_the_sweeper_wakes_a_job_whose_part_went_silent(
     assert effects.woken == [job_id]
 
 
-def test_only_splits_with_boundaries_known_in_advance_run_in_parts() -> None:
-    def job(**options: Any) -> ExportJobRow:
-        stored = {"formatOptions": {}, **options}
-        return ExportJobRow(format="CSV", options=stored, start_ns=START, end_ns=START + 3 * HOUR)
+async def test_only_splits_with_boundaries_known_in_advance_run_in_parts(
+    runtime: Runtime, seed: Seed
+) -> None:
+    await _more_hours(runtime, seed)
 
-    assert parts.plan(job()) is None
-    assert parts.plan(job(split={"by": None, "maxRowsPerFile": 10})) is None
-    assert parts.plan(job(split={"by": "HOUR", "maxBytesPerFile": 10_000})) is None
-    assert parts.plan(job(split={"by": "HOUR"}, limit=10)) is None
-    assert parts.plan(job(split={"by": "DAY"})) is None  # one period: one part
-    planned = parts.plan(job(split={"by": "HOUR", "maxRowsPerFile": 10}))
-    assert planned is not None and len(planned) == 3
+    def job(end_hours: int = 3, **options: Any) -> ExportJobRow:
+        stored = {"formatOptions": {}, **options}
+        return ExportJobRow(
+            format="CSV",
+            options=stored,
+            datastream_id=TRADES.id,
+            start_ns=START - 1000 * HOUR,
+            end_ns=START + end_hours * HOUR,
+        )
+
+    with runtime.sync_sessions() as session:
+        assert parts.plan(session, job()) is None
+        assert parts.plan(session, job(split={"by": None, "maxRowsPerFile": 10})) is None
+        assert parts.plan(session, job(split={"by": "HOUR", "maxBytesPerFile": 10_000})) is None
+        assert parts.plan(session, job(split={"by": "HOUR"}, limit=10)) is None
+        assert parts.plan(session, job(split={"by": "DAY"})) is None  # the data's one day
+        assert parts.plan(session, job(1, split={"by": "HOUR"})) is None  # one hour of data
+        # Empty hours before the data are not parts of their own; the ends are the job's.
+        planned = parts.plan(session, job(10_000, split={"by": "HOUR", "maxRowsPerFile": 10}))
+    assert planned is not None
+    assert [(p.start_ns, p.end_ns) for p in planned] == [
+        (START - 1000 * HOUR, START + HOUR),
+        (START + HOUR, START + 2 * HOUR),
+        (START + 2 * HOUR, START + 10_000 * HOUR),
+    ]

@@ -66,7 +66,7 @@ def run_export_job(
     with runtime.sync_sessions() as session:
         row = session.get(ExportJobRow, job_id)
         in_parts = row is not None and (
-            parts.has_parts(session, job_id) or parts.plan(row) is not None
+            parts.has_parts(session, job_id) or parts.plan(session, row) is not None
         )
     if in_parts:
         _run_part(runtime, job_id, stale_before, shutdown)

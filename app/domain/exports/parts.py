@@ -22,7 +22,7 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db.engine import rows_changed
-from app.db.models import ExportArtifactRow, ExportJobRow, ExportPartRow
+from app.db.models import ExportArtifactRow, ExportJobRow, ExportPartRow, SegmentRow
 from app.domain import job_rows
 from app.domain.exports.runs import ClaimedJob, ClaimLost, PublishedArtifact, claimed_job
 from app.domain.exports.status import JobStatus
@@ -55,33 +55,47 @@ class ClaimedPart:
     job_started_at: int  # the time limit counts from the job's start, not the part's
 
 
-def plan(job: ExportJobRow) -> list[PartRange] | None:
+def plan(session: Session, job: ExportJobRow) -> list[PartRange] | None:
     """The parts of `job`, or None when it runs as one piece: unsplit, or split only by
     size (a file's end is known only while writing), or with a row limit, decimation or the
-    WIDE layout (rows or buckets that cross part boundaries), or when it would be one part."""
+    WIDE layout (rows or buckets that cross part boundaries), or when it would be one part.
+
+    Period parts are cut at the period boundaries inside the time the job's segments cover
+    (an export of "everything" is not a million empty hours); the first part starts at the
+    job's start and the last ends at its end, so that each part names its files as the whole
+    export would."""
     options = ExportOptions.from_json(job.format, job.options or {})
     split = options.split
     if split is None or options.limit is not None or options.decimation is not None:
         return None
     if options.layout == "WIDE" or split.max_bytes_per_file is not None:
         return None  # a file's size is learned from the files before it
-    streams = len(job.datastream_ids or [])
-    per_stream = split.per_datastream and streams > 1
+    stream_ids = job.datastream_ids or [job.datastream_id]
+    per_stream = split.per_datastream and len(stream_ids) > 1
     if split.by is None and not per_stream:
         return None
-    bounds = (
-        period_bounds(job.start_ns, job.end_ns, split.by)
-        if split.by
-        else [job.start_ns, job.end_ns]
-    )
-    groups = max(1, MAX_PARTS // (streams if per_stream else 1))
+    bounds = [job.start_ns, job.end_ns]
+    if split.by:
+        low, high = session.execute(
+            select(func.min(SegmentRow.min_ts), func.max(SegmentRow.max_ts)).where(
+                SegmentRow.datastream_id.in_(stream_ids),
+                SegmentRow.max_ts >= job.start_ns,
+                SegmentRow.min_ts < job.end_ns,
+                SegmentRow.retired_at.is_(None),
+            )
+        ).one()
+        if low is not None and high is not None:
+            low, high = max(low, job.start_ns), min(high + 1, job.end_ns)
+            inner = period_bounds(low, high, split.by)[1:-1]
+            bounds = [job.start_ns, *inner, job.end_ns]
+    groups = max(1, MAX_PARTS // (len(stream_ids) if per_stream else 1))
     step = -(-(len(bounds) - 1) // groups)  # periods per part, rounded up
     cuts = bounds[::step]
     if cuts[-1] != bounds[-1]:
         cuts.append(bounds[-1])
     ranges = list(itertools.pairwise(cuts))
     if per_stream:
-        parts = [PartRange(a, b, index) for index in range(streams) for a, b in ranges]
+        parts = [PartRange(a, b, index) for index in range(len(stream_ids)) for a, b in ranges]
     else:
         parts = [PartRange(a, b) for a, b in ranges]
     return parts if len(parts) > 1 else None
@@ -113,7 +127,7 @@ def begin(session: Session, job_id: str, stale_before_ns: int) -> int | None:
                 bytes_written=0,
                 attempts=0,
             )
-            for seq, part in enumerate(plan(job) or [])
+            for seq, part in enumerate(plan(session, job) or [])
         )
     _sum_progress(session, job_id)
     session.commit()
