@@ -59,9 +59,10 @@ scheduler: install  ## the scheduler of recurring exports alone (gateways run it
 migrate: install
 	$(PY) -m app migrate
 
-bench: install  ## the export engine against naive Python and DuckDB, then subscription fan-out
+bench: install  ## the export engine against naive Python and DuckDB, subscription fan-out, one export on 1 vs 2 workers
 	$(PY) -m bench
 	$(PY) -m bench.fanout
+	$(PY) -m bench.parts
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

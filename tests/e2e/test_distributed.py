@@ -257,7 +257,13 @@ def test_sigkill_of_a_worker_mid_split_export_resumes_only_its_parts(
     parts run: its parts are claimed again, finished parts are not redone, and the files and
     manifest are those of an undisturbed run."""
     cluster = workers_alive
-    hourly = {**BIG_EXPORT, "split": {"by": "HOUR"}}
+    # Eight hours of the big stream, in eight parts: long enough to kill a worker mid-part.
+    hourly = {
+        **BIG_EXPORT,
+        "startTime": "2024-03-01T00:00:00Z",
+        "endTime": "2024-03-01T08:00:00Z",
+        "split": {"by": "HOUR"},
+    }
     job_id = create(cluster, **hourly)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -292,8 +298,8 @@ def test_sigkill_of_a_worker_mid_split_export_resumes_only_its_parts(
     )
     assert all(attempts[seq] == 1 for seq in finished_before)  # finished parts were kept
     assert max(attempts.values()) >= 2  # the killed worker's parts ran again
-    assert final["progress"]["rowsWritten"] == str(
-        sum(int(a["rowCount"]) for a in final["artifacts"])
+    assert int(final["progress"]["rowsWritten"]) == sum(
+        int(a["rowCount"]) for a in final["artifacts"]
     )
     listed = sorted(a["filename"] for a in final["artifacts"])
     assert sorted(p.name for p in attempt_files(cluster, job_id)) == listed
