@@ -48,6 +48,12 @@ async def requeue_unfinished(session: AsyncSession, table: JobTable) -> list[str
         .where(table.status == JobStatus.RUNNING.value)
         .values(status=JobStatus.QUEUED.value, claim_token=None)
     )
+    if table is ExportJobRow:  # their parts too: claimed again at once, not once stale
+        await session.execute(
+            update(ExportPartRow)
+            .where(ExportPartRow.status == JobStatus.RUNNING.value)
+            .values(status=JobStatus.QUEUED.value, claim_token=None)
+        )
     await session.commit()
     rows = await session.scalars(select(table.id).where(table.status.in_(ACTIVE)))
     return list(rows)

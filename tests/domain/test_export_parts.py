@@ -392,3 +392,21 @@ async def test_only_splits_with_boundaries_known_in_advance_run_in_parts(
         (START + HOUR, START + 2 * HOUR),
         (START + 2 * HOUR, START + 10_000 * HOUR),
     ]
+
+
+async def test_an_embedded_restart_resumes_the_parts_left_running_at_once(
+    runtime: Runtime, effects: RecordingEffects, seed: Seed
+) -> None:
+    await _more_hours(runtime, seed)
+    job_id = await _create(runtime, seed)
+    await run_job(runtime, job_id)
+    with runtime.sync_sessions() as session:
+        orphan = parts.claim(session, job_id, 0)  # the process running it is gone
+    assert orphan is not None
+    effects.woken.clear()
+    assert await sweeper.resume_unfinished(runtime) == [job_id]
+    effects.woken.remove(job_id)
+    await _drain(runtime, effects, job_id)
+    job = await stored_job(runtime, job_id)
+    assert job.status == "SUCCEEDED", job.reason
+    assert [p.attempts for p in await _parts(runtime, job_id)] == [1, 2, 1]

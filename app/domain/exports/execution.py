@@ -260,6 +260,11 @@ def _run_part(
     with runtime.sync_sessions() as session:
         part = parts.claim(session, job_id, stale_before)
     if part is None:
+        with runtime.sync_sessions() as session:
+            canceled = parts.job_status(session, job_id) == "CANCELED"
+        if canceled:  # canceled while no part ran: the finished parts' files go
+            remove_job_files(runtime.settings, job_id)
+            return
         _publish_parts(runtime, job_id)
         return
     job = part.job
