@@ -59,10 +59,11 @@ scheduler: install  ## the scheduler of recurring exports alone (gateways run it
 migrate: install
 	$(PY) -m app migrate
 
-bench: install  ## the export engine against naive Python and DuckDB, subscription fan-out, GraphQL latency
+bench: install  ## the engine against naive Python and DuckDB, subscription fan-out, GraphQL latency, 1 vs 2 workers
 	$(PY) -m bench
 	$(PY) -m bench.fanout
 	$(PY) -m bench.latency
+	$(PY) -m bench.parts
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

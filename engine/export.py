@@ -56,6 +56,11 @@ class ExportTask:
     # Many datastreams: every source (the schema is bound to each); `context` and `segments`
     # are then unused. Empty: the one source is `context` and `segments`.
     sources: Sequence[ExportSource] = ()
+    # A part of an export run in parallel with the others (`start_ns`/`end_ns` are then the
+    # part's period): only this source's rows when split per datastream, and no manifest
+    # (`write_manifest` writes the export's once every part is done).
+    stream: int | None = None
+    manifest: bool = True
 
     def all_sources(self) -> Sequence[ExportSource]:
         return self.sources or (ExportSource(self.context, self.segments),)
@@ -155,6 +160,8 @@ def _ordered(
         # Each stream's rows are already in time order: one stream after the other, with
         # only one file open at a time.
         for index, stream in enumerate(streams):
+            if task.stream is not None and index != task.stream:
+                continue
             for chunk in stream:
                 yield index, chunk
     else:
@@ -351,8 +358,8 @@ class _FileSet:
                     artifact, datastream_id=self.sources[file.stream].context.datastream_id
                 )
             artifacts.append(artifact)
-        if self.split:
-            artifacts.append(self._manifest(artifacts, partial))
+        if self.split and self.task.manifest:
+            artifacts.append(write_manifest(self.task, artifacts, partial))
         return artifacts
 
     def keep_partial(self) -> list[ArtifactFile]:
@@ -399,37 +406,6 @@ class _FileSet:
         used.add(name)
         return name
 
-    def _manifest(self, artifacts: list[ArtifactFile], partial: bool) -> ArtifactFile:
-        ids = [source.context.datastream_id for source in self.sources]
-        body: dict[str, Any] = {"datastreamId": ids[0]}
-        if len(ids) > 1:
-            body["datastreamIds"] = ids
-        body |= {
-            "format": self.task.format,
-            "compression": self.task.compression,
-            "startTime": self.task.start_ns,
-            "endTime": self.task.end_ns,
-            "rowCount": sum(a.row_count for a in artifacts),
-            "files": [
-                {
-                    **({"datastreamId": a.datastream_id} if a.datastream_id is not None else {}),
-                    "filename": a.filename,
-                    "fromTime": a.from_ns,
-                    "toTime": a.to_ns,
-                    "rowCount": a.row_count,
-                    "byteSize": a.byte_size,
-                    "sha256": a.sha256,
-                }
-                for a in artifacts
-            ],
-        }
-        if partial:
-            body["partial"] = True
-        name = f"{self.task.filename_stem}.{'partial.' if partial else ''}manifest.json"
-        temp = self.task.output_dir / f".{name}.partial"
-        temp.write_text(json.dumps(body, indent=2) + "\n")
-        return _published(temp, self.task.output_dir / name, MANIFEST_TYPE, None, partial)
-
     def discard(self) -> None:
         for file in [*self.closed, *([self.current] if self.current else [])]:
             with contextlib.suppress(Exception):
@@ -437,6 +413,66 @@ class _FileSet:
             file.temp.unlink(missing_ok=True)
         for leftover in self.task.output_dir.glob(".*.partial"):
             leftover.unlink(missing_ok=True)
+
+
+def write_manifest(
+    task: ExportTask, artifacts: Sequence[ArtifactFile], partial: bool = False
+) -> ArtifactFile:
+    """Publish the manifest of a split export's `artifacts` (in the order they were written)
+    in the task's output directory."""
+    ids = [source.context.datastream_id for source in task.all_sources()]
+    body: dict[str, Any] = {"datastreamId": ids[0]}
+    if len(ids) > 1:
+        body["datastreamIds"] = ids
+    body |= {
+        "format": task.format,
+        "compression": task.compression,
+        "startTime": task.start_ns,
+        "endTime": task.end_ns,
+        "rowCount": sum(a.row_count for a in artifacts),
+        "files": [
+            {
+                **({"datastreamId": a.datastream_id} if a.datastream_id is not None else {}),
+                "filename": a.filename,
+                "fromTime": a.from_ns,
+                "toTime": a.to_ns,
+                "rowCount": a.row_count,
+                "byteSize": a.byte_size,
+                "sha256": a.sha256,
+            }
+            for a in artifacts
+        ],
+    }
+    if partial:
+        body["partial"] = True
+    name = f"{task.filename_stem}.{'partial.' if partial else ''}manifest.json"
+    task.output_dir.mkdir(parents=True, exist_ok=True)
+    temp = task.output_dir / f".{name}.partial"
+    temp.write_text(json.dumps(body, indent=2) + "\n")
+    return _published(temp, task.output_dir / name, MANIFEST_TYPE, None, partial)
+
+
+def partial_filename(task: ExportTask, filename: str) -> str:
+    """The name a finished file gets when it is kept from a failed export."""
+    suffix = file_suffix(task.format, task.compression)
+    if filename.endswith(f".{suffix}") and not filename.endswith(f".partial.{suffix}"):
+        return f"{filename[: -len(suffix)]}partial.{suffix}"
+    return filename
+
+
+def period_bounds(start_ns: int, end_ns: int, by: str) -> list[int]:
+    """The boundaries of the periods (`HOUR`, `DAY`, `WEEK`, `MONTH`, UTC, weeks from Monday)
+    that [start_ns, end_ns) touches, clipped to it: the same periods a split by `by` puts in
+    separate files. `start_ns` first, `end_ns` last."""
+    unit = by.lower()
+    bounds = [start_ns]
+    while bounds[-1] < end_ns:
+        at = pa.array([bounds[-1]], pa.timestamp("ns", "UTC"))
+        nxt = pc.ceil_temporal(
+            at, unit=unit, week_starts_monday=True, ceil_is_strictly_greater=True
+        )
+        bounds.append(min(nxt.cast(pa.int64())[0].as_py(), end_ns))
+    return bounds
 
 
 def _published(

@@ -164,6 +164,37 @@ class ExportJobRow(Base):
     keep_partial: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
 
+class ExportPartRow(Base):
+    """A part of an export split by period or per datastream, run by any worker in parallel
+    with the others. Claimed like a job (status, claim_token, heartbeat_at, attempts); its
+    finished files wait in `files` until the last part publishes the job."""
+
+    __tablename__ = "export_parts"
+    __table_args__ = (
+        UniqueConstraint("job_id", "seq"),
+        Index("ix_export_parts_status_heartbeat", "status", "heartbeat_at"),
+    )
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)  # <job id>:<seq>
+    job_id: Mapped[str] = mapped_column(ForeignKey("export_jobs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)  # the order its files come in the manifest
+    start_ns: Mapped[int] = mapped_column(BigInteger)
+    end_ns: Mapped[int] = mapped_column(BigInteger)
+    # The index of the datastream (in the job's order) of a part split per datastream.
+    stream_index: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    started_at: Mapped[int | None] = mapped_column(BigInteger)
+    finished_at: Mapped[int | None] = mapped_column(BigInteger)
+    heartbeat_at: Mapped[int | None] = mapped_column(BigInteger)
+    rows_written: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_written: Mapped[int] = mapped_column(BigInteger, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(40))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    # A SUCCEEDED part's published files, in order (name, path, size, rows, sha256, times).
+    files: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+
 class ImportUploadRow(Base):
     """A file a client is sending (or has sent) for an import: through a signed PUT URL, or
     in a multipart GraphQL request. One import job consumes it."""

@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from app.db.engine import rows_changed
-from app.db.models import ExportJobRow, ImportJobRow
+from app.db.models import ExportJobRow, ExportPartRow, ImportJobRow
 from app.domain.errors import ErrorCode, user_error
 from app.domain.exports.status import ACTIVE, JobStatus
 from app.domain.notifications.events import record_job_event
 from engine.timestamps import now_ns
 
-JobTable = type[ExportJobRow] | type[ImportJobRow]
+# Export parts are claimed by the same rules as jobs.
+JobTable = type[ExportJobRow] | type[ImportJobRow] | type[ExportPartRow]
 
 
 def claim(

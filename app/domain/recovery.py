@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.models import ExportJobRow, ExportPartRow
 from app.domain.exports.status import ACTIVE, JobStatus
 from app.domain.job_rows import JobTable
 from engine.timestamps import now_ns
@@ -47,6 +48,44 @@ async def requeue_unfinished(session: AsyncSession, table: JobTable) -> list[str
         .where(table.status == JobStatus.RUNNING.value)
         .values(status=JobStatus.QUEUED.value, claim_token=None)
     )
+    if table is ExportJobRow:  # their parts too: claimed again at once, not once stale
+        await session.execute(
+            update(ExportPartRow)
+            .where(ExportPartRow.status == JobStatus.RUNNING.value)
+            .values(status=JobStatus.QUEUED.value, claim_token=None)
+        )
     await session.commit()
     rows = await session.scalars(select(table.id).where(table.status.in_(ACTIVE)))
     return list(rows)
+
+
+async def stale_parts(
+    session: AsyncSession, *, heartbeat_before: int, queued_before: int
+) -> list[str]:
+    """Export jobs (still RUNNING) with a part to wake again: RUNNING with a stopped heartbeat
+    (its worker died while the others kept the job's heartbeat going), or QUEUED and waiting
+    too long (a lost wake-up). A wake-up of the job claims such a part. The parts woken for
+    waiting are marked, so that the next pass does not wake them again at once."""
+    waiting = (
+        (ExportPartRow.status == JobStatus.QUEUED.value)
+        & (ExportPartRow.created_at < queued_before)
+        & or_(ExportPartRow.heartbeat_at.is_(None), ExportPartRow.heartbeat_at < queued_before)
+    )
+    silent = (ExportPartRow.status == JobStatus.RUNNING.value) & (
+        ExportPartRow.heartbeat_at < heartbeat_before
+    )
+    rows = await session.scalars(
+        select(ExportPartRow.job_id)
+        .join(ExportJobRow, ExportJobRow.id == ExportPartRow.job_id)
+        .where(ExportJobRow.status == JobStatus.RUNNING.value, or_(waiting, silent))
+        .distinct()
+    )
+    job_ids = list(rows)
+    if job_ids:
+        await session.execute(
+            update(ExportPartRow)
+            .where(ExportPartRow.job_id.in_(job_ids), waiting)
+            .values(heartbeat_at=now_ns())
+        )
+        await session.commit()
+    return job_ids

@@ -68,6 +68,17 @@ async def wake_stale(runtime: Runtime) -> list[str]:
             log.info("waking stale job %s", job_id)
             wake(job_id)
         woken += stale
+    async with runtime.sessions() as session:  # a part of an export whose worker is gone
+        parts = await recovery.stale_parts(
+            session,
+            heartbeat_before=now - int(settings.heartbeat_stale_seconds * 1e9),
+            queued_before=now - int(settings.queued_stale_seconds * 1e9),
+        )
+    for job_id in parts:
+        if job_id not in woken:
+            log.info("waking stale parts of export %s", job_id)
+            effects.wake_export(job_id)
+            woken.append(job_id)
     return woken
 
 

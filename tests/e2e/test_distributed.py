@@ -248,3 +248,74 @@ def test_rabbitmq_broker_round_trip(tmp_path: Path, dataset: Dataset) -> None:
         final = follow(handle.gateway.url, handle.key_a, job_id)[-1]
         assert final["status"] == "SUCCEEDED"
         assert final["artifacts"][0]["rowCount"] == len(dataset.records[BINANCE.id])
+
+
+def test_sigkill_of_a_worker_mid_split_export_resumes_only_its_parts(
+    workers_alive: GatewayHandle,
+) -> None:
+    """An export split by hour runs its parts on both workers; one worker is killed while
+    parts run: its parts are claimed again, finished parts are not redone, and the files and
+    manifest are those of an undisturbed run."""
+    cluster = workers_alive
+    # Eight hours of the big stream, in eight parts: long enough to kill a worker mid-part.
+    hourly = {
+        **BIG_EXPORT,
+        "startTime": "2024-03-01T00:00:00Z",
+        "endTime": "2024-03-01T08:00:00Z",
+        "split": {"by": "HOUR"},
+    }
+    job_id = create(cluster, **hourly)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, running = db_row(
+            cluster,
+            "select count(*) filter (where status='SUCCEEDED'), "
+            "count(*) filter (where status='RUNNING' and rows_written > 0) "
+            "from export_parts where job_id=%s",
+            job_id,
+        )
+        if done and running:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"{job_id} never ran parts")
+    finished_before = {
+        r[0]
+        for r in _rows(
+            cluster, "select seq from export_parts where job_id=%s and status='SUCCEEDED'", job_id
+        )
+    }
+    (claimed_by,) = db_row(
+        cluster,
+        "select claimed_by from export_parts where job_id=%s and status='RUNNING' limit 1",
+        job_id,
+    )
+    os.kill(int(claimed_by.rsplit(":", 1)[1]), signal.SIGKILL)
+    final = follow(cluster.gateway.url, cluster.key_a, job_id)[-1]
+    assert final["status"] == "SUCCEEDED", final
+    attempts = dict(
+        _rows(cluster, "select seq, attempts from export_parts where job_id=%s", job_id)
+    )
+    assert all(attempts[seq] == 1 for seq in finished_before)  # finished parts were kept
+    assert max(attempts.values()) >= 2  # the killed worker's parts ran again
+    assert int(final["progress"]["rowsWritten"]) == sum(
+        int(a["rowCount"]) for a in final["artifacts"]
+    )
+    listed = sorted(a["filename"] for a in final["artifacts"])
+    assert sorted(p.name for p in attempt_files(cluster, job_id)) == listed
+    reference_id = create(cluster, **hourly)
+    reference = follow(cluster.gateway.url, cluster.key_a, reference_id)[-1]["artifacts"]
+
+    def published(artifacts: list[dict[str, Any]], job: str) -> list[tuple[str, str, str]]:
+        return sorted(
+            (a["filename"].replace(job, "<job>"), a["sha256"], a["rowCount"]) for a in artifacts
+        )
+
+    assert published(final["artifacts"], job_id) == published(reference, reference_id)
+    assert len(final["artifacts"]) > 3
+
+
+def _rows(handle: GatewayHandle, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    url = handle.env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    with psycopg.connect(url) as connection:
+        return [tuple(row) for row in connection.execute(sql, params).fetchall()]

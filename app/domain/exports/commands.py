@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.db.models import ExportArtifactRow, ExportJobRow, WorkspaceRow
+from app.db.models import ExportArtifactRow, ExportJobRow, ExportPartRow, WorkspaceRow
 from app.domain import job_rows
 from app.domain.auth import Principal, Role, require
 from app.domain.catalog import estimate_rows, segments_in_range_async
@@ -265,6 +265,7 @@ async def _delete(
         )
     )
     await session.execute(delete(ExportArtifactRow).where(ExportArtifactRow.job_id == job.id))
+    await session.execute(delete(ExportPartRow).where(ExportPartRow.job_id == job.id))
     await session.execute(
         delete(ExportJobRow).where(
             ExportJobRow.id == job.id, ExportJobRow.workspace_id == who.workspace_id

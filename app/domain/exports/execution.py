@@ -10,8 +10,10 @@ at all (finished, canceled, or owned by a live worker: a duplicate delivery).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import logging
+import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -21,11 +23,19 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from app.config import Settings
+from app.db.models import ExportJobRow
 from app.domain.catalog import segment_files, segments_in_range
-from app.domain.exports import runs
+from app.domain.exports import parts, runs
 from app.domain.runtime import JobEvent, Runtime
-from app.storage import artifact_dir
-from engine.export import ArtifactFile, ExportTask, PartialExport, run_export
+from app.storage import artifact_dir, job_artifacts_dir, remove_job_files
+from engine.export import (
+    ArtifactFile,
+    ExportTask,
+    PartialExport,
+    partial_filename,
+    run_export,
+    write_manifest,
+)
 from engine.export_schema import DecodeError, SchemaError
 from engine.options import ExportOptions
 from engine.streams import ExportSource
@@ -58,6 +68,14 @@ def run_export_job(
     `Shutdown`): the job is handed back and another worker woken at once."""
     settings = runtime.settings
     stale_before = now_ns() - int(settings.heartbeat_stale_seconds * 1e9)
+    with runtime.sync_sessions() as session:
+        row = session.get(ExportJobRow, job_id)
+        in_parts = row is not None and (
+            parts.has_parts(session, job_id) or parts.plan(session, row) is not None
+        )
+    if in_parts:
+        _run_part(runtime, job_id, stale_before, shutdown)
+        return
     with runtime.sync_sessions() as session:
         job = runs.claim(session, job_id, stale_before)
     if job is None:
@@ -131,26 +149,33 @@ def _catalogued(settings: Settings, files: list[ArtifactFile]) -> list[runs.Publ
     ]
 
 
-def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:
+def _task(
+    runtime: Runtime,
+    job: runs.ClaimedJob,
+    out_dir: Path,
+    part: parts.ClaimedPart | None = None,
+    scan: bool = True,
+) -> ExportTask:
+    """The engine's task for `job`, or for one `part` of it (its range, its stream, no
+    manifest); without `scan`, no segments are looked up (for writing a manifest)."""
     settings = runtime.settings
+    start, end = (part.start_ns, part.end_ns) if part else (job.start_ns, job.end_ns)
+
+    def files(stream_id: int) -> list[Any]:
+        if not scan:
+            return []
+        return segment_files(settings, segments_in_range(session, stream_id, start, end))
+
     with runtime.sync_sessions() as session:
-        segments = segments_in_range(session, job.datastream_id, job.start_ns, job.end_ns)
-        sources = [
-            ExportSource(
-                context,
-                segment_files(
-                    settings, segments_in_range(session, stream_id, job.start_ns, job.end_ns)
-                ),
-            )
-            for stream_id, context in job.sources
-        ]
+        segments = files(job.datastream_id)
+        sources = [ExportSource(context, files(stream_id)) for stream_id, context in job.sources]
     owner = "streams" if sources else str(job.datastream_id)
-    task = ExportTask(
+    return ExportTask(
         schema_spec=job.schema_spec,
         context=job.context,
-        segments=segment_files(settings, segments),
-        start_ns=job.start_ns,
-        end_ns=job.end_ns,
+        segments=segments,
+        start_ns=start,
+        end_ns=end,
         format=job.format,
         compression=job.compression,
         output_dir=out_dir,
@@ -158,7 +183,14 @@ def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> list[Artifact
         options=ExportOptions.from_json(job.format, job.options),
         keep_partial=job.keep_partial,
         sources=sources,
+        stream=part.stream_index if part else None,
+        manifest=part is None,
     )
+
+
+def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:
+    settings = runtime.settings
+    task = _task(runtime, job, out_dir)
     last = 0.0
 
     def on_progress(rows: int, byte_count: int) -> None:
@@ -219,3 +251,215 @@ def _finish_failed(
 
 def _announce(runtime: Runtime, job: runs.ClaimedJob, status: str) -> None:
     runtime.effects.publish(JobEvent(job.id, job.workspace_id, status))
+
+
+# ---- exports in parts (`parts`): each wake-up runs one part -------------------------------
+
+
+def _run_part(
+    runtime: Runtime, job_id: str, stale_before: int, shutdown: type[BaseException] | tuple[()]
+) -> None:
+    """A wake-up of a job run in parts: claim the job and create its parts the first time
+    (waking a worker for each other part), then claim one part and run it. The worker that
+    finishes the last part publishes the job; a wake-up with no part left to run publishes a
+    job whose last part finished but whose worker died before publishing it."""
+    with runtime.sync_sessions() as session:
+        left = parts.begin(session, job_id, stale_before)
+    for _ in range((left or 1) - 1):
+        runtime.effects.wake_export(job_id)
+    with runtime.sync_sessions() as session:
+        part = parts.claim(session, job_id, stale_before)
+    if part is None:
+        with runtime.sync_sessions() as session:
+            canceled = parts.job_status(session, job_id) == "CANCELED"
+        if canceled:  # canceled while no part ran: the finished parts' files go
+            remove_job_files(runtime.settings, job_id)
+            return
+        _publish_parts(runtime, job_id)
+        return
+    job = part.job
+    _announce(runtime, job, "RUNNING")
+    out_dir = artifact_dir(runtime.settings, job.id, job.claim_token)
+    partial: list[ArtifactFile] = []
+    try:
+        try:
+            files = _run_one_part(runtime, part, out_dir)
+        except PartialExport as kept:
+            partial = kept.files
+            raise kept.cause from None
+    except runs.ClaimLost:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        with runtime.sync_sessions() as session:
+            canceled = parts.job_status(session, job.id) == "CANCELED"
+        if canceled:  # the files of the parts that finished go too
+            remove_job_files(runtime.settings, job.id)
+        return
+    except shutdown:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        with runtime.sync_sessions() as session:
+            parts.release(session, part)
+        runtime.effects.wake_export(job.id)
+        return
+    except PERMANENT_FAILURES as exc:
+        _fail_parts(runtime, part, out_dir, str(exc), partial)
+        return
+    except (OSError, OperationalError) as exc:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        with runtime.sync_sessions() as session:
+            parts.release(session, part)
+        raise TransientError(f"{part.id}: {exc}") from exc
+    except Exception as exc:
+        log.exception("export %s failed", part.id)
+        reason = f"internal error ({type(exc).__name__}): {exc}"
+        _fail_parts(runtime, part, out_dir, reason, partial)
+        return
+    with runtime.sync_sessions() as session:
+        done = parts.succeed(session, part, [_file_record(runtime.settings, f) for f in files])
+    if not done:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return
+    _announce(runtime, job, "RUNNING")
+    _publish_parts(runtime, job_id)
+
+
+def _run_one_part(runtime: Runtime, part: parts.ClaimedPart, out_dir: Path) -> list[ArtifactFile]:
+    settings = runtime.settings
+    task = _task(runtime, part.job, out_dir, part)
+    deadline = part.job_started_at + int(settings.job_timeout_seconds * 1e9)
+    last = 0.0
+
+    def on_progress(rows: int, byte_count: int) -> None:
+        nonlocal last
+        if now_ns() > deadline:  # the time limit is the job's, whichever part runs
+            raise runs.TimeLimitExceeded(runs.time_limit_reason(settings.job_timeout_seconds))
+        now = time.monotonic()
+        if now - last >= settings.progress_interval_seconds:
+            last = now
+            with runtime.sync_sessions() as session:
+                parts.record_progress(session, part, rows, byte_count)
+            _announce(runtime, part.job, "RUNNING")
+
+    return run_export(task, on_progress)
+
+
+def _file_record(settings: Settings, f: ArtifactFile) -> dict[str, Any]:
+    """A part's published file as its row keeps it (what the manifest and artifacts need)."""
+    return {
+        "filename": f.filename,
+        "path": str(f.path.relative_to(settings.storage_dir)),
+        "content_type": f.content_type,
+        "byte_size": f.byte_size,
+        "row_count": f.row_count,
+        "sha256": f.sha256,
+        "from_ns": f.from_ns,
+        "to_ns": f.to_ns,
+        "datastream_id": f.datastream_id,
+    }
+
+
+def _artifact_file(
+    settings: Settings, record: dict[str, Any], partial: bool = False
+) -> ArtifactFile:
+    return ArtifactFile(
+        path=settings.storage_dir / record["path"],
+        filename=record["filename"],
+        content_type=record["content_type"],
+        byte_size=record["byte_size"],
+        row_count=record["row_count"],
+        sha256=record["sha256"],
+        from_ns=record["from_ns"],
+        to_ns=record["to_ns"],
+        partial=partial,
+        datastream_id=record["datastream_id"],
+    )
+
+
+def _job_for_manifest(runtime: Runtime, job_id: str) -> runs.ClaimedJob | None:
+    with runtime.sync_sessions() as session:
+        row = session.get(ExportJobRow, job_id)
+        return None if row is None else runs.claimed_job(session, row, "")
+
+
+def _publish_parts(runtime: Runtime, job_id: str) -> None:
+    """If every part is done and the job still runs: the manifest, the artifacts and
+    SUCCEEDED in one transaction, whose conditional update only one worker wins."""
+    settings = runtime.settings
+    with runtime.sync_sessions() as session:
+        records = parts.finished_files(session, job_id)  # finished parts never change
+    if records is None:
+        return
+    job = _job_for_manifest(runtime, job_id)
+    if job is None:
+        return
+    out_dir = artifact_dir(settings, job_id, f"manifest-{secrets.token_hex(8)}")
+    task = _task(runtime, job, out_dir, scan=False)
+    with runtime.sync_sessions() as session:
+        if not parts.take_success(session, job_id, settings.retention_seconds):
+            return
+        try:
+            files = [_artifact_file(settings, r) for r in records]
+            manifest = write_manifest(task, files)
+        except BaseException:
+            session.rollback()
+            shutil.rmtree(out_dir, ignore_errors=True)
+            raise
+        parts.add_artifacts(session, job_id, _catalogued(settings, [*files, manifest]))
+        used = parts.used_directories(session, job_id)
+    _remove_unused_attempts(
+        settings, job_id, {*used, str(out_dir.relative_to(settings.storage_dir))}
+    )
+    _announce(runtime, job, "SUCCEEDED")
+
+
+def _remove_unused_attempts(settings: Settings, job_id: str, used: set[str]) -> None:
+    """Directories of part attempts that died (or lost their part) are never listed."""
+    with contextlib.suppress(FileNotFoundError):
+        for attempt in job_artifacts_dir(settings, job_id).iterdir():
+            if str(attempt.relative_to(settings.storage_dir)) not in used:
+                shutil.rmtree(attempt, ignore_errors=True)
+
+
+def _fail_parts(
+    runtime: Runtime,
+    part: parts.ClaimedPart,
+    out_dir: Path,
+    reason: str,
+    partial: list[ArtifactFile],
+) -> None:
+    """The part failed and the job with it (once). Without keepPartial every part's files
+    go; with it, the finished parts' files are kept as partial (renamed like a sequential
+    export's), with the failed part's own partial files, under a partial manifest."""
+    settings, job = runtime.settings, part.job
+    with runtime.sync_sessions() as session:
+        if not parts.take_failure(session, part, reason):
+            session.close()
+            shutil.rmtree(out_dir, ignore_errors=True)
+            return
+        kept: list[ArtifactFile] = []
+        if job.keep_partial:
+            task = _task(runtime, job, out_dir, scan=False)
+            by_part = parts.kept_files(session, job.id)
+            for seq, records in sorted([*by_part, (part.seq, [])], key=lambda item: item[0]):
+                if seq == part.seq:
+                    kept += partial
+                    continue
+                for record in records:
+                    kept.append(_renamed_partial(settings, task, record))
+            if kept:
+                kept.append(write_manifest(task, kept, partial=True))
+        parts.add_artifacts(
+            session, job.id, _catalogued(settings, kept), settings.retention_seconds
+        )
+    if not kept:
+        remove_job_files(settings, job.id)
+    _announce(runtime, job, "FAILED")
+
+
+def _renamed_partial(settings: Settings, task: ExportTask, record: dict[str, Any]) -> ArtifactFile:
+    """A finished part's file, kept from a failed job: named as partial, like the files a
+    sequential export keeps."""
+    file = _artifact_file(settings, record, partial=True)
+    name = partial_filename(task, file.filename)
+    target = file.path.with_name(name)
+    file.path.replace(target)
+    return dataclasses.replace(file, path=target, filename=name)

@@ -83,6 +83,11 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | N
         return None
     job = session.get(ExportJobRow, job_id)
     assert job is not None
+    return claimed_job(session, job, token)
+
+
+def claimed_job(session: Session, job: ExportJobRow, token: str) -> ClaimedJob:
+    """What a worker needs to run `job` (or one of its parts, claimed by `token`)."""
     datastream = session.get(DatastreamRow, job.datastream_id)
     assert datastream is not None
     instrument = session.get(InstrumentRow, datastream.instrument_id)
