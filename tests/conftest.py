@@ -23,6 +23,7 @@ from tests.helpers.inprocess import (
     settings_for,
 )
 from tests.helpers.processes import stop_started_since
+from tests.helpers.receivers import smtp_inbox
 
 
 @pytest.fixture(scope="session")
@@ -34,9 +35,20 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
 def gateway(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, dataset: Dataset
 ) -> Iterator[GatewayHandle]:
-    """The whole end-to-end suite runs once per mode."""
+    """The whole end-to-end suite runs once per mode, with a real SMTP server to send email to."""
     data_dir = tmp_path_factory.mktemp(f"gateway-{request.param}")
-    with environment(request.param, data_dir, dataset) as handle:
+    with (
+        smtp_inbox() as inbox,
+        environment(
+            request.param,
+            data_dir,
+            dataset,
+            GATEWAY_SMTP_HOST="127.0.0.1",
+            GATEWAY_SMTP_PORT=str(inbox.port),
+            GATEWAY_SMTP_SECURITY="NONE",
+        ) as handle,
+    ):
+        handle.inbox = inbox
         yield handle
 
 

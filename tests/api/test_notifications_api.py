@@ -6,22 +6,17 @@ the gateway's own network are refused unless the gateway allows them."""
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
-import socket
 from collections.abc import AsyncIterator, Iterator
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from standardwebhooks import Webhook
 
 from app.config import Settings
 from tests.api.helpers import run_export
 from tests.helpers.inprocess import ApiClient, Seed, copy_seed, running_app, settings_for
-from tests.helpers.receivers import Receiver, webhook_receiver
+from tests.helpers.receivers import Inbox, Receiver, smtp_inbox, webhook_receiver
 
 CREATE_WEBHOOK = """mutation($input: CreateWebhookInput!) { createWebhook(input: $input) {
   webhook { id url events enabled } secret userErrors { code field message } } }"""
@@ -30,29 +25,10 @@ DELIVERIES = """query($id: ID!) { webhookDeliveries(webhookId: $id, first: 10) {
   attempts { number statusCode latencyMs error } } } } }"""
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 OK"
-
-
 @pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    with socket.socket() as probe:  # aiosmtpd needs the port before it listens
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+def inbox() -> Iterator[Inbox]:
+    with smtp_inbox() as received:
+        yield received
 
 
 def notifying_settings(seed: Seed, folder: Path, **overrides: Any) -> Settings:
@@ -159,11 +135,10 @@ async def test_webhooks_to_the_gateways_own_network_are_refused_by_default(
 
 
 async def test_an_email_notification_sends_text_and_html_with_the_links(
-    seed: Seed, tmp_path: Path, inbox: tuple[Inbox, int]
+    seed: Seed, tmp_path: Path, inbox: Inbox
 ) -> None:
-    handler, port = inbox
     settings = notifying_settings(
-        seed, tmp_path / "data", smtp_host="127.0.0.1", smtp_port=port, smtp_security="NONE"
+        seed, tmp_path / "data", smtp_host="127.0.0.1", smtp_port=inbox.port, smtp_security="NONE"
     )
     async with running_app(settings, seed.keys) as api:
         created = (
@@ -184,9 +159,9 @@ async def test_an_email_notification_sends_text_and_html_with_the_links(
         assert created["userErrors"] == []
         job = await run_export(api)
         async with asyncio.timeout(20):
-            while not handler.messages:
+            while not inbox.messages:
                 await asyncio.sleep(0.05)
-    [message] = handler.messages
+    [message] = inbox.messages
     assert message["Subject"] == f"Export {job['id']} SUCCEEDED"
     assert message["To"] == "ops@example.com"
     plain = message.get_body(("plain",))

@@ -1,11 +1,13 @@
-"""A webhook through the real server: after an export, a receiver on a loopback port gets a
-signed `export.succeeded` (verified with the standardwebhooks library) whose download link
-serves the file, delivered by the real worker (in-process or a separate process)."""
+"""Notifications through the real server, delivered by the real worker (in-process or a
+separate process): after an export, a receiver on a loopback port gets a signed
+`export.succeeded` (verified with the standardwebhooks library) whose download link serves the
+file, and a real SMTP server gets an email with the link."""
 
 from __future__ import annotations
 
 import hashlib
 import time
+from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import httpx
@@ -57,3 +59,50 @@ def test_an_export_reaches_a_real_webhook_receiver_signed(gateway: GatewayHandle
     assert hashlib.sha256(content).hexdigest() == artifact["sha256"]
     with pytest.raises(Exception):  # noqa: B017  (a signature made with another secret)
         Webhook("whsec_" + "A" * 43 + "=").verify(request.body, request.headers)
+
+
+CREATE_EMAIL = """mutation($input: CreateEmailNotificationInput!) {
+  createEmailNotification(input: $input) { emailNotification { id } userErrors { code field } } }"""
+DELETE_EMAIL = "mutation($id: ID!) { deleteEmailNotification(input: {id: $id}) { deletedId } }"
+
+
+def test_an_export_sends_an_email_to_a_real_smtp_server(gateway: GatewayHandle) -> None:
+    inbox = gateway.inbox
+    assert inbox is not None
+    client = gateway.client()
+    created = client.execute(
+        CREATE_EMAIL,
+        {
+            "input": {
+                "recipients": ["desk@example.com"],
+                "policy": "ON_SUCCESS",
+                "subject": "Export $job_id $status",
+                "text": "$rows rows are ready.",
+            }
+        },
+    )["createEmailNotification"]
+    assert created["userErrors"] == [], created
+    try:
+        job = create(gateway)["exportJob"]
+        done = final_update(gateway, job["id"])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not _mail_about(inbox.messages, job["id"]):
+            time.sleep(0.1)
+    finally:
+        client.execute(DELETE_EMAIL, {"id": created["emailNotification"]["id"]})
+    [message] = _mail_about(inbox.messages, job["id"])
+    assert message["To"] == "desk@example.com"
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and html is not None
+    rows = done["progress"]["rowsWritten"]
+    assert f"{rows} rows are ready." in plain.get_content()
+    link = next(w for w in plain.get_content().split() if "/downloads/" in w)
+    parts = urlsplit(link)
+    content = httpx.get(f"{gateway.gateway.url}{parts.path}?{parts.query}", timeout=30).content
+    [artifact] = done["artifacts"]
+    assert hashlib.sha256(content).hexdigest() == artifact["sha256"]
+    assert "/downloads/" in html.get_content()
+
+
+def _mail_about(messages: list[EmailMessage], job_id: str) -> list[EmailMessage]:
+    return [m for m in messages if m["Subject"] == f"Export {job_id} SUCCEEDED"]

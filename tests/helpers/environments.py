@@ -19,6 +19,7 @@ from tests.helpers.processes import (
     run_cli,
     stopping_started_processes,
 )
+from tests.helpers.receivers import Inbox
 from tests.helpers.services import REDIS_URL, require_postgres_and_redis, temporary_database
 
 
@@ -31,6 +32,7 @@ class GatewayHandle:
     key_b: str
     mode: str = "embedded"
     workers: list[WorkerProcess] = field(default_factory=list)
+    inbox: Inbox | None = None  # the SMTP server the gateway sends email to, if any
 
     def client(self, key: str | None = "a") -> GraphQLClient:
         token = {"a": self.key_a, "b": self.key_b}.get(key or "", key)

@@ -1,14 +1,22 @@
-"""A real HTTP receiver for webhook tests: a server on a free loopback port, in a thread,
-that records each request and answers with the status codes it is told to."""
+"""Real receivers for notification tests: an HTTP server on a free loopback port, in a
+thread, that records each request and answers with the status codes it is told to; and an SMTP
+server (aiosmtpd) that keeps every message it is sent."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
 
 
 @dataclass
@@ -58,3 +66,31 @@ def webhook_receiver() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+class Inbox:
+    """What an SMTP server received, parsed; `port` is where it listens."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.port = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+
+@contextmanager
+def smtp_inbox() -> Iterator[Inbox]:
+    inbox = Inbox()
+    with socket.socket() as probe:  # aiosmtpd needs the port before it listens
+        probe.bind(("127.0.0.1", 0))
+        inbox.port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
