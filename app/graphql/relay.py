@@ -11,6 +11,7 @@ import strawberry
 from app.graphql.context import Info
 from app.graphql.errors import ApiError
 from app.graphql.scalars import Long
+from app.ids import id_prefix
 
 T = TypeVar("T")
 
@@ -102,3 +103,11 @@ def cursor_value(after: str | None) -> str | None:
     if value is None:
         raise ApiError("after is not a cursor from this API", "INVALID_ARGUMENT", field="after")
     return value
+
+
+def id_cursor(after: str | None, prefix: str) -> str | None:
+    """The id a list of `prefix_...` objects was left at; another list's cursor is refused."""
+    after_id = cursor_value(after)
+    if after_id is not None and id_prefix(after_id) != prefix:
+        raise ApiError("after is not a cursor of this list", "INVALID_ARGUMENT", field="after")
+    return after_id

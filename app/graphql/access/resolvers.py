@@ -24,8 +24,7 @@ from app.graphql.access.types import (
 )
 from app.graphql.context import Info, authenticated
 from app.graphql.errors import ApiError, guarded
-from app.graphql.relay import After, Connection, First, cursor_value, make_connection, page_size
-from app.ids import id_prefix
+from app.graphql.relay import After, Connection, First, id_cursor, make_connection, page_size
 
 
 async def _created(info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
@@ -73,9 +72,7 @@ class AccessQuery:
         after: After = None,
     ) -> Connection[ApiKey]:
         limit = page_size(info, first)
-        after_id = cursor_value(after)
-        if after_id is not None and id_prefix(after_id) != "key":
-            raise ApiError("after is not a cursor of this list", "INVALID_ARGUMENT", field="after")
+        after_id = id_cursor(after, "key")
         try:
             async with info.context.sessions() as session:
                 rows, total = await api_keys.list_keys(

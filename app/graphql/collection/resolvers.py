@@ -23,8 +23,7 @@ from app.graphql.collection.types import (
 )
 from app.graphql.context import Info, authenticated, authenticated_subscription
 from app.graphql.errors import ApiError, guarded
-from app.graphql.relay import After, Connection, First, cursor_value, make_connection, page_size
-from app.ids import id_prefix
+from app.graphql.relay import After, Connection, First, id_cursor, make_connection, page_size
 
 RECHECK_SECONDS = 5.0  # events are wake-ups; re-reading is the safety net
 
@@ -101,9 +100,7 @@ class CollectionQuery:
         after: After = None,
     ) -> Connection[CollectionSubscription]:
         limit = page_size(info, first)
-        after_id = cursor_value(after)
-        if after_id is not None and id_prefix(after_id) != "sub":
-            raise ApiError("after is not a cursor of this list", "INVALID_ARGUMENT", field="after")
+        after_id = id_cursor(after, "sub")
         async with info.context.sessions() as session:
             rows, total = await domain.list_subscriptions(
                 session,

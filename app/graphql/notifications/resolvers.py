@@ -30,17 +30,9 @@ from app.graphql.notifications.types import (
     WebhookDeliveryPayload,
     WebhookPayload,
 )
-from app.graphql.relay import After, Connection, First, cursor_value, make_connection, page_size
-from app.ids import id_prefix
+from app.graphql.relay import After, Connection, First, id_cursor, make_connection, page_size
 
 IdArgument = Annotated[strawberry.ID, strawberry.argument(description="The prefixed id.")]
-
-
-def _after(after: str | None, prefix: str) -> str | None:
-    after_id = cursor_value(after)
-    if after_id is not None and id_prefix(after_id) != prefix:
-        raise ApiError("after is not a cursor of this list", "INVALID_ARGUMENT", field="after")
-    return after_id
 
 
 def _events(values: list[object] | None) -> list[str] | None:
@@ -148,7 +140,7 @@ class NotificationQuery:
     async def webhooks(
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[Webhook]:
-        limit, after_id = page_size(info, first), _after(after, "whk")
+        limit, after_id = page_size(info, first), id_cursor(after, "whk")
         try:
             async with info.context.sessions() as session:
                 rows, total = await targets.list_targets(
@@ -187,7 +179,7 @@ class NotificationQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[WebhookDelivery]:
-        limit, after_id = page_size(info, first), _after(after, "dlv")
+        limit, after_id = page_size(info, first), id_cursor(after, "dlv")
         try:
             async with info.context.sessions() as session:
                 views, total = await deliveries.list_deliveries(
@@ -208,7 +200,7 @@ class NotificationQuery:
     async def email_notifications(
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[EmailNotification]:
-        limit, after_id = page_size(info, first), _after(after, "eml")
+        limit, after_id = page_size(info, first), id_cursor(after, "eml")
         try:
             async with info.context.sessions() as session:
                 rows, total = await targets.list_targets(

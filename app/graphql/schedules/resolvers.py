@@ -8,8 +8,8 @@ import strawberry
 
 from app.domain.schedules import commands as domain
 from app.graphql.context import Info, authenticated
-from app.graphql.errors import ApiError, guarded
-from app.graphql.relay import After, Connection, First, cursor_value, make_connection, page_size
+from app.graphql.errors import guarded
+from app.graphql.relay import After, Connection, First, id_cursor, make_connection, page_size
 from app.graphql.schedules.inputs import (
     CreateExportScheduleInput,
     ExportScheduleIdInput,
@@ -23,7 +23,6 @@ from app.graphql.schedules.types import (
     ExportSchedulePayload,
     ExportScheduleStatus,
 )
-from app.ids import id_prefix
 
 IdArgument = Annotated[ExportScheduleIdInput, strawberry.argument(description="Which schedule.")]
 
@@ -89,9 +88,7 @@ class ExportScheduleQuery:
         after: After = None,
     ) -> Connection[ExportSchedule]:
         limit = page_size(info, first)
-        after_id = cursor_value(after)
-        if after_id is not None and id_prefix(after_id) != "rec":
-            raise ApiError("after is not a cursor of this list", "INVALID_ARGUMENT", field="after")
+        after_id = id_cursor(after, "rec")
         async with info.context.sessions() as session:
             rows, total = await domain.list_schedules(
                 session,
