@@ -22,12 +22,17 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db.engine import rows_changed
-from app.db.models import ExportArtifactRow, ExportJobRow, ExportPartRow, SegmentRow
+from app.db.models import ExportJobRow, ExportPartRow, SegmentRow
 from app.domain import job_rows
-from app.domain.exports.runs import ClaimedJob, ClaimLost, PublishedArtifact, claimed_job
+from app.domain.exports.runs import (
+    ClaimedJob,
+    ClaimLost,
+    PublishedArtifact,
+    catalog_artifacts,
+    claimed_job,
+)
 from app.domain.exports.status import JobStatus
 from app.domain.notifications.events import record_job_event
-from app.ids import new_id
 from engine.export import period_bounds
 from engine.options import ExportOptions
 from engine.timestamps import now_ns
@@ -345,22 +350,7 @@ def add_artifacts(
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-    rows = [
-        ExportArtifactRow(
-            id=new_id("artifact"),
-            job_id=job_id,
-            filename=a.filename,
-            path=a.path,
-            content_type=a.content_type,
-            byte_size=a.byte_size,
-            row_count=a.row_count,
-            sha256=a.sha256,
-            created_at=now,
-            partial=a.partial,
-        )
-        for a in artifacts
-    ]
-    session.add_all(rows)
+    rows = catalog_artifacts(session, job_id, artifacts, now)
     job = session.get(ExportJobRow, job_id, populate_existing=True)
     assert job is not None
     record_job_event(session, job, rows)

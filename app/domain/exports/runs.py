@@ -167,10 +167,20 @@ def _finish(
     if rows_changed(result) != 1:
         session.rollback()
         return False
-    rows_added = [
+    rows_added = catalog_artifacts(session, job.id, artifacts, now)
+    _record_event(session, job.id, rows_added)
+    session.commit()
+    return True
+
+
+def catalog_artifacts(
+    session: Session, job_id: str, artifacts: Sequence[PublishedArtifact], now: int
+) -> list[ExportArtifactRow]:
+    """The catalog rows of a job's published files, added to the caller's transaction."""
+    rows = [
         ExportArtifactRow(
             id=new_id("artifact"),
-            job_id=job.id,
+            job_id=job_id,
             filename=a.filename,
             path=a.path,
             content_type=a.content_type,
@@ -182,10 +192,8 @@ def _finish(
         )
         for a in artifacts
     ]
-    session.add_all(rows_added)
-    _record_event(session, job.id, rows_added)
-    session.commit()
-    return True
+    session.add_all(rows)
+    return rows
 
 
 def _record_event(
