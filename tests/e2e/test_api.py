@@ -10,9 +10,8 @@ import httpx
 import pytest
 
 from tests.helpers.clients import subscribe
-from tests.helpers.data import BIG_ID
 from tests.helpers.environments import GatewayHandle
-from tests.helpers.operations import CANCEL, CREATE, FOLLOW, JOB, create
+from tests.helpers.operations import CANCEL, CREATE, FOLLOW, JOB, LONG_EXPORT, create
 
 pytestmark = pytest.mark.e2e
 
@@ -124,13 +123,7 @@ def test_idempotency_key_returns_one_job_and_conflicts_on_other_parameters(
 
 
 def test_cancel_a_running_export_stops_it_and_leaves_no_files(gateway: GatewayHandle) -> None:
-    job = create(
-        gateway,
-        datastreamId=str(BIG_ID),
-        startTime=0,
-        endTime="2100-01-01T00:00:00Z",
-        schema="normalized",
-    )["exportJob"]
+    job = create(gateway, **LONG_EXPORT)["exportJob"]
     client = gateway.client()
     statuses = []
     canceled_at = None

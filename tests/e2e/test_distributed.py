@@ -17,19 +17,13 @@ from dramatiq.brokers.redis import RedisBroker
 from tests.helpers.clients import subscribe
 from tests.helpers.data import BIG_ID, BINANCE, Dataset
 from tests.helpers.environments import GatewayHandle, environment
-from tests.helpers.operations import CREATE, FOLLOW
+from tests.helpers.operations import CREATE, FOLLOW, LONG_EXPORT
 from tests.helpers.processes import Gateway, WorkerProcess
 from tests.helpers.services import AMQP_URL, REDIS_URL, require
 
 pytestmark = pytest.mark.e2e
 
-BIG_EXPORT = {
-    "datastreamId": str(BIG_ID),
-    "startTime": 0,
-    "endTime": "2100-01-01T00:00:00Z",
-    "schema": "normalized",
-    "format": "CSV",
-}
+BIG_EXPORT = LONG_EXPORT  # runs long enough to kill a worker while it runs
 DASHBOARD = """subscription($ds: ID) { exportJobsUpdated(datastreamId: $ds) {
   id status progress { rowsWritten } } }"""
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.data import BIG_ID, Dataset
+from tests.helpers.data import Dataset
 from tests.helpers.environments import GatewayHandle, mode_env, prepare
-from tests.helpers.operations import JOB, create
+from tests.helpers.operations import JOB, LONG_EXPORT, create
 from tests.helpers.processes import Gateway, stopping_started_processes
 
 pytestmark = pytest.mark.e2e
@@ -91,13 +91,7 @@ def _one_worker(gateway: Gateway, other_than: int | None = None) -> int:
 def test_a_killed_worker_process_is_replaced_and_its_job_finishes(handle: GatewayHandle) -> None:
     gateway = handle.gateway
     first = _one_worker(gateway)
-    job = create(
-        handle,
-        datastreamId=str(BIG_ID),
-        startTime=0,
-        endTime="2100-01-01T00:00:00Z",
-        schema="normalized",
-    )["exportJob"]
+    job = create(handle, **LONG_EXPORT)["exportJob"]
     client = handle.client()
 
     def running() -> bool:

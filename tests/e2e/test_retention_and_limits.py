@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from tests.helpers.clients import GraphQLClient, subscribe
-from tests.helpers.data import BIG_ID, BINANCE, Dataset
+from tests.helpers.data import BINANCE, Dataset
 from tests.helpers.environments import GatewayHandle, environment
-from tests.helpers.operations import CANCEL, CREATE, FOLLOW, create, download
+from tests.helpers.operations import CANCEL, CREATE, FOLLOW, LONG_EXPORT, create, download
 from tests.helpers.processes import WorkerProcess, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -32,12 +32,9 @@ MAX_ACTIVE = 2
 TIME_LIMIT = 2  # seconds: the big export needs several; the small ones a fraction of one
 RETENTION = 4  # seconds
 CONCURRENT = 8
-BIG: dict[str, Any] = {
-    "datastreamId": str(BIG_ID),
-    "startTime": 0,
-    "endTime": "2100-01-01T00:00:00Z",
-    "schema": "normalized",
-}
+
+
+BIG = LONG_EXPORT
 JOB = """query($id: ID!) { exportJob(id: $id) { id status reason createdAt startedAt finishedAt
   expiresAt progress { rowsWritten } artifacts { url filename } } }"""
 DELETE = """mutation($id: ID!) { deleteExport(input: {id: $id}) {
