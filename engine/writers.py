@@ -300,6 +300,13 @@ class JsonLinesWriter(_StreamWriter):
         return _json_fragment(values, logical)
 
 
+def _dictionary_columns(fields: Fields) -> list[str]:
+    """Dictionary encoding where it pays: text columns (exchange, symbol, side...). Numbers and
+    timestamps are mostly distinct: encoding them tries a dictionary per page and gives it up,
+    which cost the normalized export about 40% of its encoder time for no bytes saved."""
+    return [name for name, logical in fields if logical.kind == "string"]
+
+
 class ParquetArtifactWriter:
     def __init__(
         self, path: Path, fields: Fields, options: ParquetOptions, timezone: str = "UTC"
@@ -316,7 +323,7 @@ class ParquetArtifactWriter:
             self._schema,
             compression=options.compression,
             compression_level=options.compression_level,
-            use_dictionary=options.dictionary,
+            use_dictionary=_dictionary_columns(fields) if options.dictionary else False,
             write_statistics=options.statistics,
             data_page_size=options.data_page_size,
         )

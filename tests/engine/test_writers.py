@@ -89,3 +89,20 @@ def test_gzip_members_are_standard_and_the_same_for_the_same_input(tmp_path: Pat
 
 def test_an_empty_gzip_file_is_still_gzip(tmp_path: Path) -> None:
     assert gzip.decompress(_parallel_gzip(tmp_path / "empty.gz", b"", chunk=1)) == b""
+
+
+def test_parquet_dictionary_encodes_text_columns_only(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    fields = [("ts", LogicalType("timestamp")), ("symbol", LogicalType("string"))]
+    table = pa.table(
+        {"ts": pa.array(range(1000), pa.int64()), "symbol": pa.array(["BTCUSDT"] * 1000)}
+    )
+    path = tmp_path / "out.parquet"
+    writer = open_writer("NONE", fields, path, ExportOptions.defaults("PARQUET").format_options)
+    writer.write(table)
+    writer.close()
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    encodings = {group.column(i).path_in_schema: group.column(i).encodings for i in range(2)}
+    assert any("DICTIONARY" in e for e in encodings["symbol"])
+    assert not any("DICTIONARY" in e for e in encodings["ts"])
