@@ -338,6 +338,8 @@ def cmd_create_key(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.domain.orphans import GRACE_SECONDS
+
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
@@ -394,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     fsck.add_argument(
         "--grace-seconds",
         type=float,
-        default=6 * 3600,
+        default=GRACE_SECONDS,
         help="files younger than this may belong to a writer about to commit (default 6 h)",
     )
     fsck.set_defaults(func=cmd_fsck)

@@ -85,10 +85,6 @@ class EventBus:
             return len(self._subscribers)
 
     @property
-    def crosses_processes(self) -> bool:
-        return self.redis_url is not None
-
-    @property
     def recheck_seconds(self) -> float:
         return SAFETY_RECHECK_SECONDS if self.sees_every_change else POLL_SECONDS
 

@@ -20,7 +20,7 @@ from engine.files import publish_file, sha256_of
 from engine.logical import SourceContext
 from engine.options import ExportOptions
 from engine.options.model import decimated_fields, stream_fields
-from engine.pipeline import Decimator, Fields, Rows, compile_filter
+from engine.pipeline import Decimator, Fields, Mask, Rows, compile_filter
 from engine.segments import SegmentFile, scan
 from engine.streams import ExportSource, merge_rows, pivot_wide, with_source, with_stream_columns
 from engine.writers import (
@@ -117,8 +117,14 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
         on_progress(rows, files.bytes_written())
         return limit is None or rows < limit
 
+    # Every source binds the schema to the same columns: one filter serves them all.
+    mask = compile_filter(options.filter, dict(fields)) if options.filter else None
+
+    def heartbeat() -> None:
+        on_progress(rows, files.bytes_written())
+
     streams = [
-        _source_rows(task, source, schema, fields)
+        _reporting_empty(_source_rows(task, source, schema, fields, mask), heartbeat)
         for source, schema in zip(sources, compiled, strict=True)
     ]
     try:
@@ -169,22 +175,34 @@ def _ordered(
             yield None, chunk
 
 
+def _reporting_empty(stream: Iterator[Rows], heartbeat: Callable[[], None]) -> Iterator[Rows]:
+    """A source's chunks with rows; a batch that kept none (all filtered out, a decimation
+    still filling its bucket) reports progress instead, so that a long stretch without rows
+    still sends heartbeats and meets the time limit, however the sources are merged."""
+    for chunk in stream:
+        if chunk.num_rows:
+            yield chunk
+        else:
+            heartbeat()
+
+
 def _tagged(stream: Iterator[Rows], index: int) -> Iterator[Rows]:
     for chunk in stream:
         yield with_source(chunk, index)
 
 
 def _source_rows(
-    task: ExportTask, source: ExportSource, compiled: Any, fields: Fields
+    task: ExportTask,
+    source: ExportSource,
+    compiled: Any,
+    fields: Fields,
+    mask: Mask | None,
 ) -> Iterator[Rows]:
     """One source's rows, lazily: scanned, decoded, filtered, decimated (per stream), with
     the stream columns when the export has several sources."""
     options = task.options
-    mask = compile_filter(options.filter, dict(fields)) if options.filter else None
     decimator = Decimator(options.decimation, fields) if options.decimation else None
-    produced = (
-        decimated_fields(options.decimation.aggregations, fields) if options.decimation else fields
-    )
+    produced = decimator.fields if decimator is not None else fields
     added = [name for name, _ in stream_fields(produced)] if options.stream_columns else []
 
     def tagged(chunk: Rows) -> Rows:

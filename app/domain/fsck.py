@@ -23,11 +23,11 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from app.db.models import ExportArtifactRow, ExportJobRow, SegmentRow
+from app.domain.orphans import GRACE_SECONDS  # the sweeper's: beyond any write-then-commit
 from app.domain.runtime import Runtime
 from engine.files import sha256_of
 from engine.timestamps import now_ns
 
-GRACE_SECONDS = 6 * 3600  # as the sweeper's: beyond the longest write-then-commit
 TEMPORARY_SUFFIXES = (".tmp", ".partial")
 
 

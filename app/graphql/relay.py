@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Sequence
 from typing import Annotated, Generic, TypeVar
 
 import strawberry
@@ -14,6 +15,7 @@ from app.graphql.scalars import Long
 from app.ids import id_prefix
 
 T = TypeVar("T")
+R = TypeVar("R")  # a row of a listing
 
 
 @strawberry.interface(description="An object with a globally unique, prefixed, opaque ID.")
@@ -77,6 +79,26 @@ def make_connection(
             end_cursor=cursors[-1] if cursors else None,
         ),
         total_count=total,
+    )
+
+
+def page_connection(
+    rows: Sequence[R],
+    limit: int,
+    after: str | None,
+    total: int,
+    node: Callable[[R], T],
+    key: Callable[[R], str],
+) -> Connection[T]:
+    """The connection of a page read as `limit + 1` rows: the extra one only says that a next
+    page exists."""
+    page = rows[:limit]
+    return make_connection(
+        [node(r) for r in page],
+        [key(r) for r in page],
+        total,
+        has_next=len(rows) > limit,
+        has_previous=after is not None,
     )
 
 

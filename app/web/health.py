@@ -1,5 +1,6 @@
 """`/healthz` (liveness: the process answers and reaches its database) and `/readyz`
-(readiness: every dependency a request may need answers, each named, with its latency).
+(readiness: every dependency a request may need answers, each named, with its latency;
+in embedded mode, the worker process the gateway supervises runs).
 
 Both answer 200 or 503 with a JSON body a load balancer or an operator can read; every check
 has a deadline, so a dependency that hangs makes the answer 503, never slow."""
@@ -38,6 +39,9 @@ async def readyz(request: Request) -> JSONResponse:
     }
     if not settings.embedded_broker:
         wanted["broker"] = lambda: _reachable(settings.broker_url)
+    supervisor = getattr(request.app.state, "supervisor", None)
+    if supervisor is not None:  # embedded mode's worker process: between restarts, not ready
+        wanted["workers"] = lambda: _worker_process(supervisor.pid)
     events = settings.resolved_events_url
     if events is not None and events != settings.broker_url:
         wanted["events"] = lambda: _reachable(events)
@@ -77,6 +81,11 @@ def _storage(settings: Settings) -> None:
         probe.write_bytes(b"ok")
     finally:
         probe.unlink(missing_ok=True)
+
+
+async def _worker_process(pid: int | None) -> None:
+    if pid is None:
+        raise RuntimeError("the worker process is not running (being restarted)")
 
 
 async def _reachable(url: str) -> None:

@@ -201,6 +201,22 @@ async def test_a_crashed_part_is_claimed_again_and_the_finished_ones_are_not_red
     assert on_disk == listed  # the dead attempt's directory is gone
 
 
+async def test_a_worker_whose_part_was_taken_over_cannot_fail_the_job(
+    runtime: Runtime, effects: RecordingEffects, seed: Seed
+) -> None:
+    await _more_hours(runtime, seed)
+    job_id = await _create(runtime, seed)
+    await run_job(runtime, job_id)  # part 0 done
+    with runtime.sync_sessions() as session:
+        stale = parts.claim(session, job_id, 0)  # a worker takes part 1, then stalls
+    assert stale is not None
+    with runtime.sync_sessions() as session:  # another worker takes the silent part over
+        assert parts.claim(session, job_id, 2**62) is not None
+    with runtime.sync_sessions() as session:  # the stalled worker wakes up failing
+        assert parts.take_failure(session, stale, "disk error") is False
+    assert (await stored_job(runtime, job_id)).status == "RUNNING"
+
+
 async def test_the_last_part_publishes_the_job_once_however_many_try_at_once(
     runtime: Runtime, effects: RecordingEffects, seed: Seed
 ) -> None:

@@ -10,7 +10,7 @@ import time
 from sqlalchemy import select
 
 from app.db.models import ExportArtifactRow, SegmentRow
-from app.domain.exports import commands
+from app.domain.exports import commands, queries
 from app.domain.fsck import check
 from app.domain.runtime import Runtime
 from tests.domain.helpers import artifact_rows, export_request, run_job
@@ -76,3 +76,4 @@ async def test_fsck_finds_every_disagreement_and_repairs_only_what_is_safe(
         assert set(marked) == {lost.id, changed.id}
         broken = await session.get(ExportArtifactRow, artifact.id)
         assert broken is not None and "bytes" in (broken.broken_reason or "")
+        assert await queries.get_artifact(session, artifact.id) is None  # no longer served

@@ -40,7 +40,11 @@ def _source(tmp_path: Path, context: SourceContext, rows: list[tuple[int, str]])
 
 
 def _export(
-    tmp_path: Path, sources: list[ExportSource], fmt: str = "CSV", **requested: Any
+    tmp_path: Path,
+    sources: list[ExportSource],
+    fmt: str = "CSV",
+    on_progress: Any = lambda _rows, _bytes: None,
+    **requested: Any,
 ) -> list[Any]:
     from engine.export_schema import compile_schema
 
@@ -63,7 +67,7 @@ def _export(
         options=options,
         sources=sources,
     )
-    return run_export(task, lambda _rows, _bytes: None)
+    return run_export(task, on_progress)
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -268,3 +272,14 @@ def test_wide_works_for_a_single_stream_too(tmp_path: Path) -> None:
         decimation={"interval": "1h", "aggregations": [{"column": "price", "fn": "max"}]},
     )
     assert [r["101_price_max"] for r in _csv(artifact.path)] == ["1.00", "7.00"]
+
+
+def test_a_merge_whose_batches_keep_no_rows_still_reports_progress(tmp_path: Path) -> None:
+    """Progress is the heartbeat and where the time limit is checked: batches the filter
+    empties must report it while the merge waits for rows."""
+    a = _source(tmp_path, A, [(T0 + i, f"{i}.00") for i in range(10)])
+    b = _source(tmp_path, B, [(T0 + HOUR + i, f"{100 + i}.00") for i in range(10)])
+    reports: list[int] = []
+    nothing = {"column": "price", "op": "gt", "value": "1000"}
+    _export(tmp_path, [a, b], on_progress=lambda rows, _b: reports.append(rows), filter=nothing)
+    assert reports[:-1] == [0, 0]  # one per source batch, then the final report

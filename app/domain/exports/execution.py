@@ -57,6 +57,14 @@ PERMANENT_FAILURES = (
 STORAGE_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
+def _storage_full(exc: BaseException) -> str | None:
+    """The reason to fail a job whose storage is full: another attempt would fill the disk
+    again (what it wrote is freed). None for any other error."""
+    if isinstance(exc, OSError) and exc.errno in STORAGE_FULL:
+        return f"the storage is full ({exc.strerror}): free space, then export again"
+    return None
+
+
 class TransientError(Exception):
     """Worth another try later (storage or database hiccup); the job was handed back."""
 
@@ -104,9 +112,7 @@ def run_export_job(
         _finish_failed(runtime, job, out_dir, str(exc), partial)
         return
     except (OSError, OperationalError) as exc:
-        if isinstance(exc, OSError) and exc.errno in STORAGE_FULL:
-            # Another attempt would fill the disk again: fail now, and free what was written.
-            reason = f"the storage is full ({exc.strerror}): free space, then export again"
+        if (reason := _storage_full(exc)) is not None:
             _finish_failed(runtime, job, out_dir, reason, [])
             return
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -304,6 +310,9 @@ def _run_part(
         _fail_parts(runtime, part, out_dir, str(exc), partial)
         return
     except (OSError, OperationalError) as exc:
+        if (reason := _storage_full(exc)) is not None:
+            _fail_parts(runtime, part, out_dir, reason, [])
+            return
         shutil.rmtree(out_dir, ignore_errors=True)
         with runtime.sync_sessions() as session:
             parts.release(session, part)

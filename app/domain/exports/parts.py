@@ -309,13 +309,17 @@ def take_success(session: Session, job_id: str, retention_seconds: float) -> boo
 
 def take_failure(session: Session, part: ClaimedPart, reason: str) -> bool:
     """The part FAILED and with it the job, if it still runs (once). The transaction stays
-    open for the kept files and the commit; False (rolled back) if the job had ended."""
+    open for the kept files and the commit; False (rolled back) if the job had ended, or if
+    the part is no longer this worker's (another took it over)."""
     now = now_ns()
-    session.execute(
+    owned = session.execute(
         update(ExportPartRow)
         .where(_owned(part))
         .values(status=JobStatus.FAILED.value, finished_at=now, heartbeat_at=now)
     )
+    if rows_changed(owned) != 1:  # taken over: the part's new owner decides, not this worker
+        session.rollback()
+        return False
     result = session.execute(
         update(ExportJobRow)
         .where(ExportJobRow.id == part.job.id, ExportJobRow.status == JobStatus.RUNNING.value)

@@ -163,13 +163,15 @@ async def get_artifact(
 
 
 def _downloadable() -> Any:
-    """A succeeded job's files, and the partial files a failed job kept until they expire."""
+    """A succeeded job's files, and the partial files a failed job kept until they expire;
+    never one that `fsck --repair` marked broken."""
     kept_partial = (
         (ExportJobRow.status == JobStatus.FAILED.value)
         & ExportArtifactRow.partial
         & (ExportJobRow.expires_at > now_ns())
     )
-    return (ExportJobRow.status == JobStatus.SUCCEEDED.value) | kept_partial
+    finished = (ExportJobRow.status == JobStatus.SUCCEEDED.value) | kept_partial
+    return finished & ExportArtifactRow.broken_reason.is_(None)  # fsck found it damaged
 
 
 async def jobs_by_ids(

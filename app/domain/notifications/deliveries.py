@@ -34,14 +34,18 @@ async def list_deliveries(
     session: AsyncSession, who: Principal, webhook_id: str, after_id: str | None, limit: int
 ) -> tuple[list[DeliveryView], int]:
     """Newest first; each delivery's event type and attempts (oldest first)."""
-    require(who, Role.VIEWER)
-    await get_webhook(session, who, webhook_id)
+    await get_webhook(session, who, webhook_id)  # the caller's, or NOT_FOUND
     table = NotificationDeliveryRow
-    query = select(table).where(table.target_id == webhook_id)
+    query = (
+        select(table, NotificationEventRow.type)
+        .outerjoin(NotificationEventRow, NotificationEventRow.id == table.event_id)
+        .where(table.target_id == webhook_id)
+    )
     total = (await session.scalar(select(func.count()).where(table.target_id == webhook_id))) or 0
     if after_id is not None:
         query = query.where(table.id < after_id)
-    rows = list((await session.scalars(query.order_by(table.id.desc()).limit(limit))).all())
+    found_rows = (await session.execute(query.order_by(table.id.desc()).limit(limit))).all()
+    rows = [row for row, _ in found_rows]
     attempts: dict[str, list[NotificationAttemptRow]] = {r.id: [] for r in rows}
     if rows:
         found = await session.scalars(
@@ -51,7 +55,8 @@ async def list_deliveries(
         )
         for attempt in found:
             attempts[attempt.delivery_id].append(attempt)
-    return [await delivery_view(session, r, attempts[r.id]) for r in rows], total
+    views = [DeliveryView(r, event_type or "", attempts[r.id]) for r, event_type in found_rows]
+    return views, total
 
 
 async def delivery_view(
@@ -78,7 +83,8 @@ async def redeliver(runtime: Runtime, who: Principal, delivery_id: str) -> Deliv
     require(who, Role.ADMIN, ("input",))
     async with runtime.sessions() as session:
         row = await session.get(NotificationDeliveryRow, delivery_id)
-        if row is None or row.workspace_id != who.workspace_id:
+        if row is None or row.workspace_id != who.workspace_id or row.channel != "WEBHOOK":
+            # redeliverWebhook: an email notification's delivery is not one of its deliveries
             raise user_error(ErrorCode.NOT_FOUND, "input.id", f"no delivery {delivery_id}")
         now = now_ns()
         result = await session.execute(

@@ -54,6 +54,26 @@ def webhook_body(settings: Settings, event: NotificationEventRow) -> str:
     )
 
 
+# What a template may use: the fields `template_fields` gives, in its order.
+TEMPLATE_FIELDS = (
+    "event_id",
+    "event_type",
+    "event_time",
+    "job_id",
+    "kind",
+    "status",
+    "reason",
+    "datastream_id",
+    "format",
+    "start_time",
+    "end_time",
+    "finished_at",
+    "rows",
+    "bytes",
+    "links",
+)
+
+
 def template_fields(settings: Settings, event: NotificationEventRow) -> dict[str, str]:
     """The flat values templates may use (`$status`, `${job_id}` ...), all text."""
     data = event_data(settings, event)
@@ -76,6 +96,7 @@ def template_fields(settings: Settings, event: NotificationEventRow) -> dict[str
         "bytes": progress.get("bytesWritten", progress.get("bytesRead", "")),
         "links": "\n".join(links),
     }
+    assert tuple(values) == TEMPLATE_FIELDS  # one list: what templates may name is what they get
     return {k: "" if v is None else str(v) for k, v in values.items()}
 
 

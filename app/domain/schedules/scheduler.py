@@ -32,7 +32,7 @@ from app.db.models import ExportJobRow, ExportScheduleRow, ExportScheduleRunRow
 from app.domain.auth import Principal, Role
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.exports.commands import create_export
-from app.domain.exports.status import JobStatus
+from app.domain.exports.status import ACTIVE, JobStatus
 from app.domain.notifications.events import EventType, record_event
 from app.domain.runtime import Runtime
 from app.domain.schedules.commands import (
@@ -262,8 +262,7 @@ async def settle_finished_runs(runtime: Runtime) -> list[str]:
                 .outerjoin(ExportJobRow, ExportJobRow.id == ExportScheduleRunRow.job_id)
                 .where(
                     ExportScheduleRunRow.status == RunStatus.ACTIVE.value,
-                    (ExportJobRow.status.is_(None))
-                    | ExportJobRow.status.notin_((JobStatus.QUEUED.value, JobStatus.RUNNING.value)),
+                    (ExportJobRow.status.is_(None)) | ExportJobRow.status.notin_(ACTIVE),
                 )
             )
         ).all()

@@ -24,7 +24,7 @@ from app.graphql.access.types import (
 )
 from app.graphql.context import Info, authenticated
 from app.graphql.errors import ApiError, guarded
-from app.graphql.relay import After, Connection, First, id_cursor, make_connection, page_size
+from app.graphql.relay import After, Connection, First, id_cursor, page_connection, page_size
 
 
 async def _created(info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
@@ -84,14 +84,7 @@ class AccessQuery:
                 )
         except DomainError as exc:
             raise ApiError.from_domain(exc) from None
-        page = rows[:limit]
-        return make_connection(
-            [ApiKey.from_row(r) for r in page],
-            [r.id for r in page],
-            total,
-            has_next=len(rows) > limit,
-            has_previous=after is not None,
-        )
+        return page_connection(rows, limit, after, total, ApiKey.from_row, lambda r: r.id)
 
 
 @strawberry.type(description="Manage the workspace's API keys and settings (ADMIN only).")

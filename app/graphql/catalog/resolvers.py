@@ -31,7 +31,7 @@ from app.graphql.catalog.types import (
 )
 from app.graphql.context import Info, authenticated
 from app.graphql.errors import ApiError, guarded
-from app.graphql.relay import After, Connection, First, cursor_value, make_connection, page_size
+from app.graphql.relay import After, Connection, First, cursor_value, page_connection, page_size
 
 
 async def load_datastreams(info: Info, ids: list[int]) -> dict[int, Datastream]:
@@ -99,13 +99,8 @@ class CatalogQuery:
                 )
         except DomainError as exc:
             raise ApiError.from_domain(exc) from None
-        page = rows[:limit]
-        return make_connection(
-            [Exchange.from_row(r) for r in page],
-            [catalog.exchange_cursor(r) for r in page],
-            total,
-            has_next=len(rows) > limit,
-            has_previous=after is not None,
+        return page_connection(
+            rows, limit, after, total, Exchange.from_row, catalog.exchange_cursor
         )
 
     @authenticated(
@@ -145,13 +140,8 @@ class CatalogQuery:
                 )
         except DomainError as exc:
             raise ApiError.from_domain(exc) from None
-        page = rows[:limit]
-        return make_connection(
-            [Instrument.from_row(r) for r in page],
-            [catalog.instrument_cursor(r) for r in page],
-            total,
-            has_next=len(rows) > limit,
-            has_previous=after is not None,
+        return page_connection(
+            rows, limit, after, total, Instrument.from_row, catalog.instrument_cursor
         )
 
     @authenticated(

@@ -28,7 +28,7 @@ from app.graphql.exports.types import (
     ExportJobOrder,
     ExportStatus,
 )
-from app.graphql.relay import After, Connection, First, cursor_value, make_connection, page_size
+from app.graphql.relay import After, Connection, First, cursor_value, page_connection, page_size
 from app.graphql.scalars import Timestamp
 
 
@@ -150,13 +150,7 @@ class ExportQuery:
                 )
         except DomainError as exc:
             raise ApiError.from_domain(exc) from None
-        return make_connection(
-            [ExportJob.from_row(r) for r in rows[:limit]],
-            [queries.list_cursor(r) for r in rows[:limit]],
-            total,
-            has_next=len(rows) > limit,
-            has_previous=after is not None,
-        )
+        return page_connection(rows, limit, after, total, ExportJob.from_row, queries.list_cursor)
 
 
 @strawberry.type(description="Create and control export jobs.")

@@ -31,7 +31,7 @@ from app.graphql.imports.types import (
     ImportUpload,
     ImportUploadPayload,
 )
-from app.graphql.relay import After, Connection, First, cursor_value, make_connection, page_size
+from app.graphql.relay import After, Connection, First, cursor_value, page_connection, page_size
 
 
 async def one_import(info: Info, job_id: str) -> ImportJob | None:
@@ -77,13 +77,8 @@ class ImportQuery:
                 )
         except DomainError as exc:
             raise ApiError.from_domain(exc) from None
-        page = rows[:limit]
-        return make_connection(
-            [ImportJob.from_row(r) for r in page],
-            [queries.list_cursor(r) for r in page],
-            total,
-            has_next=len(rows) > limit,
-            has_previous=after is not None,
+        return page_connection(
+            rows, limit, after, total, ImportJob.from_row, lambda r: queries.list_cursor(r)
         )
 
 

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import EmailNotificationRow, WebhookRow
 from app.domain.errors import DomainError, ErrorCode
@@ -30,8 +32,9 @@ from app.graphql.notifications.types import (
     WebhookDeliveryPayload,
     WebhookPayload,
 )
-from app.graphql.relay import After, Connection, First, id_cursor, make_connection, page_size
+from app.graphql.relay import After, Connection, First, id_cursor, page_connection, page_size
 
+R = TypeVar("R")
 IdArgument = Annotated[strawberry.ID, strawberry.argument(description="The prefixed id.")]
 
 
@@ -119,18 +122,41 @@ async def _update_email(
     return EmailNotificationPayload(email_notification=EmailNotification.from_row(row))
 
 
-async def one_notification_target(info: Info, target_id: str) -> Webhook | EmailNotification | None:
-    """`node(id)` of a `whk_` or `eml_` id: null if there is none, or it is another workspace's."""
+async def _found(info: Info, load: Callable[[AsyncSession], Awaitable[R]]) -> R | None:
+    """What `load` finds, or None if there is none (another workspace's is none, too)."""
     try:
         async with info.context.sessions() as session:
-            if target_id.startswith("whk_"):
-                hook = await targets.get_webhook(session, info.context.caller, target_id)
-                return Webhook.from_row(hook)
-            email = await targets.get_email_notification(session, info.context.caller, target_id)
-            return EmailNotification.from_row(email)
+            return await load(session)
     except DomainError as exc:
         if exc.errors[0].code == ErrorCode.NOT_FOUND:
             return None
+        raise ApiError.from_domain(exc) from None
+
+
+async def _webhook(info: Info, webhook_id: str) -> Webhook | None:
+    caller = info.context.caller
+    row = await _found(info, lambda s: targets.get_webhook(s, caller, webhook_id))
+    return Webhook.from_row(row) if row is not None else None
+
+
+async def _email_notification(info: Info, target_id: str) -> EmailNotification | None:
+    caller = info.context.caller
+    row = await _found(info, lambda s: targets.get_email_notification(s, caller, target_id))
+    return EmailNotification.from_row(row) if row is not None else None
+
+
+async def one_notification_target(info: Info, target_id: str) -> Webhook | EmailNotification | None:
+    """`node(id)` of a `whk_` or `eml_` id: null if there is none, or it is another workspace's."""
+    if target_id.startswith("whk_"):
+        return await _webhook(info, target_id)
+    return await _email_notification(info, target_id)
+
+
+async def _listing(info: Info, list_rows: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    try:
+        async with info.context.sessions() as session:
+            return await list_rows(session)
+    except DomainError as exc:
         raise ApiError.from_domain(exc) from None
 
 
@@ -140,33 +166,19 @@ class NotificationQuery:
     async def webhooks(
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[Webhook]:
-        limit, after_id = page_size(info, first), id_cursor(after, "whk")
-        try:
-            async with info.context.sessions() as session:
-                rows, total = await targets.list_targets(
-                    session, info.context.caller, WebhookRow, after_id, limit + 1
-                )
-        except DomainError as exc:
-            raise ApiError.from_domain(exc) from None
-        page = rows[:limit]
-        return make_connection(
-            [Webhook.from_row(r) for r in page],
-            [r.id for r in page],
-            total,
-            has_next=len(rows) > limit,
-            has_previous=after is not None,
+        limit, after_id, caller = (
+            page_size(info, first),
+            id_cursor(after, "whk"),
+            info.context.caller,
         )
+        rows, total = await _listing(
+            info, lambda s: targets.list_targets(s, caller, WebhookRow, after_id, limit + 1)
+        )
+        return page_connection(rows, limit, after, total, Webhook.from_row, lambda r: r.id)
 
     @authenticated(description="One webhook; null if there is none with this id.")
     async def webhook(self, info: Info, id: IdArgument) -> Webhook | None:
-        try:
-            async with info.context.sessions() as session:
-                row = await targets.get_webhook(session, info.context.caller, str(id))
-        except DomainError as exc:
-            if exc.errors[0].code == ErrorCode.NOT_FOUND:
-                return None
-            raise ApiError.from_domain(exc) from None
-        return Webhook.from_row(row)
+        return await _webhook(info, str(id))
 
     @authenticated(
         description="A webhook's deliveries, newest first: attempts, status codes, latency, "
@@ -179,54 +191,39 @@ class NotificationQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[WebhookDelivery]:
-        limit, after_id = page_size(info, first), id_cursor(after, "dlv")
-        try:
-            async with info.context.sessions() as session:
-                views, total = await deliveries.list_deliveries(
-                    session, info.context.caller, str(webhook_id), after_id, limit + 1
-                )
-        except DomainError as exc:
-            raise ApiError.from_domain(exc) from None
-        page = views[:limit]
-        return make_connection(
-            [WebhookDelivery.from_view(v) for v in page],
-            [v.delivery.id for v in page],
-            total,
-            has_next=len(views) > limit,
-            has_previous=after is not None,
+        limit, after_id, caller = (
+            page_size(info, first),
+            id_cursor(after, "dlv"),
+            info.context.caller,
+        )
+        views, total = await _listing(
+            info,
+            lambda s: deliveries.list_deliveries(s, caller, str(webhook_id), after_id, limit + 1),
+        )
+        return page_connection(
+            views, limit, after, total, WebhookDelivery.from_view, lambda v: v.delivery.id
         )
 
     @authenticated(description="The workspace's email notifications, oldest first.")
     async def email_notifications(
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[EmailNotification]:
-        limit, after_id = page_size(info, first), id_cursor(after, "eml")
-        try:
-            async with info.context.sessions() as session:
-                rows, total = await targets.list_targets(
-                    session, info.context.caller, EmailNotificationRow, after_id, limit + 1
-                )
-        except DomainError as exc:
-            raise ApiError.from_domain(exc) from None
-        page = rows[:limit]
-        return make_connection(
-            [EmailNotification.from_row(r) for r in page],
-            [r.id for r in page],
-            total,
-            has_next=len(rows) > limit,
-            has_previous=after is not None,
+        limit, after_id, caller = (
+            page_size(info, first),
+            id_cursor(after, "eml"),
+            info.context.caller,
+        )
+        rows, total = await _listing(
+            info,
+            lambda s: targets.list_targets(s, caller, EmailNotificationRow, after_id, limit + 1),
+        )
+        return page_connection(
+            rows, limit, after, total, EmailNotification.from_row, lambda r: r.id
         )
 
     @authenticated(description="One email notification; null if there is none with this id.")
     async def email_notification(self, info: Info, id: IdArgument) -> EmailNotification | None:
-        try:
-            async with info.context.sessions() as session:
-                row = await targets.get_email_notification(session, info.context.caller, str(id))
-        except DomainError as exc:
-            if exc.errors[0].code == ErrorCode.NOT_FOUND:
-                return None
-            raise ApiError.from_domain(exc) from None
-        return EmailNotification.from_row(row)
+        return await _email_notification(info, str(id))
 
 
 @strawberry.type(description="Manage webhooks and email notifications (ADMIN).")

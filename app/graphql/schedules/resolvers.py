@@ -9,7 +9,7 @@ import strawberry
 from app.domain.schedules import commands as domain
 from app.graphql.context import Info, authenticated
 from app.graphql.errors import guarded
-from app.graphql.relay import After, Connection, First, id_cursor, make_connection, page_size
+from app.graphql.relay import After, Connection, First, id_cursor, page_connection, page_size
 from app.graphql.schedules.inputs import (
     CreateExportScheduleInput,
     ExportScheduleIdInput,
@@ -97,14 +97,7 @@ class ExportScheduleQuery:
                 after_id=after_id,
                 limit=limit + 1,
             )
-        page = rows[:limit]
-        return make_connection(
-            [ExportSchedule.from_row(r) for r in page],
-            [r.id for r in page],
-            total,
-            has_next=len(rows) > limit,
-            has_previous=after is not None,
-        )
+        return page_connection(rows, limit, after, total, ExportSchedule.from_row, lambda r: r.id)
 
 
 @strawberry.type(description="Create and control recurring exports (MEMBER).")

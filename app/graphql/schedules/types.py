@@ -22,7 +22,7 @@ from app.graphql.relay import (
     First,
     Node,
     cursor_value,
-    make_connection,
+    page_connection,
     page_size,
 )
 from app.graphql.scalars import Timestamp
@@ -125,13 +125,8 @@ class ExportSchedule(Node):
                 after_start=int(position) if position is not None else None,
                 limit=limit + 1,
             )
-        page = rows[:limit]
-        return make_connection(
-            [ExportScheduleRun.from_row(r) for r in page],
-            [str(r.period_start_ns) for r in page],
-            total,
-            has_next=len(rows) > limit,
-            has_previous=after is not None,
+        return page_connection(
+            rows, limit, after, total, ExportScheduleRun.from_row, lambda r: str(r.period_start_ns)
         )
 
     @classmethod
