@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from pathlib import Path
 
 import anyio
 from sqlalchemy import delete, select, update
@@ -18,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from app.db.engine import rows_changed
 from app.db.models import SegmentRow
-from app.domain.catalog import datastream_spec
+from app.domain.catalog import datastream_spec, segment_files
 from app.domain.runtime import Runtime
 from app.domain.wire_formats import shredder
 from app.ids import new_id
-from app.storage import segment_dir
+from app.storage import segment_key, storage_for
 from engine.segments import SegmentFile, merge_segments
 from engine.timestamps import now_ns
 
@@ -70,30 +69,26 @@ def _groups(runtime: Runtime) -> list[list[SegmentRow]]:
 def _merge(runtime: Runtime, group: list[SegmentRow]) -> int:
     settings = runtime.settings
     datastream_id = group[0].datastream_id
-    path = segment_dir(settings, datastream_id) / f"{new_id('segment')}.parquet"
-    files = [
-        SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
-        for s in group
-    ]
+    storage = storage_for(settings)
+    key = segment_key(datastream_id, f"{new_id('segment')}.parquet")
+    files = segment_files(settings, group)
     with runtime.sync_sessions() as session:
         spec = datastream_spec(session, datastream_id)
-    merged = merge_segments(files, path, shredder(spec))
+    merged = merge_segments(files, storage.path(key), shredder(spec), storage.filesystem)
     if merged.row_count != sum(s.row_count for s in group):
-        path.unlink(missing_ok=True)
+        storage.delete(key)
         raise AssertionError(f"compaction of datastream {datastream_id} lost records")
     with runtime.sync_sessions() as session:
-        if not _swap(session, group, merged, path, settings.storage_dir):
+        if not _swap(session, group, merged, key):
             session.rollback()
-            path.unlink(missing_ok=True)  # another gateway compacted these first
+            storage.delete(key)  # another gateway compacted these first
             return 0
         session.commit()
     log.info("datastream %s: %d segments compacted into one", datastream_id, len(group))
     return 1
 
 
-def _swap(
-    session: Session, group: list[SegmentRow], merged: SegmentFile, path: Path, root: Path
-) -> bool:
+def _swap(session: Session, group: list[SegmentRow], merged: SegmentFile, key: str) -> bool:
     now = now_ns()
     retired = session.execute(
         update(SegmentRow)
@@ -107,7 +102,7 @@ def _swap(
         SegmentRow(
             id=new_id("segment"),
             datastream_id=group[0].datastream_id,
-            path=str(path.relative_to(root)),
+            path=key,
             min_ts=merged.min_ts,
             max_ts=merged.max_ts,
             row_count=merged.row_count,
@@ -129,8 +124,9 @@ def _purge_retired(runtime: Runtime) -> None:
             .where(SegmentRow.retired_at < now_ns() - grace)
             .limit(1_000)
         ).all()
+        storage = storage_for(settings)
         for _id, path in rows:
-            (settings.storage_dir / path).unlink(missing_ok=True)
+            storage.delete(path)
         if rows:
             session.execute(delete(SegmentRow).where(SegmentRow.id.in_([r[0] for r in rows])))
             session.commit()

@@ -6,7 +6,9 @@ Found:
   segments, whose files compaction deletes after a grace, are not expected to exist);
 - artifacts whose file is missing, of another size or (with checksums) another SHA-256;
 - segment files no catalog entry owns, artifact folders of jobs that no longer exist, and
-  temporary files (`.*.tmp`, `.*.partial`) that crashed writers left behind.
+  temporary files (`.*.tmp`, `.*.partial`) that crashed writers left behind;
+- in an object store, multipart uploads a killed writer never completed (invisible, but
+  billed until aborted).
 
 Repaired: orphans and temporary files older than the grace period are deleted (younger ones
 may belong to a writer about to commit); broken catalog entries are marked (`broken_reason`),
@@ -15,17 +17,16 @@ never deleted: a segment's records may exist nowhere else, and an operator decid
 
 from __future__ import annotations
 
-import shutil
+import hashlib
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import select, update
 
 from app.db.models import ExportArtifactRow, ExportJobRow, SegmentRow
 from app.domain.orphans import GRACE_SECONDS  # the sweeper's: beyond any write-then-commit
 from app.domain.runtime import Runtime
-from engine.files import sha256_of
+from app.storage import Storage, storage_for
 from engine.timestamps import now_ns
 
 TEMPORARY_SUFFIXES = (".tmp", ".partial")
@@ -33,8 +34,8 @@ TEMPORARY_SUFFIXES = (".tmp", ".partial")
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # segment, artifact, orphan-segment, orphan-artifacts, temporary
-    path: str  # relative to the storage directory
+    kind: str  # segment, artifact, orphan-segment, orphan-artifacts, temporary, upload
+    path: str  # relative to the storage root
     problem: str
     entry_id: str | None = None  # the catalog entry, for broken ones
     repairable: bool = False  # old enough to delete, or a catalog entry to mark
@@ -59,8 +60,8 @@ def check(
     checksums: bool = False,
     grace_seconds: float = GRACE_SECONDS,
 ) -> Report:
-    """Blocking: reads the whole catalog and walks the storage directory."""
-    root = runtime.settings.storage_dir
+    """Blocking: reads the whole catalog and walks the storage (directory or bucket)."""
+    storage = storage_for(runtime.settings)
     report = Report()
     with runtime.sync_sessions() as session:
         segments = session.execute(
@@ -77,62 +78,73 @@ def check(
         jobs = set(session.scalars(select(ExportJobRow.id)))
     report.segments_checked, report.artifacts_checked = len(segments), len(artifacts)
     for seg_id, path, size, retired in segments:
-        if retired is None and (problem := _file_problem(root / path, size)):
+        if retired is None and (problem := _file_problem(storage, path, size)):
             report.findings.append(Finding("segment", path, problem, seg_id, repairable=True))
     for art_id, path, size, digest in artifacts:
-        problem = _file_problem(root / path, size)
-        if problem is None and checksums and sha256_of(root / path) != digest:
+        problem = _file_problem(storage, path, size)
+        if problem is None and checksums and _sha256(storage, path) != digest:
             problem = "its SHA-256 differs from the catalogued one"
         if problem:
             report.findings.append(Finding("artifact", path, problem, art_id, repairable=True))
     known_segments = {path for _, path, _, _ in segments}
-    report.findings.extend(_strays(root, known_segments, jobs, report, grace_seconds))
+    report.findings.extend(_strays(storage, known_segments, jobs, report, grace_seconds))
+    older_than = time.time() - grace_seconds
+    for key in storage.abort_stale_uploads(older_than, dry_run=True):
+        report.findings.append(
+            Finding("upload", key, "an incomplete multipart upload", None, repairable=True)
+        )
     if repair:
-        report.findings = [_repaired(runtime, root, f) for f in report.findings]
+        report.findings = [_repaired(runtime, storage, f) for f in report.findings]
+        if any(f.kind == "upload" for f in report.findings):
+            storage.abort_stale_uploads(older_than)
     return report
 
 
-def _file_problem(path: Path, size: int) -> str | None:
-    if not path.is_file():
+def _sha256(storage: Storage, key: str) -> str:
+    digest = hashlib.sha256()
+    with storage.open_read(key) as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _file_problem(storage: Storage, key: str, size: int) -> str | None:
+    stored = storage.stat(key)
+    if stored is None:
         return "its file is missing"
-    actual = path.stat().st_size
+    actual = stored.size
     if actual != size:
         return f"its file has {actual:,} bytes, the catalog says {size:,}"
     return None
 
 
 def _strays(
-    root: Path, known_segments: set[str], jobs: set[str], report: Report, grace_seconds: float
+    storage: Storage, known_segments: set[str], jobs: set[str], report: Report, grace_seconds: float
 ) -> list[Finding]:
     found: list[Finding] = []
     older_than = time.time() - grace_seconds
-    segments = root / "segments"
-    for path in sorted(segments.rglob("*")) if segments.is_dir() else []:
-        if not path.is_file():
-            continue
+    for file in storage.files("segments"):
         report.files_seen += 1
-        relative = str(path.relative_to(root))
-        old = path.stat().st_mtime < older_than
-        if _temporary(path):
-            found.append(Finding("temporary", relative, "a crashed write's leftover", None, old))
-        elif relative not in known_segments:
-            found.append(Finding("orphan-segment", relative, "no catalog entry owns it", None, old))
-    artifacts = root / "artifacts"
-    for folder in sorted(artifacts.iterdir()) if artifacts.is_dir() else []:
-        if folder.is_dir() and folder.name not in jobs:
-            old = folder.stat().st_mtime < older_than
-            relative = str(folder.relative_to(root))
+        old = file.mtime < older_than
+        if _temporary(file.key):
+            found.append(Finding("temporary", file.key, "a crashed write's leftover", None, old))
+        elif file.key not in known_segments:
+            found.append(Finding("orphan-segment", file.key, "no catalog entry owns it", None, old))
+    for folder in storage.folders("artifacts"):
+        if folder.rsplit("/", 1)[-1] not in jobs:
+            old = (storage.modified(folder) or 0) < older_than
             found.append(
-                Finding("orphan-artifacts", relative, "its export job no longer exists", None, old)
+                Finding("orphan-artifacts", folder, "its export job no longer exists", None, old)
             )
     return found
 
 
-def _temporary(path: Path) -> bool:
-    return path.name.startswith(".") and path.name.endswith(TEMPORARY_SUFFIXES)
+def _temporary(key: str) -> bool:
+    name = key.rsplit("/", 1)[-1]
+    return name.startswith(".") and name.endswith(TEMPORARY_SUFFIXES)
 
 
-def _repaired(runtime: Runtime, root: Path, finding: Finding) -> Finding:
+def _repaired(runtime: Runtime, storage: Storage, finding: Finding) -> Finding:
     if not finding.repairable:
         return finding
     if finding.kind in ("segment", "artifact"):
@@ -144,12 +156,10 @@ def _repaired(runtime: Runtime, root: Path, finding: Finding) -> Finding:
                 .values(broken_reason=f"fsck {now_ns()}: {finding.problem}")
             )
             session.commit()
-    else:
-        target = root / finding.path
-        if target.is_dir():
-            shutil.rmtree(target, ignore_errors=True)
-        else:
-            target.unlink(missing_ok=True)
+    elif finding.kind == "orphan-artifacts":
+        storage.delete_tree(finding.path)
+    elif finding.kind != "upload":  # uploads are aborted together, by the caller
+        storage.delete(finding.path)
     return Finding(
         finding.kind, finding.path, finding.problem, finding.entry_id, True, repaired=True
     )

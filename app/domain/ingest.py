@@ -29,7 +29,7 @@ from app.domain.catalog import (
 from app.domain.runtime import Runtime
 from app.domain.wire_formats import sample_warning, shredder
 from app.ids import new_id
-from app.storage import segment_dir
+from app.storage import segment_key, storage_for
 from engine.files import sha256_of
 from engine.record_files import OnProgress, read_records
 from engine.segments import write_segment
@@ -67,7 +67,8 @@ def ingest_tables(
     `before_commit` may refuse the commit by raising (a collector that lost its lease)."""
     check_datastream_id(datastream_id)
     settings = runtime.settings
-    written: list[Path] = []
+    storage = storage_for(settings)
+    written: list[str] = []
     infos: list[SegmentInfo] = []
     non_empty = (table for table in tables if table.num_rows)
     first = next(non_empty, None)
@@ -80,12 +81,12 @@ def ingest_tables(
             # Known wire formats are decoded once, here, and stored beside the messages.
             shred = shredder(spec or datastream_spec(session, datastream_id))
             for table in itertools.chain([first], non_empty):
-                path = segment_dir(settings, datastream_id) / f"{new_id('segment')}.parquet"
-                segment = write_segment(table, path, shred)
-                written.append(path)
+                key = segment_key(datastream_id, f"{new_id('segment')}.parquet")
+                segment = write_segment(table, storage.path(key), shred, storage.filesystem)
+                written.append(key)
                 infos.append(
                     SegmentInfo(
-                        str(path.relative_to(settings.storage_dir)),
+                        key,
                         segment.min_ts,
                         segment.max_ts,
                         segment.row_count,
@@ -100,8 +101,8 @@ def ingest_tables(
                 before_commit(session)
             session.commit()
     except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        for key in written:
+            storage.delete(key)
         raise
     return IngestResult(
         datastream_id,

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 
 from app.config import Settings
 from app.domain.runtime import Runtime
+from app.storage import storage_for
 
 CHECK_SECONDS = 2.0
 
@@ -75,7 +76,11 @@ async def _database(runtime: Runtime) -> None:
 
 
 def _storage(settings: Settings) -> None:
-    """The storage directory takes a file (exists, writable, not full)."""
+    """The storage directory takes a file (exists, writable, not full); an object store's
+    bucket answers a listing of the storage's root."""
+    if settings.object_storage:
+        storage_for(settings).folders("")
+        return
     probe = settings.storage_dir / f".ready-{uuid.uuid4().hex}"
     try:
         probe.write_bytes(b"ok")

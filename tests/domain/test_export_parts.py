@@ -227,7 +227,7 @@ async def test_the_last_part_publishes_the_job_once_however_many_try_at_once(
         claimed = [parts.claim(session, job_id, 0) for _ in range(2)]
     for part in claimed:  # both last parts finish: their workers race to publish
         assert part is not None
-        files = execution._run_one_part(runtime, part, runtime.settings.storage_dir / part.id)
+        files = execution._run_one_part(runtime, part, part.id)
         with runtime.sync_sessions() as session:
             assert parts.succeed(
                 session, part, [execution._file_record(runtime.settings, f) for f in files]
