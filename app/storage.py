@@ -9,6 +9,7 @@ reports of rejected records are always local files under `Settings.storage_dir`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -155,7 +156,10 @@ class S3Storage:
         self.bucket, _, prefix = location.partition("/")
         self.prefix = prefix.strip("/")
         self.root = location
-        options: dict[str, Any] = {"region": region} if region else {}
+        # A delayed open sends a small file in one PUT, a large one as a multipart upload.
+        options: dict[str, Any] = {"allow_delayed_open": True}
+        if region:
+            options["region"] = region
         if endpoint_url:
             parts = urlsplit(endpoint_url)
             options |= {"endpoint_override": parts.netloc, "scheme": parts.scheme or "https"}
@@ -227,7 +231,8 @@ class S3Storage:
         self._fs.move(self._full(key), self._full(new_key))
 
     def open_read(self, key: str) -> BinaryIO:
-        stream: BinaryIO = self._fs.open_input_stream(self._full(key))
+        # The bytes as stored: no decompression guessed from the name (`.gz`).
+        stream: BinaryIO = self._fs.open_input_stream(self._full(key), compression=None)
         return stream
 
     def local_file(self, key: str) -> Path | None:
@@ -252,14 +257,26 @@ class S3Storage:
             Bucket=self.bucket, Prefix=self._object_key("")
         )
         for upload in _uploads(pages):
-            if upload["Initiated"].timestamp() >= older_than:
+            if upload["Initiated"].timestamp() >= older_than or self._active(upload, older_than):
                 continue
             if not dry_run:
-                self._client.abort_multipart_upload(
-                    Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-                )
+                with contextlib.suppress(self._client.exceptions.NoSuchUpload):  # completed
+                    self._client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
             aborted.append(upload["Key"].removeprefix(self._object_key("")))
         return aborted
+
+    def _active(self, upload: dict[str, Any], older_than: float) -> bool:
+        """A part went up since `older_than`: the writer is alive (some stores report no
+        true initiation time)."""
+        try:
+            parts = self._client.list_parts(
+                Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            ).get("Parts", [])
+        except self._client.exceptions.NoSuchUpload:
+            return True  # completed or aborted meanwhile: nothing to abort
+        return any(part["LastModified"].timestamp() >= older_than for part in parts)
 
 
 def attachment(filename: str) -> str:

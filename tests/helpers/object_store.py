@@ -3,10 +3,12 @@ of the test process (gateways and workers the tests start reach it over HTTP too
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -44,6 +46,7 @@ class ObjectStore:
             region=CREDENTIALS["AWS_REGION"],
             endpoint_override=self.endpoint_url.removeprefix("http://"),
             scheme="http",
+            allow_delayed_open=True,
         )
 
     def env(self, prefix: str = "gateway", downloads: str = "presigned") -> dict[str, str]:
@@ -68,6 +71,7 @@ class ObjectStore:
 @contextmanager
 def object_store() -> Iterator[ObjectStore]:
     """A fresh moto server with one empty bucket."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -77,3 +81,14 @@ def object_store() -> Iterator[ObjectStore]:
         yield store
     finally:
         server.stop()
+
+
+def upload_storage(store: ObjectStore, storage_dir: Path, prefix: str) -> None:
+    """Copy a local storage directory's segments into the bucket under `prefix` (the way an
+    operator moves an existing store: the catalog's keys stay the same)."""
+    pafs.copy_files(
+        str(storage_dir / "segments"),
+        f"{store.bucket}/{prefix}/segments",
+        source_filesystem=pafs.LocalFileSystem(),
+        destination_filesystem=store.filesystem(),
+    )
