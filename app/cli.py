@@ -56,10 +56,11 @@ def cmd_fsck(settings: Settings, args: argparse.Namespace) -> None:
         return
     table = Table("kind", "path", "problem", "action")
     for finding in report.findings:
+        remove = "abort" if finding.kind == "upload" else "delete"
         if finding.repaired:
-            action = "marked broken" if finding.entry_id else "deleted"
+            action = "marked broken" if finding.entry_id else f"{remove}ed"
         elif finding.repairable:
-            action = "--repair would " + ("mark it" if finding.entry_id else "delete it")
+            action = "--repair would " + ("mark it" if finding.entry_id else f"{remove} it")
         else:
             action = "left: younger than the grace period"
         table.add_row(finding.kind, finding.path, finding.problem, action)
