@@ -1,11 +1,12 @@
 """Where segments, artifacts, uploads and import reports live, and the signed, expiring URLs
 that download files (export artifacts, import error reports) and upload them (imports).
 
-Segments and artifacts are kept by a `Storage`: the local storage directory (the default), or
-an S3-compatible bucket (`STORAGE_URL=s3://bucket/prefix`). Both name files by *keys*, paths
-relative to the storage root (`segments/101/seg_....parquet`, what the catalog stores), and
-give the engine a pyarrow filesystem and path to read and write them. Import uploads and
-reports of rejected records are always local files under `Settings.storage_dir`."""
+Segments, artifacts, import uploads and reports of rejected records are kept by a `Storage`:
+the local storage directory (the default), or an S3-compatible bucket
+(`STORAGE_URL=s3://bucket/prefix`). Both name files by *keys*, paths relative to the storage
+root (`segments/101/seg_....parquet`, what the catalog stores), and give the engine a pyarrow
+filesystem and path to read and write them. A file is written on local disk first (beside its
+final name, or in the system's temporary directory for a bucket), then published whole."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import hmac
 import os
 import re
 import shutil
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,7 @@ from urllib.parse import quote, urlsplit
 import pyarrow.fs as pafs
 
 from app.config import Settings
+from engine.files import publish_file
 from engine.strict import is_ascii_digits
 
 _HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
@@ -70,6 +74,17 @@ class Storage(Protocol):
         """Rename a file (on an object store: copy, then delete)."""
 
     def open_read(self, key: str) -> BinaryIO: ...
+
+    def staging_file(self, key: str) -> Path:
+        """A fresh local path to write `key`'s bytes to before `publish` (its folder may not
+        exist yet); the caller removes it if it does not publish."""
+
+    def publish(self, temp: Path, key: str) -> int:
+        """Make the finished local `temp` the file `key`, whole or not at all; its size."""
+
+    def local_copy(self, key: str) -> contextlib.AbstractContextManager[Path]:
+        """The file on local disk while the block runs (a temporary copy from a bucket);
+        FileNotFoundError when there is no such file."""
 
     def local_file(self, key: str) -> Path | None:
         """The file on local disk, when it is there (served as is, with Range support)."""
@@ -134,6 +149,17 @@ class LocalStorage:
 
     def open_read(self, key: str) -> BinaryIO:
         return open(self.root / key, "rb")
+
+    def staging_file(self, key: str) -> Path:
+        target = self.root / key
+        return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
+
+    def publish(self, temp: Path, key: str) -> int:
+        return publish_file(temp, self.root / key)
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        yield self.root / key
 
     def local_file(self, key: str) -> Path | None:
         path = self.root / key
@@ -235,6 +261,31 @@ class S3Storage:
         stream: BinaryIO = self._fs.open_input_stream(self._full(key), compression=None)
         return stream
 
+    def staging_file(self, key: str) -> Path:
+        handle, name = tempfile.mkstemp(prefix=".staging-", suffix=".part")
+        os.close(handle)
+        return Path(name)
+
+    def publish(self, temp: Path, key: str) -> int:
+        return publish_file(temp, self.path(key), self.filesystem)
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        if self.stat(key) is None:
+            raise FileNotFoundError(f"no file {key} in the bucket {self.bucket}")
+        folder = Path(tempfile.mkdtemp(prefix="download-"))
+        copy = folder / key.rsplit("/", 1)[-1]  # the name tells a file's format
+        try:
+            pafs.copy_files(
+                self._full(key),
+                str(copy),
+                source_filesystem=self._fs,
+                destination_filesystem=pafs.LocalFileSystem(),
+            )
+            yield copy
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
     def local_file(self, key: str) -> Path | None:
         return None
 
@@ -324,8 +375,12 @@ def job_artifacts_key(job_id: str) -> str:
     return f"artifacts/{job_id}"
 
 
-def import_report_path(settings: Settings, job_id: str) -> Path:
-    return settings.storage_dir / "imports" / job_id / "rejected.csv"
+def import_report_key(job_id: str) -> str:
+    return f"imports/{job_id}/rejected.csv"
+
+
+def folder_of(key: str) -> str:
+    return key.rsplit("/", 1)[0]
 
 
 def remove_job_files(settings: Settings, job_id: str, paths: list[str] | None = None) -> None:
@@ -344,14 +399,16 @@ def download_url(
     filename: str,
     key: str | None = None,
     content_type: str = "application/octet-stream",
+    saved_as: str | None = None,
 ) -> tuple[str, int]:
-    """An artifact's download URL and its expiry in epoch seconds: the store's presigned URL
-    when artifacts are in a bucket with STORAGE_DOWNLOADS=presigned (and its `key` is
-    known), else the gateway's signed link under `base`."""
+    """A file's download URL and its expiry in epoch seconds: the store's presigned URL when
+    files are in a bucket with STORAGE_DOWNLOADS=presigned (and its `key` is known), else the
+    gateway's signed link under `base`. `saved_as`: the name the browser saves it under, if
+    not `filename`."""
     path, expires = signed_path(settings, artifact_id, filename)
     if key is not None and settings.object_storage and settings.storage_downloads == "presigned":
         seconds = max(1, expires - int(time.time()))
-        url = storage_for(settings).presigned_url(key, filename, content_type, seconds)
+        url = storage_for(settings).presigned_url(key, saved_as or filename, content_type, seconds)
         if url is not None:
             return url, expires
     return base + path, expires

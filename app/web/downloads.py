@@ -21,6 +21,7 @@ from starlette.responses import (
     StreamingResponse,
 )
 
+from app.config import Settings
 from app.domain.exports.queries import get_artifact
 from app.domain.imports.queries import rejected_report
 from app.domain.runtime import Runtime
@@ -49,30 +50,44 @@ async def download(request: Request) -> Response:
     if found is None:
         return PlainTextResponse("not found", status_code=404)
     artifact, _job = found
-    storage = storage_for(settings)
     headers = {"ETag": f'"{artifact.sha256}"', "Cache-Control": "private, max-age=3600"}
+    served = await _served(
+        settings, artifact_id, artifact.filename, artifact.path, artifact.content_type, headers
+    )
+    return served or PlainTextResponse("file is no longer stored", status_code=410)
+
+
+async def _served(
+    settings: Settings,
+    file_id: str,
+    filename: str,
+    key: str,
+    content_type: str,
+    headers: dict[str, str] | None = None,
+    saved_as: str | None = None,
+) -> Response | None:
+    """The stored file `key` (None if there is none): from local disk with Range support,
+    else a redirect to the store's presigned URL or the file streamed from the store."""
+    storage = storage_for(settings)
+    headers = headers or {}
     if storage.filesystem is None:
-        path = storage.local_file(artifact.path)
+        path = storage.local_file(key)
         if path is None:
-            return PlainTextResponse("file is no longer stored", status_code=410)
+            return None
         return FileResponse(
-            path, media_type=artifact.content_type, filename=artifact.filename, headers=headers
+            path, media_type=content_type, filename=saved_as or filename, headers=headers
         )
-    stored = await anyio.to_thread.run_sync(storage.stat, artifact.path)
+    stored = await anyio.to_thread.run_sync(storage.stat, key)
     if stored is None:
-        return PlainTextResponse("file is no longer stored", status_code=410)
+        return None
     if settings.storage_downloads == "presigned":
-        url, _expires = download_url(
-            settings, "", artifact_id, artifact.filename, artifact.path, artifact.content_type
-        )
+        url, _expires = download_url(settings, "", file_id, filename, key, content_type, saved_as)
         return RedirectResponse(url, status_code=307)
     headers |= {
         "Content-Length": str(stored.size),
-        "Content-Disposition": attachment(artifact.filename),
+        "Content-Disposition": attachment(saved_as or filename),
     }
-    return StreamingResponse(
-        _streamed(storage, artifact.path), media_type=artifact.content_type, headers=headers
-    )
+    return StreamingResponse(_streamed(storage, key), media_type=content_type, headers=headers)
 
 
 async def _streamed(storage: Storage, key: str) -> AsyncIterator[bytes]:
@@ -88,7 +103,10 @@ async def _streamed(storage: Storage, key: str) -> AsyncIterator[bytes]:
 async def _rejected_report(runtime: Runtime, job_id: str) -> Response:
     async with runtime.sessions() as session:
         report = await rejected_report(session, job_id)
-    path = runtime.settings.storage_dir / report if report else None
-    if path is None or not path.is_file():
-        return PlainTextResponse("no report of rejected records is kept", status_code=404)
-    return FileResponse(path, media_type="text/csv", filename=f"{job_id}-rejected.csv")
+    saved_as = f"{job_id}-rejected.csv"
+    served = None
+    if report is not None:
+        served = await _served(
+            runtime.settings, job_id, "rejected.csv", report, "text/csv", saved_as=saved_as
+        )
+    return served or PlainTextResponse("no report of rejected records is kept", status_code=404)

@@ -1,7 +1,8 @@
 """Exports with segments and artifacts in an S3-compatible bucket (a moto server): the
 artifact lands in the bucket, and its download URL is the store's presigned URL (the default)
 or the gateway's, which streams the file from the bucket (proxy); either gives the bytes the
-API's sha256 names. Deleting the export deletes its objects."""
+API's sha256 names. Deleting the export deletes its objects. Imports keep their uploads and
+reports in the bucket too."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from app.db.models import ExportArtifactRow
 from app.domain.runtime import NO_EFFECTS, Runtime
 from app.storage import signed_path
 from tests.api.helpers import DELETE, download, run_export
-from tests.helpers.inprocess import ApiClient, Seed, copy_seed, running_app, settings_for
+from tests.api.test_imports_api import CREATE_UPLOAD, START, lines
+from tests.api.test_imports_api import finished as finished_import
+from tests.helpers.inprocess import TRADES, ApiClient, Seed, copy_seed, running_app, settings_for
 from tests.helpers.object_store import CREDENTIALS, ObjectStore, object_store, upload_storage
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -130,3 +133,45 @@ async def test_deleting_an_export_deletes_its_objects(
     payload = (await api.execute(DELETE, {"id": job["id"]}))["deleteExport"]
     assert payload["userErrors"] == []
     assert store.keys(f"{prefix}/artifacts/{job['id']}/") == []
+
+
+async def test_an_upload_and_its_report_of_rejected_records_live_in_the_bucket(
+    gateway: tuple[ApiClient, Settings, str], store: ObjectStore
+) -> None:
+    """Any gateway takes the PUT and any worker reads it: the upload goes to the bucket, the
+    import's segment and its report too, and the upload is removed once imported."""
+    api, settings, prefix = gateway
+    created = await api.execute(CREATE_UPLOAD, {"input": {"filename": "mixed.jsonl"}})
+    upload = created["createImportUpload"]["upload"]
+    content = lines(50, {2: "nope"})
+    put = await api.http.put(upload["url"], content=content)
+    assert put.status_code == 201, put.text
+    assert store.keys(f"{prefix}/uploads/{upload['id']}/") == [
+        f"{prefix}/uploads/{upload['id']}/mixed.jsonl"
+    ]
+    started = await api.execute(
+        START,
+        {"input": {"uploadId": upload["id"], "datastreamId": str(TRADES.id), "onError": "SKIP"}},
+    )
+    job = await finished_import(api, started["startImport"]["importJob"]["id"])
+    assert job["status"] == "SUCCEEDED", job
+    assert (int(job["progress"]["recordsStored"]), int(job["progress"]["recordsRejected"])) == (
+        49,
+        1,
+    )
+    assert store.keys(f"{prefix}/uploads/{upload['id']}/") == []
+    assert store.keys(f"{prefix}/imports/{job['id']}/") == [
+        f"{prefix}/imports/{job['id']}/rejected.csv"
+    ]
+    assert not (settings.storage_dir / "uploads").exists()
+    report = job["rejectedRecords"]
+    if settings.storage_downloads == "presigned":
+        assert report["url"].startswith(f"{store.endpoint_url}/{store.bucket}/")
+        async with httpx.AsyncClient() as http:
+            response = await http.get(report["url"])
+    else:
+        response = await api.http.get(report["url"])
+    assert response.status_code == 200 and len(response.content) == int(report["byteSize"])
+    assert f"{job['id']}-rejected.csv" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text, newline="")))
+    assert [(r["line"], r["record"]) for r in rows] == [("3", "nope")]
