@@ -93,6 +93,9 @@ class Storage(Protocol):
         """A URL of the store itself that downloads `key` for `seconds` (None: there is
         none, the gateway serves the file)."""
 
+    def check_writable(self) -> None:
+        """Raise unless the storage can take files (for /readyz)."""
+
     def abort_stale_uploads(self, older_than: float, dry_run: bool = False) -> list[str]:
         """Abort multipart uploads begun before `older_than` that never completed (a killed
         writer's); their keys. Nothing on local disk."""
@@ -167,6 +170,14 @@ class LocalStorage:
 
     def presigned_url(self, key: str, filename: str, content_type: str, seconds: int) -> str | None:
         return None
+
+    def check_writable(self) -> None:
+        """The directory takes a file (exists, writable, not full)."""
+        probe = self.root / f".ready-{uuid.uuid4().hex}"
+        try:
+            probe.write_bytes(b"ok")
+        finally:
+            probe.unlink(missing_ok=True)
 
     def abort_stale_uploads(self, older_than: float, dry_run: bool = False) -> list[str]:
         return []
@@ -301,6 +312,11 @@ class S3Storage:
             ExpiresIn=seconds,
         )
         return url
+
+    def check_writable(self) -> None:
+        """The store answers and the bucket exists (a listing of a missing bucket is empty)."""
+        if self._fs.get_file_info(self.bucket).type != pafs.FileType.Directory:
+            raise FileNotFoundError(f"the bucket {self.bucket} does not exist")
 
     def abort_stale_uploads(self, older_than: float, dry_run: bool = False) -> list[str]:
         aborted = []

@@ -6,10 +6,12 @@ reports in the bucket too."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import gzip
 import hashlib
 import io
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -21,7 +23,7 @@ from app.config import Settings
 from app.db.models import ExportArtifactRow
 from app.domain.runtime import NO_EFFECTS, Runtime
 from app.storage import signed_path
-from tests.api.helpers import DELETE, download, run_export
+from tests.api.helpers import DELETE, download, idle_app, run_export
 from tests.api.test_imports_api import CREATE_UPLOAD, START, lines
 from tests.api.test_imports_api import finished as finished_import
 from tests.helpers.inprocess import TRADES, ApiClient, Seed, copy_seed, running_app, settings_for
@@ -159,7 +161,10 @@ async def test_an_upload_and_its_report_of_rejected_records_live_in_the_bucket(
         49,
         1,
     )
-    assert store.keys(f"{prefix}/uploads/{upload['id']}/") == []
+    deadline = time.monotonic() + 10  # the worker removes the upload just after it announces
+    while store.keys(f"{prefix}/uploads/{upload['id']}/"):
+        assert time.monotonic() < deadline, "the upload was not removed"
+        await asyncio.sleep(0.05)
     assert store.keys(f"{prefix}/imports/{job['id']}/") == [
         f"{prefix}/imports/{job['id']}/rejected.csv"
     ]
@@ -175,3 +180,19 @@ async def test_an_upload_and_its_report_of_rejected_records_live_in_the_bucket(
     assert f"{job['id']}-rejected.csv" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text, newline="")))
     assert [(r["line"], r["record"]) for r in rows] == [("3", "nope")]
+
+
+async def test_readiness_checks_that_the_bucket_exists(
+    settings: Settings, seed: Seed, store: ObjectStore
+) -> None:
+    for bucket, ready in ((store.bucket, True), ("no-such-bucket", False)):
+        in_bucket = settings.model_copy(
+            update={
+                "storage_url": f"s3://{bucket}/health",
+                "storage_s3_endpoint_url": store.endpoint_url,
+            }
+        )
+        async with idle_app(in_bucket, seed.keys) as api:
+            response = await api.http.get("/readyz")
+        assert response.json()["checks"]["storage"]["ok"] is ready, response.json()
+        assert response.status_code == (200 if ready else 503)
