@@ -319,8 +319,8 @@ class Settings(BaseSettings):
 
     @property
     def storage_dir(self) -> Path:
-        """Local files: segments and artifacts unless they are in an object store; uploads
-        and import reports always."""
+        """The local storage directory (segments, artifacts, uploads, import reports), unless
+        STORAGE_URL names an object store."""
         if self.storage_url and not self.object_storage:
             return Path(self.storage_url.removeprefix("file://"))
         return self.data_dir / "storage"

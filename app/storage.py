@@ -261,8 +261,17 @@ class S3Storage:
         self._client.delete_object(Bucket=self.bucket, Key=self._object_key(key))
 
     def delete_tree(self, prefix: str) -> None:
-        if self._fs.get_file_info(self._full(prefix)).type != pafs.FileType.NotFound:
-            self._fs.delete_dir(self._full(prefix))
+        """Every object under the folder, a listing page (1,000 keys) per request; unlike
+        pyarrow's delete_dir, no empty marker object is left for the parent folder."""
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self._object_key(prefix.rstrip("/") + "/")
+        )
+        for page in pages:
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                self._client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True}
+                )
 
     def move(self, key: str, new_key: str) -> None:
         self._fs.move(self._full(key), self._full(new_key))
