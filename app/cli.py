@@ -89,10 +89,15 @@ def _rebuild_catalog(settings: Settings, merge: bool) -> None:
         report = rebuild_catalog(_runtime(settings), merge=merge)
     except CatalogNotEmpty as refused:
         raise SystemExit(f"refused: {refused}") from None
-    table = Table("datastream", "segments", "retired", "rows", "bytes", title="registered")
+    if not (report.per_datastream or report.already_known or report.unregistered):
+        console.print(f"[yellow]no segment files under {settings.storage_dir / 'segments'}[/]")
+    table = Table(
+        "datastream", "stream", "segments", "retired", "rows", "bytes", title="registered"
+    )
     for datastream_id, totals in sorted(report.per_datastream.items()):
         table.add_row(
             str(datastream_id),
+            totals.name,
             f"{totals.segments:,}",
             f"{totals.retired:,}",
             f"{totals.rows:,}",
@@ -100,7 +105,12 @@ def _rebuild_catalog(settings: Settings, merge: bool) -> None:
         )
     total = report.totals
     table.add_row(
-        "total", f"{total.segments:,}", f"{total.retired:,}", f"{total.rows:,}", f"{total.bytes:,}"
+        "total",
+        "",
+        f"{total.segments:,}",
+        f"{total.retired:,}",
+        f"{total.rows:,}",
+        f"{total.bytes:,}",
     )
     console.print(table)
     console.print(

@@ -54,6 +54,7 @@ class CatalogNotEmpty(Exception):
 class StreamTotals:
     """What was registered of one datastream; rows and bytes of its live segments."""
 
+    name: str = ""  # exchange, symbol, stream type
     segments: int = 0
     retired: int = 0  # registered as replaced by a compacted segment
     rows: int = 0
@@ -77,6 +78,7 @@ class RebuildReport:
     def totals(self) -> StreamTotals:
         every = self.per_datastream.values()
         return StreamTotals(
+            "",
             sum(t.segments for t in every),
             sum(t.retired for t in every),
             sum(t.rows for t in every),
@@ -296,7 +298,12 @@ class _Registration:
             )
         )
         self.known_ids.add(segment_id)
-        totals = self.report.per_datastream.setdefault(file.datastream_id, StreamTotals())
+        totals = self.report.per_datastream.get(file.datastream_id)
+        if totals is None:
+            stream = self.streams[file.datastream_id]
+            assert stream is not None  # checked by _registrable
+            name = f"{stream.exchange.code} {stream.instrument.symbol} {stream.stream_type}"
+            totals = self.report.per_datastream[file.datastream_id] = StreamTotals(name)
         totals.segments += 1
         if retired_at is not None:
             totals.retired += 1
