@@ -152,7 +152,7 @@ class _Registration:
     def run(self, files: list[_File]) -> None:
         newest = _newest_descriptions(files)
         known = [f for f in files if f.path in self.known_paths]
-        registrable = [f for f in files if self._registrable(f, newest)]
+        registrable = self._without_rivals([f for f in files if self._registrable(f, newest)])
         retired_at = self._retirements([*known, *registrable])
         for file in registrable:
             self._register(file, retired_at.get((file.datastream_id, file.name)))
@@ -203,6 +203,27 @@ class _Registration:
             self.known_ids.add(segment_id)  # a copy of the file elsewhere is a conflict
         return True
 
+    def _without_rivals(self, files: list[_File]) -> list[_File]:
+        """Of compacted files that replace some of the same files (two compactions raced and
+        the loser died before deleting its file), the first written; the others would
+        double the records they share, and are reported."""
+        replaced_by: dict[tuple[int | None, str], str] = {}
+        kept = []
+        for file in sorted(files, key=_written_at):
+            description = file.footer.description
+            replaces = (
+                [(file.datastream_id, n) for n in description.label.replaces] if description else []
+            )
+            rival = next((replaced_by[r] for r in replaces if r in replaced_by), None)
+            if rival is not None:
+                self._conflict(
+                    file, f"it replaces files {rival} replaces too: a compaction that lost a race"
+                )
+                continue
+            replaced_by.update(dict.fromkeys(replaces, file.path))
+            kept.append(file)
+        return kept
+
     def _stream(self, datastream_id: int, newest: StreamIdentity | None) -> StreamIdentity | None:
         """The datastream as the catalog has it, created (with its instrument and exchange)
         from its newest description if it had not; None if nothing describes it."""
@@ -231,6 +252,8 @@ class _Registration:
         ).first()
         if instrument is None:
             free = wanted.id is not None and session.get(InstrumentRow, wanted.id) is None
+            if not free:  # numbered by the sequence, which must be past the ids given
+                self._advance_instrument_ids()
             instrument = InstrumentRow(
                 id=wanted.id if free else None,  # the id clients know, when free
                 exchange_code=stream.exchange.code,
@@ -338,6 +361,11 @@ class _Registration:
 
     def _conflict(self, file: _File, why: str) -> None:
         self.report.conflicts.append((file.path, why))
+
+
+def _written_at(file: _File) -> tuple[int, str]:
+    description = file.footer.description
+    return (description.label.created_at if description else file.mtime_ns), file.path
 
 
 def _newest_descriptions(files: list[_File]) -> dict[int, StreamIdentity]:

@@ -25,7 +25,8 @@ from app.domain.fsck import check
 from app.domain.ingest import ingest_tables
 from app.domain.rebuild import CatalogNotEmpty, RebuildReport, rebuild_catalog
 from app.domain.runtime import Runtime
-from engine.segments import records_table, write_segment
+from engine.segment_meta import read_footer
+from engine.segments import SegmentFile, merge_segments, records_table, write_segment
 from tests.domain.helpers import artifact_rows, export_request, run_job, runtime_for
 from tests.helpers.inprocess import (
     BOOK,
@@ -219,3 +220,30 @@ async def test_segments_without_a_description_are_registered_from_their_folder(
             )
         fsck = await asyncio.to_thread(check, rebuilt)
         assert fsck.not_self_describing == [str(written_before.relative_to(root))]
+
+
+async def test_of_two_compactions_of_the_same_files_only_the_first_comes_back(
+    runtime: Runtime, effects: RecordingEffects, migrated: Path, tmp_path: Path
+) -> None:
+    await asyncio.to_thread(compacted_history, runtime)
+    original = catalog(runtime)
+    root = runtime.settings.storage_dir
+    [winner] = [s for s in original["segments"] if s[1] == TRADES.id and s[8]]
+    inputs = [s for s in original["segments"] if s[1] == TRADES.id and not s[8]]
+    description = read_footer(root / winner[2]).description
+    assert description is not None and len(description.label.replaces) == 3
+    # A rival compaction of the same files, whose gateway died before deleting it.
+    rival = description.label.model_copy(
+        update={"segment_id": "seg_" + "f" * 32, "created_at": description.label.created_at + 1}
+    )
+    rival_path = root / "segments" / str(TRADES.id) / ("seg_" + "f" * 32 + ".parquet")
+    files = [SegmentFile(str(root / s[2]), s[3], s[4], s[5]) for s in inputs]
+    merge_segments(files, rival_path, label=rival)
+
+    fresh = empty_catalog_over(runtime.settings, migrated, tmp_path / "fresh")
+    async with runtime_for(fresh, effects) as rebuilt:
+        report = await asyncio.to_thread(rebuild, rebuilt)
+        assert [(path, "lost a race" in why) for path, why in report.conflicts] == [
+            (str(rival_path.relative_to(root)), True)
+        ]
+        assert catalog(rebuilt) == original  # the records once, not twice
