@@ -17,7 +17,9 @@ the catalog as it was.
 Into an empty catalog by default; with `merge`, into any catalog, registering only the files
 it does not know (by path), and reporting conflicts (a datastream the catalog describes
 otherwise, a segment id catalogued under another path, a compaction whose inputs are still
-live: its swap never committed) instead of registering them. A second run changes nothing.
+live: its swap never committed) instead of registering them. In both, of two compacted files
+replacing the same files (a race whose loser died before deleting its file) only the first
+written is registered. A second run changes nothing.
 """
 
 from __future__ import annotations
