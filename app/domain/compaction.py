@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 
 import anyio
+import pyarrow as pa
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -19,9 +20,10 @@ from app.db.engine import rows_changed
 from app.db.models import SegmentRow
 from app.domain.catalog import datastream_spec, segment_files
 from app.domain.runtime import Runtime
+from app.domain.segment_files import new_segment, segment_row
 from app.domain.wire_formats import shredder
-from app.ids import new_id
-from app.storage import segment_key, storage_for
+from app.storage import storage_for
+from engine.segment_meta import DescriptionError, read_footer
 from engine.segments import SegmentFile, merge_segments
 from engine.timestamps import now_ns
 
@@ -70,16 +72,24 @@ def _merge(runtime: Runtime, group: list[SegmentRow]) -> int:
     settings = runtime.settings
     datastream_id = group[0].datastream_id
     storage = storage_for(settings)
-    key = segment_key(datastream_id, f"{new_id('segment')}.parquet")
     files = segment_files(settings, group)
     with runtime.sync_sessions() as session:
         spec = datastream_spec(session, datastream_id)
-    merged = merge_segments(files, storage.path(key), shredder(spec), storage.filesystem)
+        # The merged file names what it replaces: a catalog rebuilt from the files retires those.
+        key, label = new_segment(
+            session,
+            datastream_id,
+            level=1 + max(_level(f) for f in files),
+            replaces=[s.path.rsplit("/", 1)[-1] for s in group],
+        )
+    merged = merge_segments(
+        files, storage.path(key), shredder(spec), label, filesystem=storage.filesystem
+    )
     if merged.row_count != sum(s.row_count for s in group):
         storage.delete(key)
         raise AssertionError(f"compaction of datastream {datastream_id} lost records")
     with runtime.sync_sessions() as session:
-        if not _swap(session, group, merged, key):
+        if not _swap(session, group, segment_row(label, merged, key)):
             session.rollback()
             storage.delete(key)  # another gateway compacted these first
             return 0
@@ -88,28 +98,25 @@ def _merge(runtime: Runtime, group: list[SegmentRow]) -> int:
     return 1
 
 
-def _swap(session: Session, group: list[SegmentRow], merged: SegmentFile, key: str) -> bool:
-    now = now_ns()
+def _level(segment: SegmentFile) -> int:
+    """A segment's compaction level, 0 for one without a description (written from records)."""
+    try:
+        description = read_footer(segment.path, segment.filesystem).description
+    except (OSError, pa.ArrowException, DescriptionError):
+        return 0  # merge_segments reads the file and says what is wrong with it
+    return description.label.level if description is not None else 0
+
+
+def _swap(session: Session, group: list[SegmentRow], merged: SegmentRow) -> bool:
     retired = session.execute(
         update(SegmentRow)
         .where(SegmentRow.id.in_([s.id for s in group]), SegmentRow.retired_at.is_(None))
-        .values(retired_at=now)
+        .values(retired_at=now_ns())
         .execution_options(synchronize_session=False)
     )
     if rows_changed(retired) != len(group):
         return False
-    session.add(
-        SegmentRow(
-            id=new_id("segment"),
-            datastream_id=group[0].datastream_id,
-            path=key,
-            min_ts=merged.min_ts,
-            max_ts=merged.max_ts,
-            row_count=merged.row_count,
-            byte_size=merged.byte_size,
-            created_at=now,
-        )
-    )
+    session.add(merged)
     return True
 
 

@@ -2,7 +2,11 @@
 and committing it leaves behind (an ingest, an import, a collector's flush, a compaction).
 Nobody reads them (only catalogued segments are scanned); this pass deletes them once they
 are old enough that no living writer can still be about to commit them. In an object store,
-it also aborts multipart uploads that old: a process killed while uploading a file."""
+it also aborts multipart uploads that old: a process killed while uploading a file.
+
+Only in the folders of datastreams the catalog has: a folder of a datastream it does not know
+is what a lost (or not yet rebuilt) catalog looks like, and its files are the data that
+`fsck --rebuild-catalog` registers again."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import time
 import anyio
 from sqlalchemy import select
 
-from app.db.models import SegmentRow
+from app.db.models import DatastreamRow, SegmentRow
 from app.domain.runtime import Runtime
 from app.storage import Storage, storage_for
 
@@ -45,6 +49,9 @@ def _remove_in(runtime: Runtime, storage: Storage, folder: str, older_than: floa
     if not old:
         return 0
     with runtime.sync_sessions() as session:
+        name = folder.rsplit("/", 1)[-1]
+        if not name.isdigit() or session.get(DatastreamRow, int(name)) is None:
+            return 0
         known = set(session.scalars(select(SegmentRow.path).where(SegmentRow.path.in_(old))))
     orphans = [key for key in old if key not in known]
     for orphan in orphans:

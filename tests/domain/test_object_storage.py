@@ -1,6 +1,7 @@
 """The domain's file work against a bucket (a moto server): exports in parts (attempt folders,
 the manifest), retention, compaction and its purge, the orphan sweep (which also aborts
-multipart uploads a killed writer left) and fsck with --repair, as on local disk."""
+multipart uploads a killed writer left), fsck with --repair, and the segment catalog rebuilt
+from the files, as on local disk."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.config import Settings
 from app.db.models import SegmentRow
@@ -19,6 +20,7 @@ from app.domain import compaction
 from app.domain.exports import retention
 from app.domain.fsck import check
 from app.domain.orphans import remove_orphan_segments
+from app.domain.rebuild import rebuild_catalog
 from app.domain.runtime import Runtime
 from tests.domain.helpers import artifact_rows, runtime_for, set_job, settings_with, stored_job
 from tests.domain.test_compaction import SPEC, exported, flushes, live_segments
@@ -155,3 +157,24 @@ async def test_the_sweep_and_fsck_clean_the_bucket_up(
     async with runtime.sessions() as session:
         broken = await session.get(SegmentRow, lost.id)
         assert broken is not None and broken.broken_reason is not None
+
+
+async def test_the_segment_catalog_is_rebuilt_from_the_files_in_the_bucket(
+    bucket_runtime: tuple[Runtime, str],
+) -> None:
+    runtime, _prefix = bucket_runtime
+    with runtime.sync_sessions() as session:
+        before = sorted(
+            (s.id, s.path, s.row_count, s.byte_size, s.min_ts, s.max_ts)
+            for s in session.scalars(select(SegmentRow))
+        )
+        session.execute(delete(SegmentRow))  # the segment rows are lost; the files are not
+        session.commit()
+    report = await asyncio.to_thread(rebuild_catalog, runtime, True)
+    assert not report.unregistered and not report.conflicts
+    with runtime.sync_sessions() as session:
+        after = sorted(
+            (s.id, s.path, s.row_count, s.byte_size, s.min_ts, s.max_ts)
+            for s in session.scalars(select(SegmentRow))
+        )
+    assert before and after == before
