@@ -20,8 +20,9 @@ from engine.files import publish_file
 
 class S3Storage:
     """A bucket (and a prefix in it) of an S3-compatible store: pyarrow's S3 filesystem for
-    the engine and for files, boto3 for what pyarrow has not (presigned URLs, multipart
-    uploads). Credentials come from the standard AWS chain (environment, profile, role)."""
+    the engine and for files, boto3 for what pyarrow has not or does less well (presigned
+    URLs, multipart uploads, deleting folders). Credentials come from the standard AWS chain
+    (environment, profile, role)."""
 
     def __init__(self, url: str, endpoint_url: str | None, region: str | None) -> None:
         location = url.removeprefix("s3://").strip("/")
@@ -44,11 +45,13 @@ class S3Storage:
         import boto3  # only object storage needs it
         from botocore.config import Config
 
+        # As pyarrow addresses buckets: by path on another store, by host name on AWS.
+        style = "path" if self._endpoint_url else "auto"
         return boto3.client(
             "s3",
             endpoint_url=self._endpoint_url,
             region_name=self._region,
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+            config=Config(signature_version="s3v4", s3={"addressing_style": style}),
         )
 
     def _full(self, key: str) -> str:
