@@ -68,9 +68,11 @@ def cmd_fsck(settings: Settings, args: argparse.Namespace) -> None:
         return
     table = Table("kind", "path", "problem", "action")
     for finding in report.findings:
-        remove = "abort" if finding.kind == "upload" else "delete"
+        remove, removed = (
+            ("abort", "aborted") if finding.kind == "upload" else ("delete", "deleted")
+        )
         if finding.repaired:
-            action = "marked broken" if finding.entry_id else f"{remove}ed"
+            action = "marked broken" if finding.entry_id else removed
         elif finding.repairable:
             action = "--repair would " + ("mark it" if finding.entry_id else f"{remove} it")
         else:
