@@ -6,7 +6,7 @@ first and then copied in one call: an object store makes an object visible only 
 (multipart) upload completes, and pyarrow cannot abort an output stream (closing one, even
 after an error, completes the upload), so a file is never streamed to its final key while it
 is still being produced. A process killed during the copy leaves an incomplete multipart
-upload, which no reader sees and the store's owner aborts."""
+upload, which no reader sees, for the store's owner to abort (the gateway's sweeper does)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyarrow.fs as pafs
 
-# Where files bound for a remote filesystem are written first (TMPDIR by default).
+# Local disk: files bound for a remote filesystem are written there first (under TMPDIR).
 _LOCAL = pafs.LocalFileSystem()
 
 
