@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from rich.console import Console
 
+from app import logs, tracing
 from app.config import Settings, get_settings
 
 # uvicorn's names for its log levels.
@@ -192,6 +193,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         host=host,
         port=port,
         log_level=args.log_level,
+        log_config=None,  # uvicorn's lines go through our handler (app.logs)
+        access_log=False,  # the gateway writes its own, with the request id (app.web.request_id)
         ws="websockets-sansio",
         ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a body
     )
@@ -283,6 +286,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
         sys.exit(2)
     processes = args.processes or settings.worker_processes
     threads = args.threads or settings.worker_threads
+    # Dramatiq's worker processes write to a pipe, not this terminal: they log in the format
+    # decided here, set up by workers.broker.WorkerProcessSetup rather than by Dramatiq.
+    os.environ["GATEWAY_LOG_FORMAT"] = logs.resolved_format(settings.log_format, sys.stderr)
     os.execvp(
         sys.executable,
         [
@@ -294,6 +300,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
             str(processes),
             "--threads",
             str(threads),
+            "--skip-logging",
         ],
     )
 
@@ -519,9 +526,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
@@ -531,7 +535,16 @@ def main(argv: list[str] | None = None) -> None:
             for e in exc.errors()
         )
         raise SystemExit(f"invalid configuration: {problems}") from None
-    args.func(settings, args)
+    logs.configure(settings.log_format, _logging_level(getattr(args, "log_level", "info")))
+    try:
+        args.func(settings, args)
+    finally:
+        tracing.shutdown()  # the spans still batched
+
+
+def _logging_level(name: str) -> int:
+    """uvicorn's level names; its `trace` is below DEBUG."""
+    return 5 if name == "trace" else int(logging.getLevelName(name.upper()))
 
 
 def _version() -> str:

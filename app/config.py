@@ -237,6 +237,17 @@ class Settings(BaseSettings):
         description="Allow webhook URLs that resolve to loopback, private or link-local "
         "addresses (refused by default against SSRF).",
     )
+    tracing: bool | None = Field(
+        default=None,
+        description="Send OpenTelemetry traces (OTLP over HTTP; the standard OTEL_* variables "
+        "say where and how). Default: on when OTEL_EXPORTER_OTLP_ENDPOINT (or "
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, unless OTEL_SDK_DISABLED=true.",
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="Log lines as JSON objects (`json`) or plain text (`text`); `auto`: text "
+        "on a terminal, JSON otherwise.",
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server; unset: no email.")
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_security: str = Field(

@@ -15,7 +15,8 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from app.db.engine import is_unavailable
 from app.domain.errors import DomainError, Problem
 from app.domain.errors import ErrorCode as DomainErrorCode
-from app.web.request_id import UNAVAILABLE_MESSAGE, request_id_var
+from app.logs import request_id_var
+from app.web.request_id import UNAVAILABLE_MESSAGE
 
 log = logging.getLogger(__name__)
 
