@@ -31,8 +31,16 @@ request_notes_var: contextvars.ContextVar[dict[str, Any] | None] = contextvars.C
 )
 
 CONTEXT_FIELDS = ("request_id", "job_id", "trace_id", "span_id")
-# What every LogRecord has: anything else on a record was passed as `extra` and is printed.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", *CONTEXT_FIELDS}
+# What every LogRecord has: anything else on a record was passed as `extra` and is printed
+# (but uvicorn's copy of its message with terminal colours).
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "color_message",
+    *CONTEXT_FIELDS,
+}
+# Chatty at INFO about their own set-up: their warnings still show.
+QUIETER_LOGGERS = ("alembic.runtime.plugins",)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s"
 
 
@@ -126,6 +134,8 @@ def configure(wanted: LogFormat, level: int | str = logging.INFO) -> None:
         for old in list(adopted.handlers):
             adopted.removeHandler(old)
         adopted.propagate = True
+    for name in QUIETER_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @contextlib.contextmanager
