@@ -78,6 +78,7 @@ EXPOSED_HEADERS = [
     "ratelimit-limit",
     "ratelimit-remaining",
     "ratelimit-reset",
+    "ratelimit-policy",
     "content-disposition",
     "content-length",
     "etag",

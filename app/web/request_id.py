@@ -77,7 +77,9 @@ class RequestIdMiddleware:
             if started or scope["type"] != "http" or not is_unavailable(exc):
                 raise
             log.warning("request %s: the database is unavailable (%s)", request_id, exc)
-            response = error_response(503, "UNAVAILABLE", UNAVAILABLE_MESSAGE)
+            response = error_response(
+                503, "UNAVAILABLE", UNAVAILABLE_MESSAGE, retryAfter=UNAVAILABLE_RETRY_SECONDS
+            )
             response.headers["retry-after"] = str(UNAVAILABLE_RETRY_SECONDS)
             status = 503
             await response(scope, receive, send_with_id)
