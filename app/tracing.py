@@ -110,9 +110,12 @@ def _otlp_exporter() -> SpanExporter:
 
 
 def shutdown() -> None:
-    """Send the spans still batched (a process about to exit)."""
-    if _provider is not None:
-        _provider.shutdown()
+    """Send the spans still batched (a process about to exit); once."""
+    global _provider
+    with _lock:
+        stopping, _provider = _provider, None
+    if stopping is not None:
+        stopping.shutdown()
 
 
 def provider() -> TracerProvider:
@@ -234,23 +237,34 @@ def asgi_middleware() -> tuple[Any, dict[str, Any]]:
 def graphql_extension() -> type[Any]:
     """Strawberry's OpenTelemetry extension, with the operation's type and name as
     attributes, and spans for the root fields only (one per field of every object would cost
-    more than the operation it describes)."""
+    more than the operation it describes). Neither the document nor any argument is
+    recorded: both may hold secrets (a webhook's, a password in a template)."""
     from graphql import GraphQLResolveInfo
+    from opentelemetry.trace import SpanKind
     from strawberry.extensions import LifecycleStep
     from strawberry.extensions.tracing import OpenTelemetryExtension
 
     class GraphQLTracing(OpenTelemetryExtension):
         def __init__(self, *, execution_context: Any = None) -> None:
-            super().__init__(execution_context=execution_context, tracer_provider=provider())
+            super().__init__(
+                execution_context=execution_context,
+                tracer_provider=provider(),
+                arg_filter=lambda _args, _info: {},
+            )
 
         def on_operation(self) -> Generator[None, None, None]:
-            steps = super().on_operation()
-            next(steps)  # the operation's span starts
-            yield
-            operation = self._span_holder[LifecycleStep.OPERATION]
-            operation.set_attribute("graphql.operation.name", _operation_name(self))
-            operation.set_attribute("graphql.operation.type", _operation_type(self))
-            next(steps, None)  # the span is named after the operation and ends
+            operation = self._tracer.start_span("GraphQL", kind=SpanKind.INTERNAL)
+            self._span_holder[LifecycleStep.OPERATION] = operation
+            operation.set_attribute("component", "graphql")
+            try:
+                yield
+            finally:
+                # Known once the document is parsed: GraphQL Query: JobStatus, say.
+                kind, name = _operation_type(self), _operation_name(self)
+                operation.update_name(f"GraphQL {kind.title()}" + (f": {name}" if name else ""))
+                operation.set_attribute("graphql.operation.type", kind)
+                operation.set_attribute("graphql.operation.name", name)
+                operation.end()
 
         async def resolve(
             self,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 
-from app import cli, logs
+from app import cli, logs, tracing
 from app.config import get_settings
 from app.db.models import DatastreamRow, ExchangeRow, IngestedFileRow, InstrumentRow, SegmentRow
 from app.domain.runtime import NO_EFFECTS, Runtime
@@ -64,8 +64,9 @@ def test_every_command_has_help() -> None:
 @pytest.fixture
 def command_line(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """`main` as a shell runs it, reading fresh settings, without replacing the test process's
-    log handlers."""
+    log handlers or ending its tracing."""
     monkeypatch.setattr(logs, "configure", lambda *args, **kwargs: None)
+    monkeypatch.setattr(tracing, "shutdown", lambda: None)
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()

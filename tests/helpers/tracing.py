@@ -17,7 +17,7 @@ _exporter: InMemorySpanExporter | None = None
 def memory_spans() -> InMemorySpanExporter:
     """The exporter every span of this process ends in, emptied for the caller."""
     global _exporter
-    if _exporter is None:
+    if _exporter is None or not tracing.active():
         _exporter = InMemorySpanExporter()
         tracing.configure(settings_for(Path("unused"), tracing=True), exporter=_exporter)
     assert tracing.active()
