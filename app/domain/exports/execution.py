@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from app import tracing
 from app.config import Settings
 from app.db.models import ExportJobRow
 from app.domain.catalog import segment_files, segments_in_range
@@ -208,7 +209,9 @@ def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> list[Artifact
                 runs.record_progress(session, job, rows, byte_count)
             _announce(runtime, job, "RUNNING")
 
-    return run_export(task, _with_time_limit(on_progress, settings.job_timeout_seconds))
+    attributes = {"job.id": job.id, "export.format": job.format, "workspace.id": job.workspace_id}
+    with tracing.span("export run", attributes):
+        return run_export(task, _with_time_limit(on_progress, settings.job_timeout_seconds))
 
 
 def _with_time_limit(on_progress: Callable[..., None], limit: float) -> Callable[..., None]:
@@ -348,7 +351,14 @@ def _run_one_part(runtime: Runtime, part: parts.ClaimedPart, out_dir: Path) -> l
                 parts.record_progress(session, part, rows, byte_count)
             _announce(runtime, part.job, "RUNNING")
 
-    return run_export(task, on_progress)
+    attributes = {
+        "job.id": part.job.id,
+        "export.format": part.job.format,
+        "export.part.id": part.id,
+        "export.part.seq": part.seq,
+    }
+    with tracing.span("export part", attributes):
+        return run_export(task, on_progress)
 
 
 def _file_record(settings: Settings, f: ArtifactFile) -> dict[str, Any]:
