@@ -20,6 +20,7 @@ from app.domain import job_rows
 from app.domain.auth import Principal, Role, require
 from app.domain.catalog import estimate_rows, segments_in_range_async
 from app.domain.errors import DomainError, ErrorCode, Problem, user_error
+from app.domain.exports.changes import bury
 from app.domain.exports.queries import get_export
 from app.domain.exports.requests import ExportRequest, validate_export
 from app.domain.exports.status import ACTIVE, JobStatus
@@ -82,7 +83,9 @@ async def _record(
         rows_written=0,
         bytes_written=0,
         attempts=0,
-        estimated_rows=estimated,
+        records_total=estimated,
+        records_read=0,
+        fraction=0.0,
         keep_partial=request.keep_partial,
     )
     session.add(job)
@@ -131,7 +134,7 @@ async def _check_active_cap(
                 ExportJobRow.status,
                 ExportJobRow.started_at,
                 ExportJobRow.rows_written,
-                ExportJobRow.estimated_rows,
+                ExportJobRow.records_total,
             ).where(ExportJobRow.workspace_id == who.workspace_id, ExportJobRow.status.in_(ACTIVE))
         )
     ).all()
@@ -266,6 +269,7 @@ async def _delete(
     )
     await session.execute(delete(ExportArtifactRow).where(ExportArtifactRow.job_id == job.id))
     await session.execute(delete(ExportPartRow).where(ExportPartRow.job_id == job.id))
+    bury(session, job)  # for subscriptions that resume from before the deletion
     await session.execute(
         delete(ExportJobRow).where(
             ExportJobRow.id == job.id, ExportJobRow.workspace_id == who.workspace_id
