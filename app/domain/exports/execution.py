@@ -204,7 +204,7 @@ def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> tuple[list[Ar
     """The job's files and the input records it read."""
     settings = runtime.settings
     task = _task(runtime, job, out_dir)
-    due = _ticks(settings.progress_interval_seconds)
+    due = _ticks(settings.progress_interval_seconds, progress_clock)
     read = 0
 
     def on_progress(progress: Progress) -> None:
@@ -219,7 +219,11 @@ def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> tuple[list[Ar
     return files, read
 
 
-def _ticks(interval: float, clock: Callable[[], float] = time.monotonic) -> Callable[[], bool]:
+# What progress ticks are timed by: a seam for tests, which step it by hand.
+progress_clock: Callable[[], float] = time.monotonic
+
+
+def _ticks(interval: float, clock: Callable[[], float]) -> Callable[[], bool]:
     """True at most once per `interval` seconds (the first call included): the engine reports
     after every batch, the job row and the subscribers hear of it at this rate, one UPDATE
     and one event per tick."""
@@ -366,7 +370,7 @@ def _run_one_part(
     settings = runtime.settings
     task = _task(runtime, part.job, out_dir, part)
     deadline = part.job_started_at + int(settings.job_timeout_seconds * 1e9)
-    due = _ticks(settings.progress_interval_seconds)
+    due = _ticks(settings.progress_interval_seconds, progress_clock)
     read = 0
 
     def on_progress(progress: Progress) -> None:
