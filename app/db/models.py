@@ -181,7 +181,7 @@ class ExportJobRow(Base):
         BigInteger, server_default="0", default=0, onupdate=literal_column("revision") + 1
     )
     # When the row last changed (the writer's clock): the cursor `since` replays from.
-    updated_at: Mapped[int | None] = mapped_column(BigInteger, default=now_ns, onupdate=now_ns)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ns, onupdate=now_ns)
 
 
 class ExportPartRow(Base):

@@ -85,7 +85,7 @@ class ExportSubscription:
                     yield _deleted(tombstone)
                     return
                 raise ApiError(f"no export job {id}", "NOT_FOUND")
-            if after is None or (job.updated_at or 0) >= after:
+            if after is None or job.updated_at >= after:
                 yield ExportJob.from_row(job)
             last = job.revision
             while not JobStatus(job.status).terminal:
@@ -185,7 +185,7 @@ async def _replay(info: Info, after: int) -> list[ExportJobRow | ExportJobTombst
 def _changed_at(row: ExportJobRow | ExportJobTombstoneRow) -> int:
     if isinstance(row, ExportJobTombstoneRow):
         return row.deleted_at
-    return row.updated_at or row.created_at
+    return row.updated_at
 
 
 async def _changes(

@@ -32,6 +32,8 @@ def upgrade() -> None:
         "UPDATE export_jobs SET updated_at = COALESCE(finished_at, started_at, created_at), "
         "fraction = CASE WHEN status IN ('SUCCEEDED', 'EXPIRED') THEN 1.0 ELSE 0.0 END"
     )
+    with op.batch_alter_table("export_jobs") as batch_op:
+        batch_op.alter_column("updated_at", existing_type=sa.BigInteger(), nullable=False)
     with op.batch_alter_table("export_parts") as batch_op:
         batch_op.add_column(
             sa.Column("records_read", sa.BigInteger(), server_default="0", nullable=False)
