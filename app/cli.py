@@ -41,6 +41,12 @@ def cmd_fsck(settings: Settings, args: argparse.Namespace) -> None:
 
     from app.domain.fsck import check
 
+    if args.merge and not args.rebuild_catalog:
+        console.print("python -m app fsck: error: --merge goes with --rebuild-catalog")
+        raise SystemExit(2)  # as argparse refuses a bad option
+    if args.rebuild_catalog:
+        _rebuild_catalog(settings, merge=args.merge)
+        return
     report = check(
         _runtime(settings),
         repair=args.repair,
@@ -51,6 +57,12 @@ def cmd_fsck(settings: Settings, args: argparse.Namespace) -> None:
         f"checked {report.segments_checked:,} segments, {report.artifacts_checked:,} artifacts "
         f"and {report.files_seen:,} segment files"
     )
+    if report.not_self_describing:
+        console.print(
+            f"{len(report.not_self_describing):,} segments are not self-describing (written "
+            "before segment files carried their description): they work, and --rebuild-catalog "
+            "registers them only from their folder; e.g. " + report.not_self_describing[0]
+        )
     if report.clean:
         console.print("[green]the catalog and the storage agree[/]")
         return
@@ -66,6 +78,55 @@ def cmd_fsck(settings: Settings, args: argparse.Namespace) -> None:
     console.print(table)
     left = [f for f in report.findings if not f.repaired]
     raise SystemExit(1 if left else 0)
+
+
+def _rebuild_catalog(settings: Settings, merge: bool) -> None:
+    from rich.table import Table
+
+    from app.domain.rebuild import CatalogNotEmpty, rebuild_catalog
+
+    try:
+        report = rebuild_catalog(_runtime(settings), merge=merge)
+    except CatalogNotEmpty as refused:
+        raise SystemExit(f"refused: {refused}") from None
+    if not (report.per_datastream or report.already_known or report.unregistered):
+        console.print(f"[yellow]no segment files under {settings.storage_dir / 'segments'}[/]")
+    table = Table(
+        "datastream", "stream", "segments", "retired", "rows", "bytes", title="registered"
+    )
+    for datastream_id, totals in sorted(report.per_datastream.items()):
+        table.add_row(
+            str(datastream_id),
+            totals.name,
+            f"{totals.segments:,}",
+            f"{totals.retired:,}",
+            f"{totals.rows:,}",
+            f"{totals.bytes:,}",
+        )
+    total = report.totals
+    table.add_row(
+        "total",
+        "",
+        f"{total.segments:,}",
+        f"{total.retired:,}",
+        f"{total.rows:,}",
+        f"{total.bytes:,}",
+    )
+    console.print(table)
+    console.print(
+        f"{report.datastreams:,} datastreams created, {report.not_self_describing:,} segments "
+        f"registered from their folder (not self-describing), {report.already_known:,} already "
+        "catalogued"
+    )
+    problems = [("not registered", *p) for p in report.unregistered] + [
+        ("conflict", *p) for p in report.conflicts
+    ]
+    if problems:
+        listing = Table("what", "path", "why")
+        for row in problems:
+            listing.add_row(*row)
+        console.print(listing)
+        raise SystemExit(1)
 
 
 def _runtime(settings: Settings) -> Runtime:
@@ -382,7 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(func=cmd_scheduler)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     fsck = sub.add_parser(
-        "fsck", help="check that the catalog and the storage agree (exit status 1 if not)"
+        "fsck",
+        help="check that the catalog and the storage agree (exit status 1 if not), or "
+        "rebuild the segment catalog from the files",
     )
     fsck.add_argument(
         "--repair",
@@ -398,6 +461,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=GRACE_SECONDS,
         help="files younger than this may belong to a writer about to commit (default 6 h)",
+    )
+    fsck.add_argument(
+        "--rebuild-catalog",
+        action="store_true",
+        help="register every segment file of the storage into an empty (migrated) catalog, "
+        "with its exchanges, instruments and datastreams; export jobs and their files are "
+        "not recoverable from files and are not registered (exit status 1 if a file could "
+        "not be registered)",
+    )
+    fsck.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --rebuild-catalog: into a catalog that is not empty, registering only the "
+        "files it does not know and reporting conflicts",
     )
     fsck.set_defaults(func=cmd_fsck)
     sub.add_parser("demo", help="load demo data if the store is empty").set_defaults(func=cmd_demo)

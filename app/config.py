@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     heartbeat_stale_seconds: float = Field(default=30.0, gt=0)
     queued_stale_seconds: float = Field(default=60.0, gt=0)
     sweep_interval_seconds: float = Field(default=10.0, gt=0)
+    fsck_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often the sweeper checks that catalogued files exist with their "
+        "size (marking broken ones, never deleting) and deletes temporary files older than "
+        "six hours; 0 turns it off.",
+    )
     max_page_size: int = Field(default=100, ge=1)
     max_query_depth: int = Field(default=12, ge=2)
     max_aliases: int = Field(default=30, ge=1)

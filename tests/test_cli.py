@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from app import cli
 from app.config import get_settings
+from app.db.models import DatastreamRow, ExchangeRow, IngestedFileRow, InstrumentRow, SegmentRow
+from app.domain.runtime import NO_EFFECTS, Runtime
+from tests.helpers.inprocess import TRADES, Seed, copy_seed, settings_for
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -44,3 +49,41 @@ def test_every_option_has_help() -> None:
     for name, command in commands.choices.items():
         for action in command._actions:
             assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+
+
+def test_fsck_rebuilds_a_lost_catalog_once_and_says_what_it_could_not(
+    seed: Seed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = copy_seed(seed, tmp_path / "data")
+    runtime = Runtime.create(settings_for(data), NO_EFFECTS)
+    with runtime.sync_sessions() as session:  # the catalog is lost; the files are there
+        for table in (IngestedFileRow, SegmentRow, DatastreamRow, InstrumentRow, ExchangeRow):
+            session.execute(delete(table))
+        session.commit()
+    runtime.sync_sessions.kw["bind"].dispose()
+    monkeypatch.delenv("GATEWAY_DATABASE_URL", raising=False)
+    monkeypatch.delenv("GATEWAY_STORAGE_URL", raising=False)
+    monkeypatch.setenv("GATEWAY_DATA_DIR", str(data))
+    get_settings.cache_clear()
+    try:
+        cli.main(["fsck", "--rebuild-catalog"])  # returns: exit status 0
+        summary = capsys.readouterr().err
+        assert "3 datastreams created" in summary and "total" in summary
+
+        with pytest.raises(SystemExit) as refused:
+            cli.main(["fsck", "--rebuild-catalog"])
+        assert str(refused.value.code).startswith("refused: the catalog is not empty")
+
+        torn = data / "storage" / "segments" / str(TRADES.id) / "torn.parquet"
+        torn.write_bytes(b"PAR1")
+        with pytest.raises(SystemExit) as failed:
+            cli.main(["fsck", "--rebuild-catalog", "--merge"])
+        assert failed.value.code == 1
+        listing = capsys.readouterr().err
+        assert "0 datastreams created" in listing and "not registered" in listing
+
+        with pytest.raises(SystemExit) as misused:
+            cli.main(["fsck", "--merge"])
+        assert misused.value.code == 2
+    finally:
+        get_settings.cache_clear()

@@ -1,6 +1,7 @@
 """What an operator watches, read from the rows that are the truth (so every gateway reports
 the same, whichever process did the work): jobs by state, notification deliveries by state,
-collections and their feeds, and the rows and bytes of exports finished lately."""
+collections and their feeds, the rows and bytes of exports finished lately, and the catalog
+entries fsck marked broken."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import CollectionRow, ExportJobRow, ImportJobRow, NotificationDeliveryRow
+from app.db.models import (
+    CollectionRow,
+    ExportArtifactRow,
+    ExportJobRow,
+    ImportJobRow,
+    NotificationDeliveryRow,
+    SegmentRow,
+)
 from engine.timestamps import now_ns
 
 RECENT_SECONDS = 300
@@ -23,6 +31,7 @@ class OperationalCounts:
     collections_connected: int = 0
     recent_export_rows: int = 0  # of exports finished in the last RECENT_SECONDS
     recent_export_bytes: int = 0
+    broken: dict[str, int] = field(default_factory=dict)  # segment, artifact -> marked by fsck
 
 
 async def operational_counts(session: AsyncSession) -> OperationalCounts:
@@ -55,4 +64,10 @@ async def operational_counts(session: AsyncSession) -> OperationalCounts:
         )
     ).one()
     counts.recent_export_rows, counts.recent_export_bytes = int(rows_written), int(bytes_written)
+    for kind, reason in (
+        ("segment", SegmentRow.broken_reason),
+        ("artifact", ExportArtifactRow.broken_reason),
+    ):
+        marked = select(func.count()).where(reason.is_not(None))
+        counts.broken[kind] = int(await session.scalar(marked) or 0)
     return counts

@@ -1,7 +1,8 @@
 """Prometheus metrics at `/metrics`: HTTP requests by route and status, GraphQL operations by
 root field and outcome with their latency (recorded as they happen), and, read from the
 database at each scrape, jobs by state, the queue's depth, notification deliveries by state,
-collections and their connected feeds, recent export output, and this process's subscribers.
+collections and their connected feeds, recent export output, catalog entries marked broken,
+and this process's subscribers.
 
 Each app has its own registry (several apps in one process, as in the tests, never collide).
 Label values are bounded: routes are the app's own, root fields the schema's."""
@@ -89,6 +90,12 @@ class Metrics:
             f"Bytes written by exports that finished in the last {RECENT_SECONDS} s.",
             registry=r,
         )
+        self.broken = Gauge(
+            "gateway_broken_entries",
+            "Catalog entries fsck marked broken (file missing or differing), by kind.",
+            ["kind"],
+            registry=r,
+        )
         self.subscribers = Gauge(
             "gateway_subscribers", "Subscriptions this gateway process is serving.", registry=r
         )
@@ -112,6 +119,8 @@ class Metrics:
         self.collections.labels("connected").set(counts.collections_connected)
         self.recent_rows.set(counts.recent_export_rows)
         self.recent_bytes.set(counts.recent_export_bytes)
+        for kind, count in counts.broken.items():
+            self.broken.labels(kind).set(count)
         self.subscribers.set(bus.subscriber_count)
         return bytes(generate_latest(self.registry))
 
