@@ -112,7 +112,11 @@ class S3Storage:
                 )
 
     def move(self, key: str, new_key: str) -> None:
-        self._fs.move(self._full(key), self._full(new_key))
+        """A copy inside the store (boto3's managed copy: in parts past 5 GB, which a single
+        CopyObject, pyarrow's move, cannot do), then the delete."""
+        source = {"Bucket": self.bucket, "Key": self._object_key(key)}
+        self._client.copy(source, self.bucket, self._object_key(new_key))
+        self.delete(key)
 
     def open_read(self, key: str) -> BinaryIO:
         # The bytes as stored: no decompression guessed from the name (`.gz`).

@@ -6,6 +6,7 @@ from the files, as on local disk."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from app.domain.fsck import check
 from app.domain.orphans import remove_orphan_segments
 from app.domain.rebuild import rebuild_catalog
 from app.domain.runtime import Runtime
+from app.storage import S3Storage
 from tests.domain.helpers import artifact_rows, runtime_for, set_job, settings_with, stored_job
 from tests.domain.test_compaction import SPEC, exported, flushes, live_segments
 from tests.domain.test_export_parts import _create, _drain, _more_hours
@@ -178,3 +180,25 @@ async def test_the_segment_catalog_is_rebuilt_from_the_files_in_the_bucket(
             for s in session.scalars(select(SegmentRow))
         )
     assert before and after == before
+
+
+def test_the_bucket_storage_moves_reads_and_deletes_like_a_directory(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    storage = S3Storage(f"s3://{store.bucket}/ops", store.endpoint_url, None)
+    payload = gzip.compress(b"x\n" * 1000)
+    for key in ("artifacts/j1/a/f.csv.gz", "artifacts/j1/b/g.csv.gz", "artifacts/j10/a/h.csv"):
+        temp = tmp_path / "temp"
+        temp.write_bytes(payload)
+        assert storage.publish(temp, key) == len(payload) and not temp.exists()
+    storage.move("artifacts/j1/a/f.csv.gz", "artifacts/j1/a/f.partial.csv.gz")
+    with storage.open_read("artifacts/j1/a/f.partial.csv.gz") as handle:
+        assert handle.read() == payload  # the bytes as stored, not inflated for the .gz
+    with storage.local_copy("artifacts/j1/b/g.csv.gz") as copy:
+        assert copy.name == "g.csv.gz" and copy.read_bytes() == payload  # named as stored
+    assert not copy.exists()
+    assert storage.folders("artifacts") == ["artifacts/j1", "artifacts/j10"]
+    storage.delete_tree("artifacts/j1")  # not j10; and no empty marker objects left behind
+    assert store.keys("ops/") == ["ops/artifacts/j10/a/h.csv"]
+    with pytest.raises(FileNotFoundError), storage.local_copy("artifacts/j1/b/g.csv.gz"):
+        pass
