@@ -119,9 +119,10 @@ class S3Storage:
         self.delete(key)
 
     def open_read(self, key: str) -> BinaryIO:
-        # The bytes as stored: no decompression guessed from the name (`.gz`).
-        stream: BinaryIO = self._fs.open_input_stream(self._full(key), compression=None)
-        return stream
+        # Seekable (ranged reads), and the bytes as stored: no decompression guessed from
+        # the name (`.gz`), which only pyarrow's input streams do.
+        handle: BinaryIO = self._fs.open_input_file(self._full(key))
+        return handle
 
     def staging_file(self, key: str) -> Path:
         handle, name = tempfile.mkstemp(prefix=".staging-", suffix=".part")

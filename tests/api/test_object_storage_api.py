@@ -196,3 +196,30 @@ async def test_readiness_checks_that_the_bucket_exists(
             response = await api.http.get("/readyz")
         assert response.json()["checks"]["storage"]["ok"] is ready, response.json()
         assert response.status_code == (200 if ready else 503)
+
+
+async def test_range_and_head_requests_get_the_right_bytes(
+    gateway: tuple[ApiClient, Settings, str],
+) -> None:
+    """Through the gateway (proxy) or straight from the store (presigned): a byte range, the
+    last bytes, a range past the end, and HEAD, as the local disk serves them."""
+    api, settings, _prefix = gateway
+    job = await run_export(api, format="PARQUET")
+    [artifact] = job["artifacts"]
+    async with httpx.AsyncClient() as store_http:
+        http = api.http if settings.storage_downloads == "proxy" else store_http
+        whole = (await http.get(artifact["url"])).content
+        size = len(whole)
+        assert size == int(artifact["byteSize"])
+        for header, start, stop in (("bytes=4-99", 4, 100), ("bytes=-10", size - 10, size)):
+            part = await http.get(artifact["url"], headers={"Range": header})
+            assert part.status_code == 206, header
+            assert part.content == whole[start:stop]
+            assert part.headers["content-range"] == f"bytes {start}-{stop - 1}/{size}"
+        past = await http.get(artifact["url"], headers={"Range": f"bytes={size}-"})
+        assert past.status_code == 416
+        if settings.storage_downloads == "proxy":  # a presigned URL is signed for GET alone
+            head = await http.head(artifact["url"])
+            assert head.status_code == 200 and head.content == b""
+            assert int(head.headers["content-length"]) == size
+            assert head.headers["etag"] == f'"{artifact["sha256"]}"'
