@@ -71,10 +71,13 @@ def cmd_fsck(settings: Settings, args: argparse.Namespace) -> None:
         return
     table = Table("kind", "path", "problem", "action")
     for finding in report.findings:
+        remove, removed = (
+            ("abort", "aborted") if finding.kind == "upload" else ("delete", "deleted")
+        )
         if finding.repaired:
-            action = "marked broken" if finding.entry_id else "deleted"
+            action = "marked broken" if finding.entry_id else removed
         elif finding.repairable:
-            action = "--repair would " + ("mark it" if finding.entry_id else "delete it")
+            action = "--repair would " + ("mark it" if finding.entry_id else f"{remove} it")
         else:
             action = "left: younger than the grace period"
         table.add_row(finding.kind, finding.path, finding.problem, action)
@@ -93,7 +96,8 @@ def _rebuild_catalog(settings: Settings, merge: bool) -> None:
     except CatalogNotEmpty as refused:
         raise SystemExit(f"refused: {refused}") from None
     if not (report.per_datastream or report.already_known or report.unregistered):
-        console.print(f"[yellow]no segment files under {settings.storage_dir / 'segments'}[/]")
+        where = settings.storage_url if settings.object_storage else settings.storage_dir
+        console.print(f"[yellow]no segment files under {where}/segments[/]")
     table = Table(
         "datastream", "stream", "segments", "retired", "rows", "bytes", title="registered"
     )

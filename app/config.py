@@ -12,12 +12,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 BROKER_SCHEMES = ("redis://", "rediss://", "unix://", "amqp://", "amqps://")
+
+PRESIGNED_MAX_SECONDS = 7 * 24 * 3600  # the longest a SigV4 presigned URL may live
 
 
 def _alias(name: str) -> AliasChoices:
@@ -43,8 +45,50 @@ class Settings(BaseSettings):
     storage_url: str | None = Field(
         default=None,
         validation_alias=_alias("STORAGE_URL"),
-        description="Directory for segments and artifacts; default: data_dir/storage.",
+        description="Directory for segments and artifacts, or `s3://bucket/prefix` to keep "
+        "them in an S3-compatible object store; default: data_dir/storage.",
     )
+    storage_s3_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "STORAGE_S3_ENDPOINT_URL", "GATEWAY_STORAGE_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"
+        ),
+        description="The object store's endpoint (`http://minio:9000`); default: AWS S3.",
+    )
+    storage_s3_region: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "STORAGE_S3_REGION", "GATEWAY_STORAGE_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"
+        ),
+        description="The bucket's region; default: the AWS configuration's, else us-east-1.",
+    )
+    storage_downloads: Literal["presigned", "proxy"] = Field(
+        default="presigned",
+        validation_alias=_alias("STORAGE_DOWNLOADS"),
+        description="With an s3:// STORAGE_URL: download links are the store's presigned "
+        "URLs (`presigned`) or the gateway's, which streams the file (`proxy`).",
+    )
+
+    @model_validator(mode="after")
+    def _presigned_expiry(self) -> Settings:
+        if (
+            self.object_storage
+            and self.storage_downloads == "presigned"
+            and self.download_ttl_seconds > PRESIGNED_MAX_SECONDS
+        ):
+            raise ValueError(
+                "presigned URLs expire within 7 days: GATEWAY_DOWNLOAD_TTL_SECONDS must be at "
+                f"most {PRESIGNED_MAX_SECONDS} with STORAGE_DOWNLOADS=presigned"
+            )
+        return self
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str | None) -> str | None:
+        if value and value.startswith("s3://") and not value.removeprefix("s3://").strip("/"):
+            raise ValueError("an s3:// STORAGE_URL names a bucket: s3://bucket[/prefix]")
+        return value
+
     events_url: str | None = Field(
         default=None,
         validation_alias=_alias("EVENTS_URL"),
@@ -331,9 +375,16 @@ class Settings(BaseSettings):
 
     @property
     def storage_dir(self) -> Path:
-        if self.storage_url:
+        """The local storage directory (segments, artifacts, uploads, import reports), unless
+        STORAGE_URL names an object store."""
+        if self.storage_url and not self.object_storage:
             return Path(self.storage_url.removeprefix("file://"))
         return self.data_dir / "storage"
+
+    @property
+    def object_storage(self) -> bool:
+        """Segments and artifacts are in an S3-compatible bucket (STORAGE_URL=s3://...)."""
+        return bool(self.storage_url and self.storage_url.startswith("s3://"))
 
     @property
     def resolved_events_url(self) -> str | None:

@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -133,10 +134,11 @@ class SegmentFooter(_Frozen):
     last_ts: int | None
 
 
-def read_footer(path: Path) -> SegmentFooter:
+def read_footer(path: Path | str, filesystem: pafs.FileSystem | None = None) -> SegmentFooter:
     """Raises OSError or pyarrow's errors for a file that is not a readable Parquet file,
-    `DescriptionError` for one whose description is corrupt."""
-    metadata = pq.read_metadata(path)
+    `DescriptionError` for one whose description is corrupt. `path` is in `filesystem`
+    (local disk when None)."""
+    metadata = pq.read_metadata(str(path), filesystem=filesystem)
     schema = metadata.schema.to_arrow_schema()
     index = schema.get_field_index("collection_timestamp_ns")
     firsts: list[int] = []

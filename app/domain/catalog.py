@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db.models import DatastreamRow, ExchangeRow, InstrumentRow, SegmentRow
 from app.domain.errors import DomainError, ErrorCode, Problem, user_error
+from app.storage import storage_for
 from engine.logical import SourceContext
 from engine.segments import SegmentFile
 from engine.strict import StrictParseError, parse_int64
@@ -388,8 +389,14 @@ def source_context(datastream: DatastreamRow, instrument: InstrumentRow | None) 
     )
 
 
-def segment_files(settings: Settings, segments: Sequence[SegmentInfo]) -> list[SegmentFile]:
+def segment_files(
+    settings: Settings, segments: Sequence[SegmentInfo | SegmentRow]
+) -> list[SegmentFile]:
+    """Catalogued segments as the engine reads them, wherever the storage keeps them."""
+    storage = storage_for(settings)
     return [
-        SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
+        SegmentFile(
+            str(storage.path(s.path)), s.min_ts, s.max_ts, s.row_count, 0, storage.filesystem
+        )
         for s in segments
     ]

@@ -6,7 +6,9 @@ Found:
   segments, whose files compaction deletes after a grace, are not expected to exist);
 - artifacts whose file is missing, of another size or (with checksums) another SHA-256;
 - segment files no catalog entry owns, artifact folders of jobs that no longer exist, and
-  temporary files (`.*.tmp`, `.*.partial`) that crashed writers left behind.
+  temporary files (`.*.tmp`, `.*.partial`) that crashed writers left behind;
+- in an object store, multipart uploads a killed writer never completed (invisible, but
+  billed until aborted).
 
 Also told: catalogued segments whose file does not describe itself (written before segment
 files carried their description, `engine.segment_meta`): they work, but a catalog rebuilt from
@@ -23,8 +25,8 @@ checksums, no footers, and orphans are left to `app.domain.orphans`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +38,7 @@ from sqlalchemy import select, update
 from app.db.models import ExportArtifactRow, ExportJobRow, SegmentRow
 from app.domain.orphans import GRACE_SECONDS  # the sweeper's: beyond any write-then-commit
 from app.domain.runtime import Runtime
-from engine.files import sha256_of
+from app.storage import Storage, storage_for
 from engine.segment_meta import DescriptionError, read_footer
 from engine.timestamps import now_ns
 
@@ -46,8 +48,8 @@ TEMPORARY_SUFFIXES = (".tmp", ".partial")
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # segment, artifact, orphan-segment, orphan-artifacts, temporary
-    path: str  # relative to the storage directory
+    kind: str  # segment, artifact, orphan-segment, orphan-artifacts, temporary, upload
+    path: str  # relative to the storage root
     problem: str
     entry_id: str | None = None  # the catalog entry, for broken ones
     repairable: bool = False  # old enough to delete, or a catalog entry to mark
@@ -75,9 +77,10 @@ def check(
     grace_seconds: float = GRACE_SECONDS,
     quick: bool = False,
 ) -> Report:
-    """Blocking: reads the whole catalog and walks the storage directory. `quick`: the
-    sweeper's part (entries not marked yet, temporary files; no footers, no orphans)."""
-    root = runtime.settings.storage_dir
+    """Blocking: reads the whole catalog and walks the storage (directory or bucket).
+    `quick`: the sweeper's part (entries not marked yet, temporary files; no footers, no
+    orphans, no uploads)."""
+    storage = storage_for(runtime.settings)
     report = Report()
     with runtime.sync_sessions() as session:
         segment_query = select(
@@ -99,78 +102,90 @@ def check(
     for seg_id, path, size, retired in segments:
         if retired is not None:
             continue
-        problem = _file_problem(root / path, size)
+        problem = _file_problem(storage, path, size)
         if problem is None and not quick:
-            problem = _footer_problem(root / path, path, report)
+            problem = _footer_problem(storage, path, report)
         if problem:
             report.findings.append(Finding("segment", path, problem, seg_id, repairable=True))
     for art_id, path, size, digest in artifacts:
-        problem = _file_problem(root / path, size)
-        if problem is None and checksums and sha256_of(root / path) != digest:
+        problem = _file_problem(storage, path, size)
+        if problem is None and checksums and _sha256(storage, path) != digest:
             problem = "its SHA-256 differs from the catalogued one"
         if problem:
             report.findings.append(Finding("artifact", path, problem, art_id, repairable=True))
     known_segments = {path for _, path, _, _ in segments}
-    strays = _strays(root, known_segments, jobs, report, grace_seconds)
+    strays = _strays(storage, known_segments, jobs, report, grace_seconds)
     report.findings.extend(f for f in strays if f.kind == "temporary" or not quick)
+    older_than = time.time() - grace_seconds
+    uploads = [] if quick else storage.abort_stale_uploads(older_than, dry_run=True)
+    report.findings.extend(
+        Finding("upload", key, "an incomplete multipart upload", None, repairable=True)
+        for key in uploads
+    )
     if repair:
-        report.findings = [_repaired(runtime, root, f) for f in report.findings]
+        report.findings = [_repaired(runtime, storage, f) for f in report.findings]
+        if uploads:
+            storage.abort_stale_uploads(older_than)
     return report
 
 
-def _file_problem(path: Path, size: int) -> str | None:
-    if not path.is_file():
+def _sha256(storage: Storage, key: str) -> str:
+    digest = hashlib.sha256()
+    with storage.open_read(key) as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _file_problem(storage: Storage, key: str, size: int) -> str | None:
+    stored = storage.stat(key)
+    if stored is None:
         return "its file is missing"
-    actual = path.stat().st_size
+    actual = stored.size
     if actual != size:
         return f"its file has {actual:,} bytes, the catalog says {size:,}"
     return None
 
 
-def _footer_problem(path: Path, relative: str, report: Report) -> str | None:
+def _footer_problem(storage: Storage, key: str, report: Report) -> str | None:
     """Whether the file reads as a segment, and describes itself (noted, not a problem)."""
     try:
-        footer = read_footer(path)
+        footer = read_footer(storage.path(key), storage.filesystem)
     except (OSError, pa.ArrowException, DescriptionError) as error:
         return f"its file is not a readable segment: {error}"
     if footer.description is None:
-        report.not_self_describing.append(relative)
+        report.not_self_describing.append(key)
     return None
 
 
 def _strays(
-    root: Path, known_segments: set[str], jobs: set[str], report: Report, grace_seconds: float
+    storage: Storage, known_segments: set[str], jobs: set[str], report: Report, grace_seconds: float
 ) -> list[Finding]:
     found: list[Finding] = []
     older_than = time.time() - grace_seconds
-    segments = root / "segments"
-    for path in sorted(segments.rglob("*")) if segments.is_dir() else []:
-        if not path.is_file():
-            continue
+    for file in storage.files("segments"):
         report.files_seen += 1
-        relative = str(path.relative_to(root))
-        old = path.stat().st_mtime < older_than
-        if is_temporary(path):
-            found.append(Finding("temporary", relative, "a crashed write's leftover", None, old))
-        elif relative not in known_segments:
-            found.append(Finding("orphan-segment", relative, "no catalog entry owns it", None, old))
-    artifacts = root / "artifacts"
-    for folder in sorted(artifacts.iterdir()) if artifacts.is_dir() else []:
-        if folder.is_dir() and folder.name not in jobs:
-            old = folder.stat().st_mtime < older_than
-            relative = str(folder.relative_to(root))
+        old = file.mtime < older_than
+        if is_temporary(file.key):
+            found.append(Finding("temporary", file.key, "a crashed write's leftover", None, old))
+        elif file.key not in known_segments:
+            found.append(Finding("orphan-segment", file.key, "no catalog entry owns it", None, old))
+    for folder in storage.folders("artifacts"):
+        if folder.rsplit("/", 1)[-1] not in jobs:
+            old = (storage.modified(folder) or 0) < older_than
             found.append(
-                Finding("orphan-artifacts", relative, "its export job no longer exists", None, old)
+                Finding("orphan-artifacts", folder, "its export job no longer exists", None, old)
             )
     return found
 
 
-def is_temporary(path: Path) -> bool:
+def is_temporary(path: Path | str) -> bool:
     """A file a writer had not published yet (`.<name>.tmp`, `.<name>.partial`)."""
-    return path.name.startswith(".") and path.name.endswith(TEMPORARY_SUFFIXES)
+    name = Path(path).name
+    return name.startswith(".") and name.endswith(TEMPORARY_SUFFIXES)
 
 
-def _repaired(runtime: Runtime, root: Path, finding: Finding) -> Finding:
+def _repaired(runtime: Runtime, storage: Storage, finding: Finding) -> Finding:
     if not finding.repairable:
         return finding
     if finding.kind in ("segment", "artifact"):
@@ -182,12 +197,10 @@ def _repaired(runtime: Runtime, root: Path, finding: Finding) -> Finding:
                 .values(broken_reason=f"fsck {now_ns()}: {finding.problem}")
             )
             session.commit()
-    else:
-        target = root / finding.path
-        if target.is_dir():
-            shutil.rmtree(target, ignore_errors=True)
-        else:
-            target.unlink(missing_ok=True)
+    elif finding.kind == "orphan-artifacts":
+        storage.delete_tree(finding.path)
+    elif finding.kind != "upload":  # uploads are aborted together, by the caller
+        storage.delete(finding.path)
     return Finding(
         finding.kind, finding.path, finding.problem, finding.entry_id, True, repaired=True
     )

@@ -24,6 +24,7 @@ from app.domain.runtime import Runtime
 from app.domain.segment_files import new_segment, segment_row
 from app.domain.wire_formats import sample_warning, shredder
 from app.ids import new_id
+from app.storage import storage_for
 from engine.files import sha256_of
 from engine.record_files import OnProgress, read_records
 from engine.segments import SegmentFile, write_segment
@@ -61,7 +62,8 @@ def ingest_tables(
     `before_commit` may refuse the commit by raising (a collector that lost its lease)."""
     check_datastream_id(datastream_id)
     settings = runtime.settings
-    written: list[Path] = []
+    storage = storage_for(settings)
+    written: list[str] = []
     infos: list[SegmentFile] = []
     non_empty = (table for table in tables if table.num_rows)
     first = next(non_empty, None)
@@ -74,12 +76,14 @@ def ingest_tables(
             # Known wire formats are decoded once, here, and stored beside the messages.
             shred = shredder(spec or datastream_spec(session, datastream_id))
             for table in itertools.chain([first], non_empty):
-                path, label = new_segment(settings, session, datastream_id)
-                segment = write_segment(table, path, shred, label)
-                written.append(path)
+                key, label = new_segment(session, datastream_id)
+                segment = write_segment(
+                    table, storage.path(key), shred, label, filesystem=storage.filesystem
+                )
+                written.append(key)
                 infos.append(segment)
                 # Visible when the caller commits: an ingest is seen all at once or not.
-                session.add(segment_row(label, segment, settings.storage_dir))
+                session.add(segment_row(label, segment, key))
             rows = sum(s.row_count for s in infos)
             if source is not None:
                 _remember(session, datastream_id, source, rows)
@@ -87,8 +91,8 @@ def ingest_tables(
                 before_commit(session)
             session.commit()
     except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        for key in written:
+            storage.delete(key)
         raise
     return IngestResult(
         datastream_id,

@@ -39,6 +39,7 @@ from app.domain.fsck import is_temporary
 from app.domain.runtime import Runtime
 from app.domain.segment_files import UnknownDatastream, stream_identity
 from app.ids import new_id
+from app.storage import Storage, storage_for
 from engine.segment_meta import DescriptionError, SegmentFooter, StreamIdentity, read_footer
 
 _SEGMENT_ID = re.compile(r"seg_[0-9a-f]{32}")
@@ -106,44 +107,45 @@ class _File:
 def rebuild_catalog(runtime: Runtime, merge: bool = False) -> RebuildReport:
     """Blocking: reads every segment file's footer, then registers in one transaction.
     Raises `CatalogNotEmpty` without `merge` when the catalog has entries."""
-    root = runtime.settings.storage_dir
+    storage = storage_for(runtime.settings)
     report = RebuildReport()
-    files = _read_files(root, report)
+    files = _read_files(storage, report)
     with runtime.sync_sessions() as session:
         segments = session.scalar(select(func.count()).select_from(SegmentRow)) or 0
         streams = session.scalar(select(func.count()).select_from(DatastreamRow)) or 0
         exchanges = session.scalar(select(func.count()).select_from(ExchangeRow)) or 0
         if not merge and (segments or streams or exchanges):
             raise CatalogNotEmpty(segments, streams)
-        _Registration(session, root, report).run(files)
+        _Registration(session, storage, report).run(files)
         session.commit()
     return report
 
 
-def _read_files(root: Path, report: RebuildReport) -> list[_File]:
+def _read_files(storage: Storage, report: RebuildReport) -> list[_File]:
+    """Every segment file's footer, from the storage directory or the bucket."""
     found = []
-    folder = root / "segments"
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-        if not path.is_file() or is_temporary(path):
+    for stored in storage.files("segments"):
+        relative = stored.key
+        if is_temporary(relative):
             continue
-        relative = str(path.relative_to(root))
         try:
-            footer = read_footer(path)
+            footer = read_footer(storage.path(relative), storage.filesystem)
         except (OSError, pa.ArrowException, DescriptionError) as error:
             report.unregistered.append((relative, f"not a readable segment: {error}"))
             continue
-        stat = path.stat()
+        path = Path(relative)
         name = path.parent.name
         folder_id = int(name) if name.isascii() and name.isdigit() and int(name) > 0 else None
-        found.append(_File(relative, path.name, folder_id, footer, stat.st_size, stat.st_mtime_ns))
+        mtime_ns = int(stored.mtime * 1e9)
+        found.append(_File(relative, path.name, folder_id, footer, stored.size, mtime_ns))
     return found
 
 
 class _Registration:
     """One run's work inside its transaction."""
 
-    def __init__(self, session: Session, root: Path, report: RebuildReport) -> None:
-        self.session, self.root, self.report = session, root, report
+    def __init__(self, session: Session, storage: Storage, report: RebuildReport) -> None:
+        self.session, self.storage, self.report = session, storage, report
         self.known_paths = set(session.scalars(select(SegmentRow.path)))
         self.known_ids = set(session.scalars(select(SegmentRow.id)))
         self.live_paths = set(
@@ -344,7 +346,11 @@ class _Registration:
             return footer.first_ts, footer.last_ts
         if footer.row_count == 0:
             return None
-        times = pq.read_table(self.root / file.path, columns=["collection_timestamp_ns"])
+        times = pq.read_table(
+            str(self.storage.path(file.path)),
+            columns=["collection_timestamp_ns"],
+            filesystem=self.storage.filesystem,
+        )
         bounds = pc.min_max(times.column(0))
         return bounds["min"].as_py(), bounds["max"].as_py()
 

@@ -7,14 +7,12 @@ reads the files back into a catalog)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.db.models import DatastreamRow, ExchangeRow, InstrumentRow, SegmentRow
 from app.ids import new_id
-from app.storage import segment_dir
+from app.storage import segment_key
 from engine.segment_meta import (
     ExchangeIdentity,
     InstrumentIdentity,
@@ -60,14 +58,13 @@ def stream_identity(session: Session, datastream_id: int) -> StreamIdentity:
 
 
 def new_segment(
-    settings: Settings,
     session: Session,
     datastream_id: int,
     level: int = 0,
     replaces: Sequence[str] = (),
-) -> tuple[Path, SegmentLabel]:
-    """Where the next segment of a datastream goes, and the label it is written with;
-    `replaces` (compaction) names the merged files."""
+) -> tuple[str, SegmentLabel]:
+    """The storage key of the next segment of a datastream, and the label it is written
+    with; `replaces` (compaction) names the merged files."""
     segment_id = new_id("segment")
     label = SegmentLabel(
         segment_id=segment_id,
@@ -76,15 +73,15 @@ def new_segment(
         level=level,
         replaces=tuple(replaces),
     )
-    return segment_dir(settings, datastream_id) / f"{segment_id}.parquet", label
+    return segment_key(datastream_id, f"{segment_id}.parquet"), label
 
 
-def segment_row(label: SegmentLabel, segment: SegmentFile, root: Path) -> SegmentRow:
-    """The catalog row of a segment just written with `label`."""
+def segment_row(label: SegmentLabel, segment: SegmentFile, key: str) -> SegmentRow:
+    """The catalog row of a segment just written with `label` under the storage `key`."""
     return SegmentRow(
         id=label.segment_id,
         datastream_id=label.stream.id,
-        path=str(Path(segment.path).relative_to(root)),
+        path=key,
         min_ts=segment.min_ts,
         max_ts=segment.max_ts,
         row_count=segment.row_count,

@@ -18,7 +18,7 @@ from app.db.models import NotificationEventRow
 from app.domain.exports import commands, queries, retention, runs
 from app.domain.exports.requests import OptionsRequest
 from app.domain.runtime import Runtime
-from app.storage import artifact_dir
+from app.storage import artifact_key
 from engine.export import Progress
 from tests.domain.helpers import (
     OnFirstRunning,
@@ -167,7 +167,9 @@ async def test_a_job_whose_worker_died_is_taken_over_and_its_leftovers_removed(
     with runtime.sync_sessions() as session:
         dead = runs.claim(session, job.id, stale_before_ns=0)
     assert dead is not None
-    partial = artifact_dir(runtime.settings, job.id, dead.claim_token) / "partial.csv.gz.tmp"
+    partial = (
+        runtime.settings.storage_dir / artifact_key(job.id, dead.claim_token) / "partial.csv.gz.tmp"
+    )
     partial.parent.mkdir(parents=True)
     partial.write_bytes(b"half a file")
     await set_job(runtime, job.id, heartbeat_at=1)  # its heartbeats stopped long ago

@@ -227,8 +227,7 @@ async def test_the_last_part_publishes_the_job_once_however_many_try_at_once(
         claimed = [parts.claim(session, job_id, 0) for _ in range(2)]
     for part in claimed:  # both last parts finish: their workers race to publish
         assert part is not None
-        out_dir = runtime.settings.storage_dir / part.id
-        files, read = execution._run_one_part(runtime, part, out_dir)
+        files, read = execution._run_one_part(runtime, part, part.id)
         with runtime.sync_sessions() as session:
             records = [execution._file_record(runtime.settings, f) for f in files]
             assert parts.succeed(session, part, records, read)

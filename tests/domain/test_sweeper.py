@@ -12,7 +12,7 @@ from app.domain.exports import commands, queries, runs
 from app.domain.exports.queries import ListFilter
 from app.domain.runtime import JobEvent, Runtime
 from app.domain.sweeper import end_of_life_pass, resume_unfinished, sweep_once, wake_stale
-from app.storage import artifact_dir
+from app.storage import artifact_key
 from engine.export import Progress
 from engine.timestamps import now_ns
 from tests.domain.helpers import (
@@ -160,7 +160,7 @@ async def test_a_running_job_past_the_time_limit_with_no_live_worker_fails(
         overdue, recent = await create(runtime, seed), await create(runtime, seed, format="JSONL")
         dead = claim(runtime, overdue)
         claim(runtime, recent)
-        partial = artifact_dir(settings, overdue, dead.claim_token) / "partial.tmp"
+        partial = settings.storage_dir / artifact_key(overdue, dead.claim_token) / "partial.tmp"
         partial.parent.mkdir(parents=True)
         partial.write_bytes(b"cut off")
         await set_job(runtime, overdue, started_at=now_ns() - 6 * SECOND)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import itertools
 import logging
-import shutil
 import time
 from pathlib import Path
 from typing import IO
@@ -30,8 +29,8 @@ from app.domain.imports import runs
 from app.domain.ingest import ingest_tables, stored_before
 from app.domain.runtime import JobEvent, Runtime
 from app.domain.wire_formats import sample_warning
-from app.storage import import_report_path
-from engine.files import publish_file, sha256_of
+from app.storage import Storage, folder_of, import_report_key, storage_for
+from engine.files import sha256_of
 from engine.record_files import IngestError, Rejected, read_records
 
 log = logging.getLogger(__name__)
@@ -82,9 +81,9 @@ class _RejectedReport:
     """The CSV of rejected records (line, reason, record), written as they come and
     published under the job's name when the job succeeds."""
 
-    def __init__(self, final: Path, storage_dir: Path) -> None:
-        self.final, self.storage_dir = final, storage_dir
-        self.temp = final.with_name(f".{final.name}.{time.time_ns()}.part")
+    def __init__(self, storage: Storage, key: str) -> None:
+        self.storage, self.key = storage, key
+        self.temp = storage.staging_file(key)
         self.count = 0
         self.published = False
         self._file: IO[str] | None = None
@@ -102,13 +101,14 @@ class _RejectedReport:
         self.count += 1
 
     def publish(self) -> tuple[str, int] | None:
-        """(path relative to the storage directory, size), or None if nothing was rejected."""
+        """(key in the storage, size), or None if nothing was rejected."""
         if self._file is None:
+            self.temp.unlink(missing_ok=True)
             return None
         self._file.close()
-        publish_file(self.temp, self.final)
+        size = self.storage.publish(self.temp, self.key)
         self.published = True
-        return str(self.final.relative_to(self.storage_dir)), self.final.stat().st_size
+        return self.key, size
 
     def discard(self) -> None:
         """Nothing of this attempt is kept (also a report published just before the job's
@@ -117,22 +117,24 @@ class _RejectedReport:
             self._file.close()
         self.temp.unlink(missing_ok=True)
         if self.published:
-            self.final.unlink(missing_ok=True)
+            self.storage.delete(self.key)
 
 
 class _ImportRun:
     def __init__(self, runtime: Runtime, job: runs.ClaimedImport) -> None:
         self.runtime, self.job = runtime, job
         self.settings = runtime.settings
-        self.path = self.settings.storage_dir / job.upload_path
+        self.storage = storage_for(self.settings)
         self.counts = runs.Counts()
-        self.report = _RejectedReport(
-            import_report_path(self.settings, job.id), self.settings.storage_dir
-        )
+        self.report = _RejectedReport(self.storage, import_report_key(job.id))
         self._last_progress = 0.0
 
     def execute(self) -> None:
-        digest = sha256_of(self.path)
+        with self.storage.local_copy(self.job.upload_path) as path:
+            self._import(path)
+
+    def _import(self, path: Path) -> None:
+        digest = sha256_of(path)
         if not self.job.force:
             already = stored_before(self.runtime, self.job.datastream_id, digest, self.job.filename)
             if already is not None:
@@ -140,7 +142,7 @@ class _ImportRun:
                 return
         skip = self.job.on_error == "SKIP"
         tables = read_records(
-            self.path, on_reject=self._reject if skip else None, on_progress=self._progress
+            path, on_reject=self._reject if skip else None, on_progress=self._progress
         )
         first = next(tables, None)
         note = self._wire_format_warning(first)
@@ -209,7 +211,7 @@ def _hand_back(runtime: Runtime, job: runs.ClaimedImport) -> None:
 
 def _remove_upload(runtime: Runtime, job: runs.ClaimedImport) -> None:
     """The records are stored (or the import failed for good): the upload is not needed."""
-    shutil.rmtree((runtime.settings.storage_dir / job.upload_path).parent, ignore_errors=True)
+    storage_for(runtime.settings).delete_tree(folder_of(job.upload_path))
 
 
 def _announce(runtime: Runtime, job: runs.ClaimedImport, status: JobStatus) -> None:

@@ -15,7 +15,7 @@ from app.graphql.context import Info, computed
 from app.graphql.errors import UserError
 from app.graphql.relay import Node
 from app.graphql.scalars import Long, Timestamp
-from app.storage import signed_path
+from app.storage import download_url
 from engine.timestamps import now_ns
 
 
@@ -140,7 +140,9 @@ class ExportProgress:
 class ExportArtifact:
     filename: str = strawberry.field(description="File name, e.g. `101_exp_....csv.gz`.")
     url: str = strawberry.field(
-        description="Signed download URL; no API key needed until it expires."
+        description="Signed download URL; no API key needed until it expires. With "
+        "artifacts in an object store, the store's presigned URL (STORAGE_DOWNLOADS=presigned) "
+        "or the gateway's, which streams the file from the store (proxy)."
     )
     expires_at: Timestamp = strawberry.field(description="When `url` stops working.")
     byte_size: Long = strawberry.field(description="Size of the file in bytes.")
@@ -232,11 +234,13 @@ class ExportJob(Node):
         base = info.context.base_url()
         result = []
         for row in rows:
-            path, expires = signed_path(info.context.settings, row.id, row.filename)
+            url, expires = download_url(
+                info.context.settings, base, row.id, row.filename, row.path, row.content_type
+            )
             result.append(
                 ExportArtifact(
                     filename=row.filename,
-                    url=base + path,
+                    url=url,
                     expires_at=expires * 1_000_000_000,
                     byte_size=row.byte_size,
                     row_count=row.row_count,
