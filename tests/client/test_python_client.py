@@ -355,3 +355,59 @@ def test_retry_after_takes_seconds_or_an_http_date() -> None:
     assert parse_retry_after("Fri, 01 Mar 2024 00:00:30 GMT", now) == 30.0
     assert parse_retry_after("Thu, 29 Feb 2024 00:00:00 GMT", now) == 0.0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+class GraphQLTransportWS:
+    """A graphql-transport-ws server on a free port: each connection gets the next script, a
+    list of job updates to send, ended by "drop" (close abnormally), "complete" or an error
+    payload."""
+
+    def __init__(self, *scripts: list[Any]) -> None:
+        self.scripts = list(scripts)
+        self.init_payloads: list[Any] = []
+
+    async def handle(self, ws: Any) -> None:
+        init = json.loads(await ws.recv())
+        self.init_payloads.append(init.get("payload"))
+        await ws.send(json.dumps({"type": "connection_ack"}))
+        subscribe = json.loads(await ws.recv())
+        sid = subscribe["id"]
+        for step in self.scripts.pop(0):
+            if step == "drop":
+                await ws.close(code=1011)
+                return
+            if step == "complete":
+                await ws.send(json.dumps({"type": "complete", "id": sid}))
+                await ws.wait_closed()
+                return
+            if isinstance(step, list):  # GraphQL errors in a next message
+                message = {"type": "next", "id": sid, "payload": {"data": None, "errors": step}}
+            else:
+                payload = {"data": {"exportJobUpdated": job_json(status=step)}}
+                message = {"type": "next", "id": sid, "payload": payload}
+            await ws.send(json.dumps(message))
+        await ws.wait_closed()
+
+
+async def follow_with(server: GraphQLTransportWS, sleeps: Sleeps) -> list[str]:
+    from websockets.asyncio.server import serve
+
+    async with serve(server.handle, "127.0.0.1", 0) as running:
+        port = next(iter(running.sockets)).getsockname()[1]
+        client = client_for(Script(), sleeps)
+        client.api.ws_url = f"ws://127.0.0.1:{port}/graphql"
+        return [job.status.value async for job in client.follow("exp_1")]
+
+
+async def test_follow_reopens_a_dropped_subscription_and_stops_at_the_end() -> None:
+    server = GraphQLTransportWS(["QUEUED", "RUNNING", "drop"], ["RUNNING", "SUCCEEDED"])
+    sleeps = Sleeps()
+    assert await follow_with(server, sleeps) == ["QUEUED", "RUNNING", "RUNNING", "SUCCEEDED"]
+    assert len(sleeps.seconds) == 1  # one backoff before the second connection
+    assert server.init_payloads == [{"apiKey": "egw_key"}] * 2
+
+
+async def test_errors_on_the_subscription_are_typed() -> None:
+    error = {"message": "no export job exp_1", "extensions": {"code": "NOT_FOUND"}}
+    with pytest.raises(NotFound):
+        await follow_with(GraphQLTransportWS([[error]]), Sleeps())
