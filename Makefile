@@ -21,7 +21,7 @@ CODEGEN_STAMP := $(CODEGEN_VENV)/.installed-stamp
 
 $(CODEGEN_STAMP): clients/python/codegen-requirements.txt
 	$(PYTHON) -m venv $(CODEGEN_VENV)
-	$(CODEGEN_VENV)/bin/pip install --quiet -r clients/python/codegen-requirements.txt
+	$(CODEGEN_VENV)/bin/pip install --quiet --no-deps -r clients/python/codegen-requirements.txt  # a full freeze
 	touch $(CODEGEN_STAMP)
 
 install: $(STAMP)
