@@ -100,9 +100,10 @@ def wait_no_files(handle: GatewayHandle, job_id: str, timeout: float = 10) -> No
 
 def wait_running(handle: GatewayHandle, key: str, job_id: str) -> None:
     deadline = time.monotonic() + 30
-    while (job := handle.client(key).execute(JOB, {"id": job_id})["exportJob"])["progress"][
-        "rowsWritten"
-    ] == 0:
+    while True:
+        job = handle.client(key).execute(JOB, {"id": job_id})["exportJob"]
+        if int(job["progress"]["rowsWritten"]) > 0:
+            return
         assert job["status"] in ("QUEUED", "RUNNING") and time.monotonic() < deadline, job
         time.sleep(0.05)
 
