@@ -30,14 +30,31 @@ else:
     Long = NewType("Long", int)
     Timestamp = NewType("Timestamp", int)
 
+
+def _serialize_long(value: int) -> str:
+    """A decimal string: JSON numbers past 2^53 lose digits in JavaScript's JSON.parse (and in
+    any parser reading numbers as IEEE doubles), so the digits travel as text."""
+    return str(int(value))
+
+
+# RFC 8259 section 6 is where JSON itself says numbers beyond IEEE 754 doubles (2^53) are not
+# interoperable: the reason this scalar is text on the wire. The format itself is in the
+# description, as GraphQL's own Int and Float are.
+LONG_SPECIFIED_BY = "https://www.rfc-editor.org/rfc/rfc8259#section-6"
+
 LONG_SCALAR = strawberry.scalar(
     name="Long",
     description=(
-        "A 64-bit signed integer (counts, byte sizes, ids). Serialized as a JSON number; "
-        "accepted as a number or a decimal string."
+        "A 64-bit signed integer (counts, byte sizes, ids), in [-2^63, 2^63-1]. Serialized as "
+        "a JSON string of decimal ASCII digits with an optional leading `-` "
+        '(`"9007199254740993"`), because JSON numbers beyond 2^53 lose digits in parsers that '
+        "read numbers as doubles (RFC 8259 section 6). Accepted as a JSON number or as a "
+        "decimal string (an optional sign, 1 to 19 digits); fractions, exponents and values "
+        "outside int64 are rejected."
     ),
-    serialize=int,
+    serialize=_serialize_long,
     parse_value=_parse_long,
+    specified_by_url=LONG_SPECIFIED_BY,
 )
 
 TIMESTAMP_SCALAR = strawberry.scalar(

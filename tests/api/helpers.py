@@ -160,7 +160,7 @@ async def download(api: ApiClient, artifact: dict[str, Any]) -> bytes:
     response = await api.http.get(artifact["url"])
     assert response.status_code == 200, response.text
     content = response.content
-    assert int(response.headers["content-length"]) == artifact["byteSize"] == len(content)
+    assert int(response.headers["content-length"]) == int(artifact["byteSize"]) == len(content)
     assert response.headers["etag"] == f'"{artifact["sha256"]}"'
     assert hashlib.sha256(content).hexdigest() == artifact["sha256"]
     assert response.headers["content-type"].startswith(artifact["contentType"])

@@ -4,7 +4,10 @@ the admin mutations that register and change instruments and datastreams."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import pytest
 
 from tests.api.helpers import graphql_error
 from tests.helpers.inprocess import BOOK, BYBIT_TRADES, TRADES, ApiClient
@@ -79,7 +82,7 @@ async def every_page(api: ApiClient, size: int, **variables: Any) -> tuple[list[
         ]
         assert page["pageInfo"]["hasPreviousPage"] == (after is not None)
         if not page["pageInfo"]["hasNextPage"]:
-            return found, page["totalCount"]
+            return found, int(page["totalCount"])
         after = page["pageInfo"]["endCursor"]
     raise AssertionError("paging did not end")
 
@@ -104,7 +107,7 @@ async def test_instruments_page_in_order_with_their_total(idle_api: ApiClient) -
     assert await every_page(idle_api, 1, type="linear") == (everything[1:2], 1)
     first = (await instruments(idle_api, first=1))["edges"][0]["node"]
     assert first["id"].startswith("ins_") and first["archived"] is False
-    assert [d["datastreamId"] for d in first["datastreams"]] == [TRADES.id, BOOK.id]
+    assert [int(d["datastreamId"]) for d in first["datastreams"]] == [TRADES.id, BOOK.id]
 
 
 async def test_search_ignores_case_and_takes_wildcards_literally(idle_api: ApiClient) -> None:
@@ -166,12 +169,12 @@ async def test_exchanges_with_their_counts_and_datastreams(idle_api: ApiClient) 
     await registered(idle_api, exchangeDisplayName="Kraken Pro")
     data = await idle_api.execute(EXCHANGES, {"archived": False})
     page = data["exchanges"]
-    assert page["totalCount"] == 3 and page["pageInfo"]["hasNextPage"] is False
+    assert int(page["totalCount"]) == 3 and page["pageInfo"]["hasNextPage"] is False
     found = {
         e["node"]["code"]: (
             e["node"]["displayName"],
             e["node"]["instrumentCount"],
-            [d["node"]["datastreamId"] for d in e["node"]["datastreams"]["edges"]],
+            [int(d["node"]["datastreamId"]) for d in e["node"]["datastreams"]["edges"]],
         )
         for e in page["edges"]
     }
@@ -187,7 +190,7 @@ async def test_exchanges_with_their_counts_and_datastreams(idle_api: ApiClient) 
         )
     )["exchanges"]
     assert [e["node"]["code"] for e in second["edges"]] == ["bybit"]
-    assert second["totalCount"] == 3 and second["pageInfo"]["hasNextPage"] is True
+    assert int(second["totalCount"]) == 3 and second["pageInfo"]["hasNextPage"] is True
 
 
 async def test_archived_instruments_are_hidden_unless_asked_for(idle_api: ApiClient) -> None:
@@ -199,30 +202,30 @@ async def test_archived_instruments_are_hidden_unless_asked_for(idle_api: ApiCli
         "instrument": {"id": binance["id"], "archived": True, "base": "BTC", "quote": "USDT"},
         "userErrors": [],
     }
-    assert (await instruments(idle_api, exchange="binance"))["totalCount"] == 0
+    assert int((await instruments(idle_api, exchange="binance"))["totalCount"]) == 0
     shown = await instruments(idle_api, exchange="binance", archived=True)
     assert [e["node"]["archived"] for e in shown["edges"]] == [True]
     listed = (await idle_api.execute(DATASTREAMS, {"archived": False}))["datastreams"]
-    assert [e["node"]["datastreamId"] for e in listed["edges"]] == [BYBIT_TRADES.id]
-    assert listed["totalCount"] == 1
+    assert [int(e["node"]["datastreamId"]) for e in listed["edges"]] == [BYBIT_TRADES.id]
+    assert int(listed["totalCount"]) == 1
     every = (await idle_api.execute(DATASTREAMS, {"archived": True}))["datastreams"]
-    assert every["totalCount"] == 3
+    assert int(every["totalCount"]) == 3
     assert {e["node"]["instrument"]["archived"] for e in every["edges"]} == {True, False}
     exchanges = (await idle_api.execute(EXCHANGES, {"archived": False}))["exchanges"]["edges"]
     binance_exchange = exchanges[0]["node"]
     assert binance_exchange["instrumentCount"] == 0
-    assert binance_exchange["datastreams"]["totalCount"] == 0
+    assert int(binance_exchange["datastreams"]["totalCount"]) == 0
     # One by one, everything still resolves.
     one = await idle_api.execute(
         """query($ins: ID!) { datastream(id: "601") { datastreamId instrument { archived } }
            node(id: $ins) { id ... on Instrument { symbol archived } } }""",
         {"ins": binance["id"]},
     )
-    assert one["datastream"] == {"datastreamId": TRADES.id, "instrument": {"archived": True}}
+    assert one["datastream"] == {"datastreamId": str(TRADES.id), "instrument": {"archived": True}}
     assert one["node"] == {"id": binance["id"], "symbol": "BTCUSDT", "archived": True}
     # Listed again.
     await idle_api.execute(UPDATE, {"input": {"id": binance["id"], "archived": False}})
-    assert (await instruments(idle_api, exchange="binance"))["totalCount"] == 1
+    assert int((await instruments(idle_api, exchange="binance"))["totalCount"]) == 1
 
 
 async def test_registering_an_instrument_is_idempotent_and_conflicts_name_fields(
@@ -290,7 +293,7 @@ async def test_registering_and_updating_a_datastream(idle_api: ApiClient) -> Non
     assert created["userErrors"] == []
     assert created["datastream"] == {
         "id": "ds_9001",
-        "datastreamId": 9001,
+        "datastreamId": "9001",  # a Long: a decimal string
         "streamType": "trades",
         "wireFormat": "custom",
         "source": "wss://ws.kraken.example/v2",
@@ -298,7 +301,7 @@ async def test_registering_and_updating_a_datastream(idle_api: ApiClient) -> Non
         "instrument": {
             "id": instrument["id"],
             "symbol": "ETH_USD",
-            "datastreams": [{"datastreamId": 9001}],
+            "datastreams": [{"datastreamId": "9001"}],
         },
     }
     again = await idle_api.execute(REGISTER_DS, {"input": {**ds, "datastreamId": "9001"}})
@@ -321,12 +324,12 @@ async def test_registering_and_updating_a_datastream(idle_api: ApiClient) -> Non
     assert changed["updateDatastream"]["datastream"]["source"] == "wss://ws.kraken.example/v2"
     cleared = await idle_api.execute(UPDATE_DS, {"input": {"id": "9001", "source": None}})
     assert cleared["updateDatastream"]["datastream"] == {
-        "datastreamId": 9001,
+        "datastreamId": "9001",  # a Long: a decimal string
         "wireFormat": "custom",
         "source": None,
     }
     listed = (await idle_api.execute(DATASTREAMS, {"archived": False}))["datastreams"]
-    assert listed["totalCount"] == 4
+    assert int(listed["totalCount"]) == 4
 
 
 async def test_viewers_and_members_may_browse_but_not_register(idle_api: ApiClient) -> None:
@@ -336,8 +339,56 @@ async def test_viewers_and_members_may_browse_but_not_register(idle_api: ApiClie
         assert payload["instrument"] is None
         assert codes(payload) == [("FORBIDDEN", ["input"])]
         assert "ADMIN" in payload["userErrors"][0]["message"]
-    assert (await instruments(idle_api, exchange="kraken"))["totalCount"] == 0
+    assert int((await instruments(idle_api, exchange="kraken"))["totalCount"]) == 0
     # Another workspace's admin shares the catalog: its registration is everyone's.
     await registered(idle_api)
     theirs = await register(idle_api, key="beta")
     assert theirs["userErrors"] == [] and theirs["instrument"]["exchange"] == "kraken"
+
+
+async def test_long_values_travel_as_decimal_strings(idle_api: ApiClient) -> None:
+    instrument = await registered(idle_api)
+    big = 2**53 + 1  # the first integer a double cannot hold
+    ds = {
+        "datastreamId": f"ds_{big}",
+        "instrumentId": instrument["id"],
+        "streamType": "trades",
+        "wireFormat": "custom",
+    }
+    response = await idle_api.post(REGISTER_DS, {"input": ds})
+    # Read as JavaScript's JSON.parse reads it, every number a double: nothing is lost.
+    body = json.loads(response.text, parse_int=float)
+    assert body["data"]["registerDatastream"]["datastream"]["datastreamId"] == str(big)
+    listed = await idle_api.execute(DATASTREAMS, {"archived": False})
+    assert isinstance(listed["datastreams"]["totalCount"], str)
+    assert str(big) in [e["node"]["datastreamId"] for e in listed["datastreams"]["edges"]]
+
+
+LONG_INPUT = """mutation Upload($size: Long!) {
+  createImportUpload(input: {filename: "a.csv", byteSize: $size}) { userErrors { code field } } }"""
+
+
+@pytest.mark.parametrize("size", [12, "12", "+12"])
+async def test_long_inputs_take_a_number_or_a_decimal_string(
+    idle_api: ApiClient, size: object
+) -> None:
+    response = await idle_api.http.post(
+        "/graphql",
+        json={"query": LONG_INPUT, "variables": {"size": size}, "operationName": "Upload"},
+        headers={"X-Api-Key": idle_api.keys["alpha"]},
+    )
+    assert response.json()["data"]["createImportUpload"]["userErrors"] == []
+
+
+@pytest.mark.parametrize("size", [1.5, "1e3", "12.0", " 12", "9223372036854775808", True])
+async def test_long_inputs_refuse_fractions_and_values_past_int64(
+    idle_api: ApiClient, size: object
+) -> None:
+    response = await idle_api.http.post(
+        "/graphql",
+        json={"query": LONG_INPUT, "variables": {"size": size}, "operationName": "Upload"},
+        headers={"X-Api-Key": idle_api.keys["alpha"]},
+    )
+    error = graphql_error(response)
+    assert error["extensions"]["code"] == "BAD_REQUEST", error
+    assert "$size" in error["message"], error

@@ -71,6 +71,5 @@ async def test_pause_resume_delete_and_listing(idle_api: ApiClient) -> None:
     assert foreign["userErrors"][0]["code"] == "NOT_FOUND"
     deleted = (await idle_api.execute(DELETE, {"id": sub}))["deleteCollectionSubscription"]
     assert deleted["deletedId"] == sub
-    assert (await idle_api.execute(LIST, {"status": None}))["collectionSubscriptions"][
-        "totalCount"
-    ] == 0
+    listed = (await idle_api.execute(LIST, {"status": None}))["collectionSubscriptions"]
+    assert int(listed["totalCount"]) == 0

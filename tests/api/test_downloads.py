@@ -94,7 +94,7 @@ async def test_head_answers_like_get_without_the_body(
 ) -> None:
     head = await shared_api.http.head(artifact["url"])
     assert head.status_code == 200 and head.content == b""
-    assert int(head.headers["content-length"]) == artifact["byteSize"]
+    assert int(head.headers["content-length"]) == int(artifact["byteSize"])
     assert head.headers["etag"] == f'"{artifact["sha256"]}"'
     assert head.headers["content-type"].startswith(artifact["contentType"])
 
@@ -172,8 +172,8 @@ async def test_a_failed_job_that_asked_lists_and_serves_its_partial_file(
         assert artifact["partial"] is True and ".partial." in artifact["filename"]
         content = gzip.decompress(await download(api, artifact)).decode()
         assert (
-            artifact["rowCount"]
-            == job["progress"]["rowsWritten"]
+            int(artifact["rowCount"])
+            == int(job["progress"]["rowsWritten"])
             == len(content.splitlines()[1:])
             > 0
         )

@@ -96,12 +96,16 @@ async def test_a_multipart_import_stores_its_records(shared_api: ApiClient) -> N
     job = await finished(shared_api, queued["id"])
     assert job["status"] == "SUCCEEDED", job
     progress = job["progress"]
-    assert (progress["recordsRead"], progress["recordsStored"], progress["recordsRejected"]) == (
+    assert (
+        int(progress["recordsRead"]),
+        int(progress["recordsStored"]),
+        int(progress["recordsRejected"]),
+    ) == (
         300,
         300,
         0,
     )
-    assert progress["bytesRead"] == progress["byteSize"] == len(lines(300))
+    assert int(progress["bytesRead"]) == int(progress["byteSize"]) == len(lines(300))
     assert await stored_rows(shared_api) == before + 300
     node = await shared_api.execute(
         "query($id: ID!) { node(id: $id) { ... on ImportJob { status } } }", {"id": job["id"]}
@@ -130,7 +134,10 @@ async def test_a_signed_upload_takes_one_put_and_skipped_records_are_reported(
     )
     job = await finished(shared_api, started["startImport"]["importJob"]["id"])
     assert job["status"] == "SUCCEEDED", job
-    assert (job["progress"]["recordsStored"], job["progress"]["recordsRejected"]) == (48, 2)
+    assert (int(job["progress"]["recordsStored"]), int(job["progress"]["recordsRejected"])) == (
+        48,
+        2,
+    )
     report = job["rejectedRecords"]
     response = await shared_api.http.get(report["url"])
     assert response.status_code == 200 and len(response.content) == int(report["byteSize"])
@@ -151,7 +158,7 @@ async def test_abort_fails_naming_the_line(shared_api: ApiClient) -> None:
     job = await finished(shared_api, queued["id"])
     assert job["status"] == "FAILED"
     assert "bad.jsonl:7: not JSON" in job["reason"]
-    assert job["progress"]["recordsStored"] == 0
+    assert int(job["progress"]["recordsStored"]) == 0
 
 
 async def test_bad_inputs_are_typed_user_errors(idle_api: ApiClient) -> None:
@@ -184,14 +191,14 @@ async def test_import_jobs_are_listed_newest_first_per_workspace(idle_api: ApiCl
     seen, after = [], None
     while True:
         page = (await idle_api.execute(LIST, {"after": after}))["importJobs"]
-        assert page["totalCount"] == 3
+        assert int(page["totalCount"]) == 3
         seen += [e["node"]["id"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
     assert seen == ids[::-1]
     other = await idle_api.execute(LIST, {"after": None}, key="beta")
-    assert other["importJobs"]["totalCount"] == 0
+    assert int(other["importJobs"]["totalCount"]) == 0
     response = await idle_api.post(LIST, {"after": "bm90IGEgY3Vyc29y"})
     assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_ARGUMENT"
 
@@ -212,7 +219,7 @@ async def test_files_past_the_limit_are_refused_with_typed_errors(
     upload = (await api.execute(CREATE_UPLOAD, {"input": {"filename": "t.jsonl"}}))[
         "createImportUpload"
     ]["upload"]
-    assert upload["maxBytes"] == 2048
+    assert int(upload["maxBytes"]) == 2048
     put = await api.http.put(upload["url"], content=lines(100))
     assert put.status_code == 413
     assert put.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"

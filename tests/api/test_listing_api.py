@@ -45,7 +45,7 @@ async def all_pages(api: ApiClient, size: int, **variables: Any) -> tuple[list[s
         assert len(page["edges"]) <= size
         assert page["pageInfo"]["hasPreviousPage"] == (after is not None)
         if not page["pageInfo"]["hasNextPage"]:
-            return ids, page["totalCount"]
+            return ids, int(page["totalCount"])
         after = page["pageInfo"]["endCursor"]
     raise AssertionError("paging did not end")
 
@@ -66,7 +66,7 @@ async def test_export_jobs_filters_and_both_orders_page_by_cursor(idle_api: ApiC
 
     everything = await listed(idle_api)
     assert [e["node"]["id"] for e in everything["edges"]] == ids[::-1]  # newest first
-    assert everything["totalCount"] == 5 and everything["pageInfo"]["hasNextPage"] is False
+    assert int(everything["totalCount"]) == 5 and everything["pageInfo"]["hasNextPage"] is False
     assert await all_pages(idle_api, 2) == (ids[::-1], 5)
     assert await all_pages(idle_api, 2, order="CREATED_AT_ASC") == (ids, 5)
     assert await all_pages(idle_api, 1, order="CREATED_AT_ASC", format="CSV") == (
@@ -102,7 +102,7 @@ async def test_cursors_are_positions_that_survive_inserts_and_deletes(idle_api: 
     newest = (await create_job(idle_api))["id"]
     rest = await listed(idle_api, first=10, after=first["pageInfo"]["endCursor"])
     assert [e["node"]["id"] for e in rest["edges"]] == [ids[2], ids[1], ids[0]]
-    assert rest["totalCount"] == 5 and rest["pageInfo"]["hasPreviousPage"] is True
+    assert int(rest["totalCount"]) == 5 and rest["pageInfo"]["hasPreviousPage"] is True
     assert [e["node"]["id"] for e in (await listed(idle_api, first=1))["edges"]] == [newest]
 
 
@@ -165,29 +165,31 @@ async def test_datastreams_page_by_cursor_and_filter(idle_api: ApiClient) -> Non
     for expected in (TRADES.id, BYBIT_TRADES.id, BOOK.id):
         page = (await idle_api.execute(DATASTREAMS, {"first": 1, "after": after}))["datastreams"]
         [edge] = page["edges"]
-        assert edge["node"]["datastreamId"] == expected and edge["node"]["id"] == f"ds_{expected}"
-        assert page["totalCount"] == 3
+        assert (
+            int(edge["node"]["datastreamId"]) == expected and edge["node"]["id"] == f"ds_{expected}"
+        )
+        assert int(page["totalCount"]) == 3
         assert page["pageInfo"]["hasPreviousPage"] == (after is not None)
         assert page["pageInfo"]["hasNextPage"] == (expected != BOOK.id)
         seen.append(expected)
         after = page["pageInfo"]["endCursor"]
     assert seen == sorted(seen)  # ordered by id
     bybit = (await idle_api.execute(DATASTREAMS, {"exchange": "bybit"}))["datastreams"]
-    assert bybit["totalCount"] == 1
+    assert int(bybit["totalCount"]) == 1
     assert bybit["edges"][0]["node"] == {
         "id": f"ds_{BYBIT_TRADES.id}",
-        "datastreamId": BYBIT_TRADES.id,
+        "datastreamId": str(BYBIT_TRADES.id),
         "exchange": {"code": "bybit", "displayName": "Bybit"},
         "instrument": {"symbol": "BTCUSDT", "base": "BTC", "quote": "USDT", "type": "linear"},
         "streamType": "trades",
         "wireFormat": "bybit.publicTrade",
     }
     books = (await idle_api.execute(DATASTREAMS, {"streamType": "book"}))["datastreams"]
-    assert [e["node"]["datastreamId"] for e in books["edges"]] == [BOOK.id]
+    assert [int(e["node"]["datastreamId"]) for e in books["edges"]] == [BOOK.id]
     both = await idle_api.execute(DATASTREAMS, {"exchange": "binance", "streamType": "trades"})
-    assert [e["node"]["datastreamId"] for e in both["datastreams"]["edges"]] == [TRADES.id]
+    assert [int(e["node"]["datastreamId"]) for e in both["datastreams"]["edges"]] == [TRADES.id]
     none = await idle_api.execute(DATASTREAMS, {"instrument": "ETHUSDT"})
-    assert none["datastreams"]["totalCount"] == 0 and none["datastreams"]["edges"] == []
+    assert int(none["datastreams"]["totalCount"]) == 0 and none["datastreams"]["edges"] == []
 
 
 @pytest.mark.parametrize("datastream", [TRADES.id, BYBIT_TRADES.id, BOOK.id])
@@ -198,7 +200,7 @@ async def test_availability_covers_the_seeded_records(
     stamps = [ts for ts, _ in seed.records[datastream]]
     assert found["datastreamId"] == f"ds_{datastream}"
     assert found["ranges"] == [
-        {"fromTime": iso(min(stamps)), "toTime": iso(max(stamps) + 1), "rowCount": len(stamps)}
+        {"fromTime": iso(min(stamps)), "toTime": iso(max(stamps) + 1), "rowCount": str(len(stamps))}
     ]
     assert found["updatedAt"] is not None
 
@@ -212,7 +214,7 @@ async def test_unknown_datastreams_are_null_and_bad_ids_invalid(idle_api: ApiCli
     node = await idle_api.execute(
         '{ node(id: "ds_601") { id ... on Datastream { datastreamId streamType } } }'
     )
-    assert node["node"] == {"id": "ds_601", "datastreamId": 601, "streamType": "trades"}
+    assert node["node"] == {"id": "ds_601", "datastreamId": "601", "streamType": "trades"}
     assert (await idle_api.execute('{ node(id: "sch_nothing") { id } }'))["node"] is None
     response = await idle_api.post('{ datastream(id: "abc") { id } }')
     error = response.json()["errors"][0]

@@ -56,9 +56,9 @@ async def test_two_streams_are_merged_by_collection_time(shared_api: ApiClient, 
         (r["datastream_id"], r["exchange"], r["trade_id"]) for r in expected
     ]
     shown = (await shared_api.execute(JOB_STREAMS, {"id": job["id"]}))["exportJob"]
-    assert shown["datastreamIds"] == [TRADES.id, BYBIT_TRADES.id]
-    assert shown["datastreamId"] == TRADES.id
-    assert [(d["datastreamId"], d["exchange"]["code"]) for d in shown["datastreams"]] == [
+    assert shown["datastreamIds"] == [str(TRADES.id), str(BYBIT_TRADES.id)]
+    assert int(shown["datastreamId"]) == TRADES.id
+    assert [(int(d["datastreamId"]), d["exchange"]["code"]) for d in shown["datastreams"]] == [
         (TRADES.id, "binance"),
         (BYBIT_TRADES.id, "bybit"),
     ]

@@ -143,9 +143,9 @@ def test_follow_a_job_to_success_then_complete(live: TestClient, seed: Seed) -> 
     assert all(u["status"] in ("QUEUED", "RUNNING") for u in before), followed
     assert last["status"] == "SUCCEEDED" and last["reason"] is None
     expected = len(records_in(seed, TRADES.id, START, START + MINUTE))  # one row per trade
-    assert [a["rowCount"] for a in last["artifacts"]] == [expected]
-    assert last["progress"]["rowsWritten"] == expected
-    written = [u["progress"]["rowsWritten"] for u in followed]
+    assert [int(a["rowCount"]) for a in last["artifacts"]] == [expected]
+    assert int(last["progress"]["rowsWritten"]) == expected
+    written = [int(u["progress"]["rowsWritten"]) for u in followed]
     assert written == sorted(written)  # progress never goes back
     # A terminal job: its current state, and the stream completes at once.
     with subscription(live, key, FOLLOW, {"id": job_id}) as (ws, _):

@@ -27,6 +27,7 @@ from app.domain.imports.execution import run_import_job
 from app.domain.notifications import targets
 from app.domain.notifications.delivery import run_delivery
 from app.domain.notifications.dispatch import notify_once, purge_old
+from app.domain.notifications.messages import longs_as_strings
 from app.domain.runtime import Runtime
 from tests.domain.helpers import (
     export_request,
@@ -80,6 +81,10 @@ async def test_a_succeeded_export_reaches_the_webhook_signed_and_recorded(
             assert event["data"]["id"] == job.id and event["data"]["status"] == "SUCCEEDED"
             [artifact] = event["data"]["artifacts"]
             assert "/downloads/" in artifact["url"] and "signature=" in artifact["url"]
+            # Long fields read as the API shows them: decimal strings, every digit kept.
+            assert event["data"]["datastreamId"] == str(job.datastream_id)
+            assert int(artifact["byteSize"]) > 0 and isinstance(artifact["byteSize"], str)
+            assert event["data"]["progress"]["rowsWritten"] == str(artifact["rowCount"])
             with pytest.raises(Exception):  # noqa: B017  (another secret: refused)
                 Webhook(targets.new_secret()).verify(second.body, second.headers)
         delivery = await session.scalar(select(NotificationDeliveryRow))
@@ -294,3 +299,20 @@ async def test_malformed_webhook_urls_are_invalid_arguments(
                 description=None,
             )
     assert [e.field for e in refused.value.errors] == [("input", "url")]
+
+
+def test_long_fields_are_sent_as_strings_past_two_to_the_53() -> None:
+    data = {
+        "datastreamId": 2**63 - 1,
+        "datastreamIds": [9007199254740993, 7],
+        "artifacts": [{"byteSize": 12, "partial": False, "filename": "a.csv"}],
+        "attempts": 3,  # an Int in the API: left a number
+        "progress": {"rowsWritten": None},
+    }
+    assert longs_as_strings(data) == {
+        "datastreamId": "9223372036854775807",
+        "datastreamIds": ["9007199254740993", "7"],
+        "artifacts": [{"byteSize": "12", "partial": False, "filename": "a.csv"}],
+        "attempts": 3,
+        "progress": {"rowsWritten": None},
+    }

@@ -96,7 +96,7 @@ def test_two_gateways_see_every_workers_events(workers_alive: GatewayHandle) -> 
         for message in dashboard:
             update = message["payload"]["data"]["exportJobsUpdated"]
             assert update["id"] == job_id
-            seen.append((update["status"], update["progress"]["rowsWritten"]))
+            seen.append((update["status"], int(update["progress"]["rowsWritten"])))
             if update["status"] == "SUCCEEDED":
                 break
         assert seen[0][0] in ("QUEUED", "RUNNING"), seen
@@ -217,12 +217,12 @@ def test_gateway_restart_loses_no_queued_or_running_job(
         for job_id in jobs:
             final = follow(handle.gateway.url, handle.key_a, job_id)[-1]
             assert final["status"] == "SUCCEEDED", final
-            assert final["artifacts"][0]["rowCount"] > 0
+            assert int(final["artifacts"][0]["rowCount"]) > 0
 
 
 def _wait_first_progress(handle: GatewayHandle, job_id: str) -> None:
     for message in subscribe(handle.gateway.url, handle.key_a, FOLLOW, {"id": job_id}):
-        if message["payload"]["data"]["exportJobUpdated"]["progress"]["rowsWritten"] > 0:
+        if int(message["payload"]["data"]["exportJobUpdated"]["progress"]["rowsWritten"]) > 0:
             return
     raise AssertionError("job finished before it could be interrupted")
 
@@ -241,7 +241,7 @@ def test_rabbitmq_broker_round_trip(tmp_path: Path, dataset: Dataset) -> None:
         )
         final = follow(handle.gateway.url, handle.key_a, job_id)[-1]
         assert final["status"] == "SUCCEEDED"
-        assert final["artifacts"][0]["rowCount"] == len(dataset.records[BINANCE.id])
+        assert int(final["artifacts"][0]["rowCount"]) == len(dataset.records[BINANCE.id])
 
 
 def test_sigkill_of_a_worker_mid_split_export_resumes_only_its_parts(

@@ -96,7 +96,7 @@ def test_a_killed_worker_process_is_replaced_and_its_job_finishes(handle: Gatewa
 
     def running() -> bool:
         state = client.execute(JOB, {"id": job["id"]})["exportJob"]
-        return bool(state["status"] == "RUNNING" and state["progress"]["rowsWritten"] > 0)
+        return bool(state["status"] == "RUNNING" and int(state["progress"]["rowsWritten"]) > 0)
 
     _wait_for(running, 30, "the export to run")
     os.kill(first, signal.SIGKILL)

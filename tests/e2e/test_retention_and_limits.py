@@ -100,9 +100,10 @@ def wait_no_files(handle: GatewayHandle, job_id: str, timeout: float = 10) -> No
 
 def wait_running(handle: GatewayHandle, key: str, job_id: str) -> None:
     deadline = time.monotonic() + 30
-    while (job := handle.client(key).execute(JOB, {"id": job_id})["exportJob"])["progress"][
-        "rowsWritten"
-    ] == 0:
+    while True:
+        job = handle.client(key).execute(JOB, {"id": job_id})["exportJob"]
+        if int(job["progress"]["rowsWritten"]) > 0:
+            return
         assert job["status"] in ("QUEUED", "RUNNING") and time.monotonic() < deadline, job
         time.sleep(0.05)
 
@@ -195,7 +196,7 @@ def test_a_job_over_the_time_limit_fails_and_leaves_no_files(limited: GatewayHan
     assert final["status"] == "FAILED", final
     assert final["reason"] == f"export exceeded the time limit of {TIME_LIMIT} s"
     assert final["artifacts"] == []
-    assert any(u["progress"]["rowsWritten"] > 0 for u in updates)  # it was running
+    assert any(int(u["progress"]["rowsWritten"]) > 0 for u in updates)  # it was running
     job = limited.client().execute(JOB, {"id": job_id})["exportJob"]
     ran = ns(job["finishedAt"]) - ns(job["startedAt"])
     assert TIME_LIMIT * 10**9 <= ran < (TIME_LIMIT + 10) * 10**9  # stopped promptly
@@ -287,7 +288,7 @@ def test_delete_export_stops_a_running_job(limited: GatewayHandle) -> None:
     for message in subscribe(limited.gateway.url, limited.key_a, FOLLOW, {"id": job_id}):
         update = message["payload"]["data"]["exportJobUpdated"]
         statuses.append(update["status"])
-        if update["progress"]["rowsWritten"] > 0 and deleted is None:
+        if int(update["progress"]["rowsWritten"]) > 0 and deleted is None:
             assert update["status"] == "RUNNING", update
             deleted = client.execute(DELETE, {"id": job_id})["deleteExport"]
     # The follower's subscription completes once the job is gone.
@@ -318,7 +319,7 @@ def test_listing_filters_by_time_and_format_in_both_orders(limited: GatewayHandl
             ids += [e["node"]["id"] for e in page["edges"]]
             assert page["pageInfo"]["hasPreviousPage"] == (after is not None)
             if not page["pageInfo"]["hasNextPage"]:
-                return ids, page["totalCount"]
+                return ids, int(page["totalCount"])
             after = page["pageInfo"]["endCursor"]
 
     everything = client.execute(LIST, {"order": "CREATED_AT_DESC"})["exportJobs"]

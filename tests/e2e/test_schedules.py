@@ -58,7 +58,7 @@ def test_a_schedule_catches_up_on_past_periods_with_one_job_each(
             ("2023-12-31T23:00:00.000000000Z", "2024-12-31T23:00:00.000000000Z"),
         ]
         later, first = (r["exportJob"] for r in runs)
-        assert later["progress"]["rowsWritten"] == 0
+        assert int(later["progress"]["rowsWritten"]) == 0
         assert (first["startTime"], first["endTime"]) == (
             runs[1]["periodStart"],
             runs[1]["periodEnd"],
@@ -92,7 +92,7 @@ def _settled_runs(execute: Any, schedule_id: str, count: int) -> list[dict[str, 
     while time.monotonic() < deadline:
         found = execute(RUNS, {"id": schedule_id})["exportSchedule"]["runs"]
         runs = [e["node"] for e in found["edges"]]
-        assert found["totalCount"] <= count, runs
+        assert int(found["totalCount"]) <= count, runs
         if len(runs) == count and all(r["status"] == "SUCCEEDED" for r in runs):
             return runs
         assert not any(r["status"] in ("FAILED", "CANCELED") for r in runs), runs

@@ -118,7 +118,11 @@ def assert_progress_rises_to_the_end(updates: list[dict[str, Any]]) -> None:
 def download(artifact: dict[str, Any]) -> bytes:
     response = httpx.get(artifact["url"], timeout=60)
     assert response.status_code == 200
-    assert int(response.headers["content-length"]) == artifact["byteSize"] == len(response.content)
+    assert (
+        int(response.headers["content-length"])
+        == int(artifact["byteSize"])
+        == len(response.content)
+    )
     assert response.headers["etag"] == f'"{artifact["sha256"]}"'
     assert artifact["filename"] in response.headers["content-disposition"]
     assert response.headers["content-type"].startswith(artifact["contentType"])

@@ -40,6 +40,39 @@ def event_data(settings: Settings, event: NotificationEventRow) -> dict[str, Any
     return data
 
 
+# The fields the API types as `Long`: a webhook shows them as the API does, as decimal
+# strings, so that a JavaScript receiver's JSON.parse keeps every digit past 2^53.
+LONG_FIELDS = frozenset(
+    {
+        "datastreamId",
+        "datastreamIds",
+        "rowsWritten",
+        "bytesWritten",
+        "estimatedRows",
+        "recordsTotal",
+        "byteSize",
+        "rowCount",
+        "bytesRead",
+        "recordsRead",
+        "recordsRejected",
+        "recordsStored",
+    }
+)
+
+
+def longs_as_strings(value: Any, key: str | None = None) -> Any:
+    """`value` with every integer under a `LONG_FIELDS` key (or in a list under one) as a
+    decimal string. Applied when sending, not when recording, so that events recorded before
+    and after a change look alike to receivers."""
+    if isinstance(value, dict):
+        return {k: longs_as_strings(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [longs_as_strings(v, key) for v in value]
+    if key in LONG_FIELDS and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 def webhook_body(settings: Settings, event: NotificationEventRow) -> str:
     """`id` is stable across attempts and redeliveries: receivers de-duplicate on it."""
     return json.dumps(
@@ -48,7 +81,7 @@ def webhook_body(settings: Settings, event: NotificationEventRow) -> str:
             "type": event.type,
             "timestamp": format_timestamp(event.created_at),
             "workspaceId": event.workspace_id,
-            "data": event_data(settings, event),
+            "data": longs_as_strings(event_data(settings, event)),
         },
         separators=(",", ":"),
     )
