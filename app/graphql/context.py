@@ -32,6 +32,7 @@ class Context:
     artifacts: DataLoader[str, list[ExportArtifactRow]] = field(init=False)
     instrument_counts: DataLoader[str, int] = field(init=False)
     instrument_datastreams: DataLoader[int, list[catalog.DatastreamView]] = field(init=False)
+    _base_url: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.artifacts = DataLoader(load_fn=self._load_artifacts)
@@ -73,10 +74,17 @@ class Context:
         return self.principal
 
     def base_url(self) -> str:
-        if self.settings.public_url:
-            return self.settings.public_url.rstrip("/")
-        base = str(self.request.base_url).rstrip("/")
-        return base.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
+        """Where links point; computed once per context (a WebSocket connection asks for it
+        on every event its subscriptions send)."""
+        if self._base_url is None:
+            if self.settings.public_url:
+                self._base_url = self.settings.public_url.rstrip("/")
+            else:
+                base = str(self.request.base_url).rstrip("/")
+                self._base_url = base.replace("ws://", "http://", 1).replace(
+                    "wss://", "https://", 1
+                )
+        return self._base_url
 
 
 class IsAuthenticated(BasePermission):

@@ -66,6 +66,7 @@ from app.graphql.schedules.resolvers import (
     one_schedule,
 )
 from app.graphql.schedules.types import ExportSchedule
+from app.graphql.shared_events import SharedEventExecutor
 from app.ids import id_prefix
 from app.web.metrics import metrics_of
 from app.web.rate_limits import RateLimiter
@@ -203,6 +204,7 @@ def build_schema(
             OperationMetrics,
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        execution_context_class=SharedEventExecutor,
     )
 
 

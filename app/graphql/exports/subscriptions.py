@@ -27,6 +27,16 @@ def recheck_seconds(info: Info) -> float:
 
 
 JobState = tuple[object, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class SharedJob:
+    """A job row and its API view, built once per read and shared by every subscriber."""
+
+    row: ExportJobRow
+    view: ExportJob
+
+
 # Jobs a dashboard subscription remembers (the latest shown), to announce their deletion.
 REMEMBERED_FOR_DELETION = 1000
 
@@ -55,17 +65,17 @@ class ExportSubscription:
             job = await _shared_read(info, str(id))
             if job is None:
                 raise ApiError(f"no export job {id}", "NOT_FOUND")
-            yield ExportJob.from_row(job)
-            last = _state(job)
-            while not JobStatus(job.status).terminal:
-                await _changes(info, events, {job.id})
-                fresh = await _shared_read(info, job.id)
+            yield job.view
+            last = _state(job.row)
+            while not JobStatus(job.row.status).terminal:
+                await _changes(info, events, {job.row.id})
+                fresh = await _shared_read(info, job.row.id)
                 if fresh is None:
                     return
                 job = fresh
-                if _state(job) != last:
-                    last = _state(job)
-                    yield ExportJob.from_row(job)
+                if _state(job.row) != last:
+                    last = _state(job.row)
+                    yield job.view
 
     @authenticated_subscription(
         description="Every change (status or progress) to any of your jobs that matches the "
@@ -87,19 +97,18 @@ class ExportSubscription:
         caller = info.context.caller
         ds_id = datastream_id_arg(datastream_id, "datastreamId") if datastream_id else None
         seen: dict[str, JobState] = {}
-        shown: OrderedDict[str, ExportJobRow] = OrderedDict()  # the latest shown, for deletions
+        shown: OrderedDict[str, ExportJob] = OrderedDict()  # the latest shown, for deletions
         async with info.context.bus.subscribe() as events:
             changed = await _active_job_ids(info)
             while True:
                 for job_id in sorted(changed):
-                    job = await _shared_read(info, job_id)
-                    if job is None:
+                    shared = await _shared_read(info, job_id)
+                    if shared is None:
                         seen.pop(job_id, None)  # deleted: it will never change again
                         if (last := shown.pop(job_id, None)) is not None:
-                            yield dataclasses.replace(
-                                ExportJob.from_row(last), status=ExportStatus.DELETED
-                            )
+                            yield dataclasses.replace(last, status=ExportStatus.DELETED)
                         continue
+                    job = shared.row
                     state = _state(job)
                     if seen.get(job.id) == state:
                         continue
@@ -109,11 +118,11 @@ class ExportSubscription:
                     if (status is None or job.status == status.name) and (
                         ds_id is None or job.datastream_id == ds_id
                     ):
-                        shown[job.id] = job
+                        shown[job.id] = shared.view
                         shown.move_to_end(job.id)
                         if len(shown) > REMEMBERED_FOR_DELETION:
                             shown.popitem(last=False)
-                        yield ExportJob.from_row(job)
+                        yield shared.view
                 news = await _changes(info, events, None, caller.workspace_id)
                 changed = news if news is not None else set(seen) | await _active_job_ids(info)
 
@@ -129,7 +138,10 @@ async def _changes(
     you follow) after a resync, or when nothing came for the recheck period."""
     while True:
         try:
-            pending = [await asyncio.wait_for(events.get(), recheck_seconds(info))]
+            # asyncio.timeout, not wait_for: no task per wait (a thousand subscribers wake at
+            # once on an event).
+            async with asyncio.timeout(recheck_seconds(info)):
+                pending = [await events.get()]
         except TimeoutError:
             return None
         while not events.empty():
@@ -147,16 +159,19 @@ async def _changes(
             return changed
 
 
-async def _shared_read(info: Info, job_id: str) -> ExportJobRow | None:
+async def _shared_read(info: Info, job_id: str) -> SharedJob | None:
     """The job as of its latest change, read once per change for every subscriber of this
-    process; another workspace's job is not found."""
+    process, with the one view of it they all yield (so its selection executes once per
+    group, `app.graphql.shared_events`); another workspace's job is not found."""
 
-    async def load() -> ExportJobRow | None:
+    async def load() -> SharedJob | None:
         async with info.context.sessions() as session:
-            return await queries.get_export_any_workspace(session, job_id)
+            row = await queries.get_export_any_workspace(session, job_id)
+        return None if row is None else SharedJob(row, ExportJob.from_row(row))
 
     job = await info.context.bus.reads.read(f"export:{job_id}", job_id, load)
-    return job if job is not None and job.workspace_id == info.context.caller.workspace_id else None
+    caller = info.context.caller
+    return job if job is not None and job.row.workspace_id == caller.workspace_id else None
 
 
 async def _active_job_ids(info: Info) -> set[str]:
