@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY_TARGET_MS = 100.0  # bench.latency's p99 target, which this CPU bounds
@@ -44,13 +45,14 @@ async def measure(data_dir: Path, key: str, profile: bool) -> dict[str, float]:
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
         job_id = ""
         for _ in range(JOBS):
-            body = {"query": CREATE, "variables": {"input": EXPORT}}
-            answer = (await http.post("/graphql", json=body, headers=headers)).json()
+            create = {"query": CREATE, "variables": {"input": EXPORT}}
+            answer = (await http.post("/graphql", json=create, headers=headers)).json()
             job_id = answer["data"]["createExport"]["exportJob"]["id"]
-        for name, body in (
+        requests: list[tuple[str, dict[str, Any]]] = [
             ("exportJobs(first: 20)", {"query": LIST}),
             ("exportJob(id:)", {"query": SMALL, "variables": {"id": job_id}}),
-        ):
+        ]
+        for name, body in requests:
             for _ in range(30):  # warm: caches, pools, imports
                 await http.post("/graphql", json=body, headers=headers)
             profiler = None
