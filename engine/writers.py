@@ -7,6 +7,7 @@ integer nanoseconds and decimals exactly as the source sent them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -103,6 +104,23 @@ class _StreamWriter:
             self._file.close()
 
 
+_pools: dict[int, ThreadPoolExecutor] = {}  # by process id: a forked child makes its own
+_pools_lock = threading.Lock()
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    """The threads that compress gzip members and encode Parquet row groups, one per core,
+    shared by every file the process writes (starting threads for each file cost more than
+    a small file's compression)."""
+    with _pools_lock:
+        pool = _pools.get(os.getpid())
+        if pool is None:
+            pool = _pools[os.getpid()] = ThreadPoolExecutor(
+                os.cpu_count() or 1, thread_name_prefix="encoder"
+            )
+        return pool
+
+
 class _ParallelGzip:
     """gzip written as independent members of `GZIP_BLOCK_BYTES` of input each, compressed
     with ISA-L on every core (it releases the GIL) and written in order.
@@ -117,7 +135,7 @@ class _ParallelGzip:
     def __init__(self, file: Any, workers: int | None = None) -> None:
         self._file = file
         workers = workers or os.cpu_count() or 1
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="gzip")
+        self._pool = _shared_pool()
         self._pending: deque[Future[bytes]] = deque()
         self._most_pending = 2 * workers
         self._buffer = bytearray()
@@ -154,7 +172,9 @@ class _ParallelGzip:
                 self._submit(b"")  # an empty file is still one (empty) gzip member
             self.flush()
         finally:
-            self._pool.shutdown(cancel_futures=True)
+            for pending in self._pending:  # after a failure: what is left is not wanted
+                pending.cancel()
+            self._pending.clear()
             self.closed = True
 
 
@@ -332,7 +352,7 @@ class ParquetArtifactWriter:
         self._pending_rows = 0
         self._options = options
         self._writer: pq.ParquetWriter | None = None  # opened with the first row group
-        self._encoder = ThreadPoolExecutor(1, thread_name_prefix="parquet-encoder")
+        self._encoder = _shared_pool()  # one row group of this file in flight at most
         self._in_flight: Future[int] | None = None
         self._written = 0  # the file's size after the last row group encoded
 
@@ -393,7 +413,8 @@ class ParquetArtifactWriter:
         try:
             self.settle()
         finally:
-            self._encoder.shutdown(wait=True)
+            with contextlib.suppress(Exception):
+                self._wait()  # after a failure, the row group in flight ends before the file
             try:  # a file without rows: the schema and an empty row group list
                 self._writer_for(self._schema.empty_table()).close()
             finally:
