@@ -30,6 +30,18 @@ async def get_export(session: AsyncSession, who: Principal, job_id: str) -> Expo
     ).first()
 
 
+async def get_exports(
+    session: AsyncSession, who: Principal, job_ids: list[str]
+) -> dict[str, ExportJobRow]:
+    """Several jobs of the caller's workspace in one query, by id (the missing are absent)."""
+    rows = await session.scalars(
+        select(ExportJobRow).where(
+            ExportJobRow.id.in_(job_ids), ExportJobRow.workspace_id == who.workspace_id
+        )
+    )
+    return {row.id: row for row in rows}
+
+
 async def get_export_any_workspace(session: AsyncSession, job_id: str) -> ExportJobRow | None:
     """For a read shared by the subscribers of several workspaces: each checks the result's
     workspace itself."""
