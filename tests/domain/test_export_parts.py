@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from app.db.models import ExportArtifactRow, ExportJobRow, ExportPartRow
 from app.demo.trades import binance_trades
-from app.domain import sweeper
+from app.domain import catalog, sweeper
 from app.domain.exports import commands, execution, parts, runs
 from app.domain.exports.requests import OptionsRequest
 from app.domain.ingest import ingest_tables
@@ -132,7 +132,7 @@ async def test_parts_publish_the_files_and_manifest_of_a_sequential_export(
     records = await _more_hours(runtime, seed)
     expected = await _sequential(runtime, seed, monkeypatch, **options)
     looked_up: list[list[int]] = []
-    original_lookup = execution.segments_in_range_many
+    original_lookup = catalog.segments_in_range_many
 
     def noted_lookup(session: Any, ids: list[int], start: int, end: int) -> Any:
         looked_up.append(list(ids))
