@@ -80,6 +80,7 @@ migrate: install
 bench: install  ## the engine against naive Python and DuckDB, subscription fan-out, GraphQL latency, 1 vs 2 workers
 	$(PY) -m bench
 	$(PY) -m bench.fanout
+	$(PY) -m bench.request_cpu
 	$(PY) -m bench.latency
 	$(PY) -m bench.parts
 

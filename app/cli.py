@@ -204,6 +204,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         access_log=False,  # the gateway writes its own, with the request id (app.web.request_id)
         ws="websockets-sansio",
         ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a body
+        # Subscription messages are a few hundred bytes: compressing each cost more CPU than
+        # everything else sending it (a third of a thousand-subscriber fan-out), for little.
+        ws_per_message_deflate=False,
     )
 
 

@@ -56,6 +56,11 @@ class _Subscriber:
         self.queue.put_nowait(event)
 
 
+def _offer_all(subscribers: list[_Subscriber], event: JobEvent) -> None:
+    for subscriber in subscribers:
+        subscriber.offer(event)
+
+
 class EventBus:
     def __init__(
         self,
@@ -128,13 +133,17 @@ class EventBus:
                 self._epoch += 1
             for key in (event.job_id, event.workspace_id):
                 self._versions[key] = self._versions.get(key, 0) + 1
-            subscribers = list(self._subscribers)
-        for subscriber in subscribers:
+            by_loop: dict[asyncio.AbstractEventLoop, list[_Subscriber]] = {}
+            for subscriber in self._subscribers:
+                by_loop.setdefault(subscriber.loop, []).append(subscriber)
+        # One wake-up per loop, not per subscriber: each crosses threads through the loop's
+        # self-pipe, a system call, and a thousand subscribers share one loop.
+        for loop, group in by_loop.items():
             try:
-                subscriber.loop.call_soon_threadsafe(subscriber.offer, event)
-            except RuntimeError:  # that subscriber's loop is closed
+                loop.call_soon_threadsafe(_offer_all, group, event)
+            except RuntimeError:  # that loop is closed
                 with self._lock:
-                    self._subscribers.discard(subscriber)
+                    self._subscribers.difference_update(group)
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[JobEvent]]:

@@ -139,17 +139,23 @@ def scan(
     for cluster in _overlap_clusters(
         s for s in segments if s.max_ts >= start_ns and s.min_ts < end_ns
     ):
+        # Each file's footer is read once, here, and serves every question asked of it.
+        footers = {s.path: pq.read_metadata(s.path, filesystem=s.filesystem) for s in cluster}
+        schemas = {path: footer.schema.to_arrow_schema() for path, footer in footers.items()}
         columns = ["collection_timestamp_ns", "data"]
-        if decoded_key is not None and all(_has_decoded(s, decoded_key) for s in cluster):
+        if decoded_key is not None and all(
+            stored_key(schemas[s.path]) == decoded_key for s in cluster
+        ):
             columns = [*columns[: 2 if raw else 1], DECODED_COLUMN]
         if len(cluster) == 1:
-            yield from _scan_file(cluster[0], start_ns, end_ns, columns)
+            only = cluster[0]
+            yield from _scan_file(only, start_ns, end_ns, columns, footers[only.path])
             continue
-        streams = [_scan_file(s, start_ns, end_ns, columns) for s in cluster]
+        streams = [_scan_file(s, start_ns, end_ns, columns, footers[s.path]) for s in cluster]
         common = None
         if DECODED_COLUMN in columns:
             assert decoded_key is not None
-            checked = [stored_checked(_schema(s)) for s in cluster]
+            checked = [stored_checked(schemas[s.path]) for s in cluster]
             common = metadata(decoded_key, set.intersection(*checked))
         for merged in merge_sorted(streams):
             if common is not None:
@@ -316,12 +322,14 @@ def _scan_file(
     start_ns: int,
     end_ns: int,
     columns: Sequence[str] = ("collection_timestamp_ns", "data"),
+    footer: pq.FileMetaData | None = None,
 ) -> Iterator[pa.Table]:
     """The file's records in range, a row group at a time. The file is open only while a row
     group is read: a merge of thousands of streams waits on as many scans at once, and must
-    not hold as many file descriptors (nor, on an object store, as many connections)."""
+    not hold as many file descriptors (nor, on an object store, as many connections).
+    `footer`: its metadata, if already read."""
     path, filesystem = segment.path, segment.filesystem
-    metadata = pq.read_metadata(path, filesystem=filesystem)
+    metadata = footer if footer is not None else pq.read_metadata(path, filesystem=filesystem)
     ts_index = metadata.schema.to_arrow_schema().get_field_index("collection_timestamp_ns")
     for group in range(metadata.num_row_groups):
         stats = metadata.row_group(group).column(ts_index).statistics

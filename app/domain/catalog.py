@@ -107,6 +107,28 @@ def segments_in_range(
     return [_segment_info(s) for s in rows]
 
 
+def segments_in_range_many(
+    session: Session, datastream_ids: list[int], start_ns: int, end_ns: int
+) -> dict[int, list[SegmentInfo]]:
+    """`segments_in_range` of several datastreams in one query, by datastream."""
+    found: dict[int, list[SegmentInfo]] = {i: [] for i in datastream_ids}
+    if not datastream_ids:
+        return found
+    query = (
+        select(SegmentRow)
+        .where(
+            SegmentRow.datastream_id.in_(datastream_ids),
+            SegmentRow.max_ts >= start_ns,
+            SegmentRow.min_ts < end_ns,
+            SegmentRow.retired_at.is_(None),
+        )
+        .order_by(SegmentRow.datastream_id, SegmentRow.min_ts)
+    )
+    for row in session.scalars(query):
+        found[row.datastream_id].append(_segment_info(row))
+    return found
+
+
 async def segments_in_range_async(
     session: AsyncSession, datastream_id: int, start_ns: int, end_ns: int
 ) -> list[SegmentInfo]:

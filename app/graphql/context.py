@@ -13,7 +13,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.permission import BasePermission
 
 from app.config import Settings
-from app.db.models import ExportArtifactRow
+from app.db.models import ExportArtifactRow, ExportJobRow
 from app.domain import catalog
 from app.domain.auth import Principal
 from app.domain.exports import queries as export_queries
@@ -30,11 +30,15 @@ class Context:
     connection_params: dict[str, Any] | None = None
     response: Any = None
     artifacts: DataLoader[str, list[ExportArtifactRow]] = field(init=False)
+    export_jobs: DataLoader[str, ExportJobRow | None] = field(init=False)
     instrument_counts: DataLoader[str, int] = field(init=False)
     instrument_datastreams: DataLoader[int, list[catalog.DatastreamView]] = field(init=False)
+    _base_url: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.artifacts = DataLoader(load_fn=self._load_artifacts)
+        # A page of schedule runs reads its jobs in one query; not cached (jobs change).
+        self.export_jobs = DataLoader(load_fn=self._load_export_jobs, cache=False)
         # Batched but not cached: a WebSocket connection's context lives as long as it does,
         # and the catalog changes.
         self.instrument_counts = DataLoader(load_fn=self._load_instrument_counts, cache=False)
@@ -55,6 +59,11 @@ class Context:
             found = await export_queries.artifacts_for(session, list(job_ids))
         return [found[job_id] for job_id in job_ids]
 
+    async def _load_export_jobs(self, job_ids: list[str]) -> list[ExportJobRow | None]:
+        async with self.sessions() as session:
+            found = await export_queries.get_exports(session, self.caller, list(job_ids))
+        return [found.get(job_id) for job_id in job_ids]
+
     async def _load_instrument_counts(self, codes: list[str]) -> list[int]:
         async with self.sessions() as session:
             found = await catalog.instrument_counts(session, codes)
@@ -73,10 +82,17 @@ class Context:
         return self.principal
 
     def base_url(self) -> str:
-        if self.settings.public_url:
-            return self.settings.public_url.rstrip("/")
-        base = str(self.request.base_url).rstrip("/")
-        return base.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
+        """Where links point; computed once per context (a WebSocket connection asks for it
+        on every event its subscriptions send)."""
+        if self._base_url is None:
+            if self.settings.public_url:
+                self._base_url = self.settings.public_url.rstrip("/")
+            else:
+                base = str(self.request.base_url).rstrip("/")
+                self._base_url = base.replace("ws://", "http://", 1).replace(
+                    "wss://", "https://", 1
+                )
+        return self._base_url
 
 
 class IsAuthenticated(BasePermission):

@@ -130,6 +130,12 @@ class MaskUnexpectedErrors(MaskErrors):
         if headers is not None:  # HTTP; a WebSocket message has none
             headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
 
+    def _process_result(self, result: object) -> None:
+        # Most results have no errors: skip the base class's check against a runtime
+        # protocol, which cost more than the rest of a subscription event's masking.
+        if getattr(result, "errors", None):
+            super()._process_result(result)
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = []
         request_id = request_id_var.get()

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from app.graphql.context import Info
 from app.graphql.errors import ApiError
@@ -46,6 +47,22 @@ class Connection(Generic[T]):
     total_count: Long = strawberry.field(
         description="Number of items in the whole list (all pages)."
     )
+
+
+def selects_total(info: Info) -> bool:
+    """Whether the connection being resolved is asked for its `totalCount` (directly, through
+    an alias or a fragment), so a page without it costs no count."""
+    return any(_selects(field.selections, "totalCount") for field in info.selected_fields)
+
+
+def _selects(selections: Sequence[Any], name: str) -> bool:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == name:
+                return True
+        elif _selects(selection.selections, name):  # a fragment or an inline fragment
+            return True
+    return False
 
 
 def encode_cursor(value: str) -> str:

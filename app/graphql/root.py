@@ -4,6 +4,7 @@ limits and error masking every request goes through. (`app/graphql` is the API l
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import Annotated
@@ -13,6 +14,7 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -67,6 +69,7 @@ from app.graphql.schedules.resolvers import (
     one_schedule,
 )
 from app.graphql.schedules.types import ExportSchedule
+from app.graphql.shared_events import SharedEventExecutor
 from app.ids import id_prefix
 from app.web.metrics import metrics_of
 from app.web.rate_limits import RateLimiter
@@ -184,6 +187,22 @@ def _operation_kind_and_field(context: ExecutionContext) -> tuple[str, str]:
     return operation, "-"
 
 
+class ParsedDocuments(ParserCache):
+    """Parse each document text once (clients poll the same few texts); one that does not
+    parse is left to Strawberry's own parsing, which reports its errors as usual."""
+
+    def __init__(self) -> None:
+        super().__init__(maxsize=1000)  # like ValidDocuments: texts, not variables, so few
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError, RecursionError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 def build_schema(
     settings: Settings | None = None, limiter: RateLimiter | None = None
 ) -> strawberry.Schema:
@@ -201,12 +220,16 @@ def build_schema(
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            # Clients poll the same few documents: parse each once (what is parsed is checked
+            # by the limits above on its first request, and by validation, cached likewise).
+            ParsedDocuments,
             lambda: QueryAdmission(settings.max_query_cost, settings.max_page_size, limiter, valid),
             MaskUnexpectedErrors,
             OperationMetrics,
             *traced,
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        execution_context_class=SharedEventExecutor,
     )
 
 

@@ -1,22 +1,29 @@
 """Subscriptions fan out without a query per subscriber: reads of a followed row are shared by
 every subscriber of the process, once per change (`SharedReads`), and another workspace's
-subscribers learn nothing from them."""
+subscribers learn nothing from them. The selection is executed once per change for every
+subscriber with the same operation, variables, workspace and role (`shared_events`)."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import ExitStack
 from typing import Any
 
 import pytest
+import strawberry
 from starlette.testclient import TestClient
+from strawberry.types import ExecutionResult
 
+from app.domain.auth import Principal, Role
 from app.domain.exports import queries
 from app.domain.runtime import JobEvent
 from app.events import EventBus
+from app.graphql import shared_events
+from app.graphql.shared_events import SharedEvent, SharedEventExecutor
 from app.main import create_app
 from tests.api.helpers import CREATE, FOLLOW, export_input, subscription, until_complete
 from tests.helpers.inprocess import Seed, copy_seed, settings_for
@@ -146,3 +153,146 @@ def _dashboard_updates(ws: Any, job_id: str, until_terminal: bool) -> list[dict[
             update = message["payload"]["data"]["exportJobsUpdated"]
             if update["id"] == job_id:
                 updates.append(update)
+
+
+ADMIN_DASHBOARDS = 6
+FOLLOW_ALL_NAMED = """subscription Board { exportJobsUpdated { id status } }"""
+
+
+def test_dashboards_alike_share_one_execution_per_change(
+    live: TestClient, seed: Seed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dashboards with the same operation in one workspace and role get each change from one
+    execution; another role, another operation or another workspace is its own group."""
+    executed: list[tuple[Any, Any]] = []  # (payload, group); payloads kept alive: ids unique
+    original = SharedEventExecutor._execute_once
+
+    async def counted(self: SharedEventExecutor, serially: bool | None) -> Any:
+        executed.append((self.root_value, self._group()))
+        return await original(self, serially)
+
+    monkeypatch.setattr(SharedEventExecutor, "_execute_once", counted)
+    alpha, viewer, beta = (seed.keys[k] for k in ("alpha", "alpha-viewer", "beta"))
+    boards = [(alpha, FOLLOW_ALL)] * ADMIN_DASHBOARDS + [
+        (viewer, FOLLOW_ALL),
+        (viewer, FOLLOW_ALL),
+        (alpha, FOLLOW_ALL_NAMED),
+        (beta, FOLLOW_ALL),
+    ]
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(subscription(live, k, q, {}))[0] for k, q in boards]
+        response = live.post(
+            "/graphql",
+            json={"query": CREATE, "variables": {"input": export_input(schema="normalized")}},
+            headers={"X-Api-Key": alpha},
+        )
+        job_id = response.json()["data"]["createExport"]["exportJob"]["id"]
+        updates = [
+            _dashboard_updates(ws, job_id, until_terminal=key != beta)
+            for ws, (key, _) in zip(sockets, boards, strict=True)
+        ]
+    for update, (key, _) in zip(updates, boards, strict=True):
+        if key == beta:
+            assert update == []  # never shown to another workspace
+        else:
+            assert update[-1]["status"] == "SUCCEEDED"
+    groups = Counter((id(payload), group) for payload, group in executed)
+    assert groups and max(groups.values()) == 1  # never the same payload twice for a group
+    by_scope = Counter((group[0], group[4]) for _, group in executed)
+    alpha_ws = seed.principals["alpha"].workspace_id
+    admin_runs = by_scope[(FOLLOW_ALL, str(Role.ADMIN))]
+    admin_messages = sum(len(u) for u in updates[:ADMIN_DASHBOARDS])
+    assert 0 < admin_runs < admin_messages  # six dashboards, about one execution per change
+    assert by_scope[(FOLLOW_ALL, str(Role.VIEWER))] > 0  # the viewers' own group
+    assert by_scope[(FOLLOW_ALL_NAMED, str(Role.ADMIN))] > 0  # another operation
+    assert {group[3] for _, group in executed} == {alpha_ws}  # beta never ran alpha's job
+
+
+@strawberry.type
+class Echo(SharedEvent):
+    n: int
+
+    @strawberry.field
+    def seen_by(self, info: strawberry.Info) -> str:
+        who = info.context.principal
+        return f"{who.workspace_id}/{who.role.value}/{self.n}"
+
+
+class FakeContext:
+    def __init__(self, workspace: str, role: Role) -> None:
+        self.principal = Principal(workspace, f"key-{workspace}-{role.value}", role)
+
+    def base_url(self) -> str:
+        return "http://gateway"
+
+
+SHARED = [Echo(n=1), Echo(n=2)]
+
+
+@strawberry.type
+class EchoQuery:
+    ok: bool = True
+
+
+@strawberry.type
+class EchoSubscription:
+    @strawberry.subscription
+    async def echoes(self, fresh: bool = False) -> AsyncGenerator[Echo, None]:
+        for echo in SHARED:
+            yield Echo(n=echo.n) if fresh else echo
+
+
+ECHO_SCHEMA = strawberry.Schema(
+    query=EchoQuery, subscription=EchoSubscription, execution_context_class=SharedEventExecutor
+)
+
+
+async def _echoes(context: FakeContext, query: str) -> list[str]:
+    stream = await ECHO_SCHEMA.subscribe(query, context_value=context)
+    answers = []
+    async for result in stream:
+        assert isinstance(result, ExecutionResult) and result.data, result
+        answers.append(result.data["echoes"]["seenBy"])
+    return answers
+
+
+async def test_a_shared_payload_runs_once_per_workspace_and_role() -> None:
+    before = shared_events.executions
+    callers = [
+        FakeContext("ws1", Role.ADMIN),
+        FakeContext("ws1", Role.ADMIN),
+        FakeContext("ws1", Role.ADMIN),
+        FakeContext("ws2", Role.ADMIN),
+        FakeContext("ws1", Role.VIEWER),
+    ]
+    seen = await asyncio.gather(
+        *(_echoes(c, "subscription { echoes { seenBy } }") for c in callers)
+    )
+    for caller, answers in zip(callers, seen, strict=True):
+        who = caller.principal
+        assert answers == [f"{who.workspace_id}/{who.role.value}/{n}" for n in (1, 2)]
+    assert shared_events.executions - before == 3 * len(SHARED)  # three groups, two events
+    # Another document, or other variables, is another group; fresh payloads share nothing.
+    before = shared_events.executions
+    await _echoes(callers[0], "subscription { echoes { seenBy n } }")
+    await _echoes(callers[0], "subscription { echoes(fresh: false) { seenBy } }")
+    assert shared_events.executions - before == 2 * len(SHARED)
+    before = shared_events.executions
+    await asyncio.gather(
+        *(_echoes(callers[0], "subscription { echoes(fresh: true) { seenBy } }") for _ in range(3))
+    )
+    assert shared_events.executions - before == 3 * len(SHARED)
+
+
+async def test_results_go_with_their_payload() -> None:
+    payload = Echo(n=3)
+    key = id(payload)
+    SHARED.append(payload)
+    try:
+        await _echoes(FakeContext("ws1", Role.ADMIN), "subscription Gc { echoes { seenBy } }")
+        assert key in shared_events._results
+    finally:
+        SHARED.remove(payload)
+    del payload
+    gc.collect()
+    assert key not in shared_events._results

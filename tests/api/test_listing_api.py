@@ -106,6 +106,37 @@ async def test_cursors_are_positions_that_survive_inserts_and_deletes(idle_api: 
     assert [e["node"]["id"] for e in (await listed(idle_api, first=1))["edges"]] == [newest]
 
 
+COUNTED = """query { plain: exportJobs(first: 1) { edges { node { id } } }
+  aliased: exportJobs(first: 1) { n: totalCount }
+  spread: exportJobs(first: 1) { ...Total }
+  inline: exportJobs(first: 1) { ... on ExportJobConnection { totalCount } } }
+fragment Total on ExportJobConnection { totalCount }"""
+
+
+async def test_the_total_is_counted_however_it_is_asked_for(
+    idle_api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page that does not ask for totalCount costs no count; asked for through an alias or
+    a fragment, it is counted."""
+    from app.domain.exports import queries
+
+    for _ in range(3):
+        await create_job(idle_api)
+    counts: list[bool] = []
+    original = queries.list_exports
+
+    async def noted(*args: Any, **kwargs: Any) -> Any:
+        counts.append(kwargs["count"])
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "list_exports", noted)
+    found = await idle_api.execute(COUNTED)
+    assert len(found["plain"]["edges"]) == 1
+    assert [int(found[k][c]) for k, c in (("aliased", "n"), ("spread", "totalCount"))] == [3, 3]
+    assert int(found["inline"]["totalCount"]) == 3
+    assert counts == [False, True, True, True]
+
+
 @pytest.mark.parametrize("first", [-1, 101, 100000])
 async def test_a_page_size_out_of_range_is_invalid_argument_without_a_traceback(
     idle_api: ApiClient, first: int

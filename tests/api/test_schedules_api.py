@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from app.config import Settings
 from app.domain.runtime import NO_EFFECTS, Runtime
 from app.domain.schedules.scheduler import schedule_once
@@ -149,6 +151,33 @@ async def test_runs_show_each_period_and_its_job(idle_api: ApiClient, settings: 
         assert node["status"] == "ACTIVE" and job["status"] == "QUEUED"
         assert (job["startTime"], job["endTime"]) == (node["periodStart"], node["periodEnd"])
         assert job["format"] == "JSONL" and job["idempotencyKey"].startswith("schedule:")
+
+
+async def test_a_page_of_runs_reads_its_jobs_in_one_query(
+    idle_api: ApiClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.domain.exports import queries
+
+    schedule = await create(idle_api)
+    runtime = Runtime.create(settings, NO_EFFECTS)
+    try:
+        await schedule_once(runtime, now=START + 3 * HOUR + 5 * MINUTE)
+    finally:
+        await runtime.dispose()
+    asked: list[list[str]] = []
+    original = queries.get_exports
+
+    async def noted(session: Any, who: Any, job_ids: list[str]) -> Any:
+        asked.append(list(job_ids))
+        return await original(session, who, job_ids)
+
+    monkeypatch.setattr(queries, "get_exports", noted)
+    found = (await idle_api.execute(ONE, {"id": schedule["id"], "first": 3}))["exportSchedule"]
+    jobs = [e["node"]["exportJob"]["id"] for e in found["runs"]["edges"]]
+    assert len(set(jobs)) == 3 and [sorted(a) for a in asked] == [sorted(jobs)]
+    # Another workspace's key sees no such schedule, and no job through it.
+    other = await idle_api.execute(ONE, {"id": schedule["id"]}, key="beta")
+    assert other["exportSchedule"] is None
 
 
 async def test_pause_resume_update_and_delete(idle_api: ApiClient) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from app.db.models import ExportArtifactRow, ExportJobRow, ExportPartRow
 from app.demo.trades import binance_trades
-from app.domain import sweeper
+from app.domain import catalog, sweeper
 from app.domain.exports import commands, execution, parts, runs
 from app.domain.exports.requests import OptionsRequest
 from app.domain.ingest import ingest_tables
@@ -131,10 +131,20 @@ async def test_parts_publish_the_files_and_manifest_of_a_sequential_export(
 ) -> None:
     records = await _more_hours(runtime, seed)
     expected = await _sequential(runtime, seed, monkeypatch, **options)
+    looked_up: list[list[int]] = []
+    original_lookup = catalog.segments_in_range_many
+
+    def noted_lookup(session: Any, ids: list[int], start: int, end: int) -> Any:
+        looked_up.append(list(ids))
+        return original_lookup(session, ids, start, end)
+
+    monkeypatch.setattr(execution, "segments_in_range_many", noted_lookup)
     job_id = await _create(runtime, seed, **options)
     await _drain(runtime, effects, job_id)
     job = await stored_job(runtime, job_id)
     assert job.status == "SUCCEEDED", job.reason
+    if "datastream_ids" in options:  # each part looks up its own stream's segments only
+        assert sorted(ids for ids in looked_up if ids) == [[TRADES.id], [BYBIT_TRADES.id]]
     part_rows = await _parts(runtime, job_id)
     assert len(part_rows) == (2 if "datastream_ids" in options else 3)
     assert {(p.status, p.attempts) for p in part_rows} == {("SUCCEEDED", 1)}

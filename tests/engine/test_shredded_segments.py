@@ -324,3 +324,30 @@ def test_compaction_without_a_shredder_keeps_the_record_schema(tmp_path: Path) -
     _raw, decoded = both(tmp_path, BYBIT_LINEAR, [table_of(bybit_messages(30))])
     merged = merge_segments(decoded, tmp_path / "merged.parquet")
     assert pq.read_schema(merged.path).names == ["collection_timestamp_ns", "data"]
+
+
+def test_a_scan_reads_each_segment_footer_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Overlapping decoded segments: whether they have the column, their checked decimals
+    and their row groups all come from one read of each footer."""
+    tables = [table_of(bybit_messages(60)[i::3], i, 3) for i in range(3)]
+    _raw, decoded = both(tmp_path, BYBIT, tables)
+    shred = shredder(BYBIT)
+    reads: list[str] = []
+    original_metadata, original_schema = pq.read_metadata, pq.read_schema
+
+    def read_metadata(where: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append(str(where))
+        return original_metadata(where, *args, **kwargs)
+
+    def read_schema(where: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append(str(where))
+        return original_schema(where, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "read_metadata", read_metadata)
+    monkeypatch.setattr(pq, "read_schema", read_schema)
+    batches = list(scan(decoded, ts(0), ts(10**6), shred.key, raw=False))
+    assert sum(b.num_rows for b in batches) == 60
+    assert all(DECODED_COLUMN in b.column_names for b in batches)
+    assert sorted(reads) == sorted(s.path for s in decoded)

@@ -91,18 +91,38 @@ def test_an_empty_gzip_file_is_still_gzip(tmp_path: Path) -> None:
     assert gzip.decompress(_parallel_gzip(tmp_path / "empty.gz", b"", chunk=1)) == b""
 
 
-def test_parquet_dictionary_encodes_text_columns_only(tmp_path: Path) -> None:
+def test_parquet_dictionary_encodes_repeating_text_columns_only(tmp_path: Path) -> None:
+    """Text whose values repeat (a symbol) is dictionary-encoded; timestamps and mostly
+    distinct text (trade ids) are not; and the same rows give the same bytes."""
     import pyarrow.parquet as pq
 
-    fields = [("ts", LogicalType("timestamp")), ("symbol", LogicalType("string"))]
+    fields = [
+        ("ts", LogicalType("timestamp")),
+        ("symbol", LogicalType("string")),
+        ("trade_id", LogicalType("string")),
+    ]
     table = pa.table(
-        {"ts": pa.array(range(1000), pa.int64()), "symbol": pa.array(["BTCUSDT"] * 1000)}
+        {
+            "ts": pa.array(range(1000), pa.int64()),
+            "symbol": pa.array(["BTCUSDT"] * 1000),
+            "trade_id": pa.array([str(3_300_000_000 + i) for i in range(1000)]),
+        }
     )
-    path = tmp_path / "out.parquet"
-    writer = open_writer("NONE", fields, path, ExportOptions.defaults("PARQUET").format_options)
-    writer.write(table)
-    writer.close()
-    group = pq.ParquetFile(path).metadata.row_group(0)
-    encodings = {group.column(i).path_in_schema: group.column(i).encodings for i in range(2)}
+    contents = []
+    for name in ("out.parquet", "again.parquet"):
+        path = tmp_path / name
+        options = ExportOptions.defaults("PARQUET").format_options
+        writer = open_writer("NONE", fields, path, options)
+        for offset in range(0, 1000, 100):  # batches, as an export writes them
+            writer.write(table.slice(offset, 100))
+        writer.close()
+        contents.append(path.read_bytes())
+    assert contents[0] == contents[1]
+    assert pq.read_table(tmp_path / "out.parquet").column("trade_id").to_pylist()[-1] == str(
+        3_300_000_999
+    )
+    group = pq.ParquetFile(tmp_path / "out.parquet").metadata.row_group(0)
+    encodings = {group.column(i).path_in_schema: group.column(i).encodings for i in range(3)}
     assert any("DICTIONARY" in e for e in encodings["symbol"])
     assert not any("DICTIONARY" in e for e in encodings["ts"])
+    assert not any("DICTIONARY" in e for e in encodings["trade_id"])

@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from app import tracing
 from app.config import Settings
 from app.db.models import ExportJobRow
-from app.domain.catalog import segment_files, segments_in_range
+from app.domain.catalog import segment_files, segments_in_range_many
 from app.domain.exports import parts, runs
 from app.domain.runtime import JobEvent, Runtime
 from app.storage import Storage, artifact_key, job_artifacts_key, remove_job_files, storage_for
@@ -173,14 +173,22 @@ def _task(
     settings = runtime.settings
     start, end = (part.start_ns, part.end_ns) if part else (job.start_ns, job.end_ns)
 
-    def files(stream_id: int) -> list[Any]:
-        if not scan:
-            return []
-        return segment_files(settings, segments_in_range(session, stream_id, start, end))
-
+    # Only the streams this task reads, in one query: a part of a per-datastream split reads
+    # one stream; a job of several streams reads them as its sources (never the first twice).
+    wanted: list[int] = []
+    if scan and not job.sources:
+        wanted = [job.datastream_id]
+    elif scan:
+        one = part.stream_index if part else None
+        wanted = [i for n, (i, _) in enumerate(job.sources) if one is None or n == one]
     with runtime.sync_sessions() as session:
-        segments = files(job.datastream_id)
-        sources = [ExportSource(context, files(stream_id)) for stream_id, context in job.sources]
+        found = segments_in_range_many(session, wanted, start, end)
+
+    def files(stream_id: int) -> list[Any]:
+        return segment_files(settings, found.get(stream_id, []))
+
+    segments = [] if job.sources else files(job.datastream_id)
+    sources = [ExportSource(context, files(stream_id)) for stream_id, context in job.sources]
     owner = "streams" if sources else str(job.datastream_id)
     storage = storage_for(settings)
     return ExportTask(

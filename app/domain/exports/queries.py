@@ -30,6 +30,18 @@ async def get_export(session: AsyncSession, who: Principal, job_id: str) -> Expo
     ).first()
 
 
+async def get_exports(
+    session: AsyncSession, who: Principal, job_ids: list[str]
+) -> dict[str, ExportJobRow]:
+    """Several jobs of the caller's workspace in one query, by id (the missing are absent)."""
+    rows = await session.scalars(
+        select(ExportJobRow).where(
+            ExportJobRow.id.in_(job_ids), ExportJobRow.workspace_id == who.workspace_id
+        )
+    )
+    return {row.id: row for row in rows}
+
+
 async def get_export_any_workspace(session: AsyncSession, job_id: str) -> ExportJobRow | None:
     """For a read shared by the subscribers of several workspaces: each checks the result's
     workspace itself."""
@@ -85,9 +97,11 @@ async def list_exports(
     after: str | None,
     limit: int,
     ascending: bool = False,
+    count: bool = True,
 ) -> tuple[list[ExportJobRow], int]:
     """Ordered by creation time (newest first unless ascending), then id; keyset pagination
-    from `after` (a `list_cursor` value), so concurrent inserts never shift a page."""
+    from `after` (a `list_cursor` value), so concurrent inserts never shift a page. The total
+    is counted only when asked for (`count`; else 0): a poll of the first page rarely is."""
     if (
         where.created_after is not None
         and where.created_before is not None
@@ -109,7 +123,10 @@ async def list_exports(
         query = query.where(ExportJobRow.created_at >= where.created_after)
     if where.created_before is not None:
         query = query.where(ExportJobRow.created_at < where.created_before)
-    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    total = 0
+    if count:
+        counted = select(func.count()).select_from(query.subquery())
+        total = (await session.execute(counted)).scalar_one()
     if after is not None:
         created, job_id = await _cursor_position(session, who, after)
         if ascending:

@@ -28,7 +28,15 @@ from app.graphql.exports.types import (
     ExportJobOrder,
     ExportStatus,
 )
-from app.graphql.relay import After, Connection, First, cursor_value, page_connection, page_size
+from app.graphql.relay import (
+    After,
+    Connection,
+    First,
+    cursor_value,
+    page_connection,
+    page_size,
+    selects_total,
+)
 from app.graphql.scalars import Timestamp
 
 
@@ -147,6 +155,7 @@ class ExportQuery:
                     after=after_value,
                     limit=limit + 1,
                     ascending=order_by == ExportJobOrder.CREATED_AT_ASC,
+                    count=selects_total(info),
                 )
         except DomainError as exc:
             raise ApiError.from_domain(exc) from None

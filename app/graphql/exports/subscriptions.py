@@ -36,6 +36,14 @@ SINCE_DESCRIPTION = (
 )
 
 
+@dataclasses.dataclass(frozen=True)
+class SharedJob:
+    """A job row and its API view, built once per read and shared by every subscriber."""
+
+    row: ExportJobRow
+    view: ExportJob
+
+
 def _since(info: Info, since: Timestamp | None) -> int | None:
     """Where a replay starts, or None without `since`; a GraphQL error for a bad value."""
     if since is None:
@@ -85,20 +93,20 @@ class ExportSubscription:
                     yield _deleted(tombstone)
                     return
                 raise ApiError(f"no export job {id}", "NOT_FOUND")
-            if after is None or job.updated_at >= after:
-                yield ExportJob.from_row(job)
-            last = job.revision
-            while not JobStatus(job.status).terminal:
-                await _changes(info, events, {job.id})
-                fresh = await _shared_read(info, job.id)
+            if after is None or job.row.updated_at >= after:
+                yield job.view
+            last = job.row.revision
+            while not JobStatus(job.row.status).terminal:
+                await _changes(info, events, {job.row.id})
+                fresh = await _shared_read(info, job.row.id)
                 if fresh is None:
-                    if (tombstone := await _shared_tombstone(info, job.id)) is not None:
+                    if (tombstone := await _shared_tombstone(info, job.row.id)) is not None:
                         yield _deleted(tombstone)
                     return
                 job = fresh
-                if job.revision != last:
-                    last = job.revision
-                    yield ExportJob.from_row(job)
+                if job.row.revision != last:
+                    last = job.row.revision
+                    yield job.view
 
     @authenticated_subscription(
         description="Every change (status or progress) to any of your jobs that matches the "
@@ -150,20 +158,21 @@ class ExportSubscription:
                         yield ExportJob.from_row(row)
             while True:
                 for job_id in sorted(changed):
-                    job = await _shared_read(info, job_id)
-                    if job is None:
+                    shared = await _shared_read(info, job_id)
+                    if shared is None:
                         seen.pop(job_id, None)  # deleted: it will never change again
                         tombstone = await _shared_tombstone(info, job_id)
                         if tombstone is not None and deletion_wanted(tombstone):
                             yield _deleted(tombstone)
                         continue
+                    job = shared.row
                     if seen.get(job.id) == job.revision:
                         continue
                     seen[job.id] = job.revision
                     if JobStatus(job.status).terminal:
                         seen.pop(job.id)  # nothing more will change; keep memory bounded
                     if wanted(job):
-                        yield ExportJob.from_row(job)
+                        yield shared.view
                 news = await _changes(info, events, None, caller.workspace_id)
                 changed = news if news is not None else set(seen) | await _active_job_ids(info)
 
@@ -199,7 +208,10 @@ async def _changes(
     you follow) after a resync, or when nothing came for the recheck period."""
     while True:
         try:
-            pending = [await asyncio.wait_for(events.get(), recheck_seconds(info))]
+            # asyncio.timeout, not wait_for: no task per wait (a thousand subscribers wake at
+            # once on an event).
+            async with asyncio.timeout(recheck_seconds(info)):
+                pending = [await events.get()]
         except TimeoutError:
             return None
         while not events.empty():
@@ -217,16 +229,19 @@ async def _changes(
             return changed
 
 
-async def _shared_read(info: Info, job_id: str) -> ExportJobRow | None:
+async def _shared_read(info: Info, job_id: str) -> SharedJob | None:
     """The job as of its latest change, read once per change for every subscriber of this
-    process; another workspace's job is not found."""
+    process, with the one view of it they all yield (so its selection executes once per
+    group, `app.graphql.shared_events`); another workspace's job is not found."""
 
-    async def load() -> ExportJobRow | None:
+    async def load() -> SharedJob | None:
         async with info.context.sessions() as session:
-            return await queries.get_export_any_workspace(session, job_id)
+            row = await queries.get_export_any_workspace(session, job_id)
+        return None if row is None else SharedJob(row, ExportJob.from_row(row))
 
     job = await info.context.bus.reads.read(f"export:{job_id}", job_id, load)
-    return job if job is not None and job.workspace_id == info.context.caller.workspace_id else None
+    caller = info.context.caller
+    return job if job is not None and job.row.workspace_id == caller.workspace_id else None
 
 
 async def _shared_tombstone(info: Info, job_id: str) -> ExportJobTombstoneRow | None:

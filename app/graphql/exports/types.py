@@ -15,6 +15,7 @@ from app.graphql.context import Info, computed
 from app.graphql.errors import UserError
 from app.graphql.relay import Node
 from app.graphql.scalars import Long, Timestamp
+from app.graphql.shared_events import SharedEvent
 from app.storage import download_url
 from engine.timestamps import now_ns
 
@@ -159,7 +160,7 @@ class ExportArtifact:
     description="An asynchronous export of one datastream's (or several merged) time range "
     "to files."
 )
-class ExportJob(Node):
+class ExportJob(Node, SharedEvent):
     status: ExportStatus = strawberry.field(description="Where the job is in its lifecycle.")
     reason: str | None = strawberry.field(description="Why it failed or was canceled.")
     datastream_id: Long = strawberry.field(

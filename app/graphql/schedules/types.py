@@ -9,7 +9,6 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.db import models
-from app.domain.exports.queries import get_export
 from app.domain.schedules import commands as domain
 from app.domain.schedules.periods import iso_seconds
 from app.domain.schedules.templates import template_view
@@ -66,8 +65,7 @@ class ExportScheduleRun:
     async def export_job(self, info: Info) -> ExportJob | None:
         if self.job_id is None:
             return None
-        async with info.context.sessions() as session:
-            job = await get_export(session, info.context.caller, self.job_id)
+        job = await info.context.export_jobs.load(self.job_id)
         return ExportJob.from_row(job) if job else None
 
     @classmethod
