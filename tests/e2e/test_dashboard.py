@@ -173,6 +173,8 @@ def test_graphiql_runs_a_query(gateway: GatewayHandle, context: BrowserContext) 
     open_dashboard(context, gateway).close()  # GraphiQL takes the dashboard's stored key
     page = context.new_page()
     page.goto(f"{gateway.gateway.url}/graphql")
+    expect(page.locator(".graphiql-query-editor")).to_contain_text("datastreams")
+    expect(page.locator(".graphiql-editor-tool")).to_contain_text(gateway.key_a[:12])
     page.locator(".graphiql-execute-button").click()
     result = page.locator(".result-window")
     expect(result).to_contain_text('"datastreams"')
