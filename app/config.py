@@ -88,7 +88,13 @@ class Settings(BaseSettings):
         "and supervises (`process`), or as threads in its own process (`thread`: the API "
         "tests, which need no second process).",
     )
-    progress_interval_seconds: float = Field(default=0.5, gt=0)
+    progress_interval_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        description="How often a running job (or part) records its progress, which is also "
+        "its heartbeat (one UPDATE of its row), and announces it to subscribers: about four "
+        "progress events a second per running job, plus one at every status change.",
+    )
     heartbeat_stale_seconds: float = Field(default=30.0, gt=0)
     queued_stale_seconds: float = Field(default=60.0, gt=0)
     sweep_interval_seconds: float = Field(default=10.0, gt=0)

@@ -90,8 +90,19 @@ class PartialExport(Exception):
         self.files = files
 
 
-# Called after every batch with (rows written, bytes written); raising stops the export.
-ProgressCallback = Callable[[int, int], None]
+@dataclass(frozen=True)
+class Progress:
+    """How far an export has come: output rows and bytes (compressed, as they reached the
+    files) written, and input records (stored messages, before unfolding, filters and
+    decimation) read from the segments."""
+
+    rows_written: int
+    bytes_written: int
+    records_read: int
+
+
+# Called after every batch; raising stops the export.
+ProgressCallback = Callable[[Progress], None]
 
 
 def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[ArtifactFile]:
@@ -106,6 +117,10 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
     limit = options.limit
     files = _FileSet(task, output_fields)
     rows = 0
+    read = _RecordCount()
+
+    def report() -> None:
+        on_progress(Progress(rows, files.bytes_written(), read.records))
 
     def emit(chunk: Rows, stream: int | None) -> bool:
         """Write a chunk; False once the row limit is reached."""
@@ -114,17 +129,14 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
             chunk = chunk.slice(0, limit - rows)
         files.write(chunk, stream)
         rows += chunk.num_rows
-        on_progress(rows, files.bytes_written())
+        report()
         return limit is None or rows < limit
 
     # Every source binds the schema to the same columns: one filter serves them all.
     mask = compile_filter(options.filter, dict(fields)) if options.filter else None
 
-    def heartbeat() -> None:
-        on_progress(rows, files.bytes_written())
-
     streams = [
-        _reporting_empty(_source_rows(task, source, schema, fields, mask), heartbeat)
+        _reporting_empty(_source_rows(task, source, schema, fields, mask, read), report)
         for source, schema in zip(sources, compiled, strict=True)
     ]
     try:
@@ -141,8 +153,15 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
     except BaseException:
         files.discard()
         raise
-    on_progress(rows, sum(a.byte_size for a in artifacts))
+    on_progress(Progress(rows, sum(a.byte_size for a in artifacts), read.records))
     return artifacts
+
+
+@dataclass
+class _RecordCount:
+    """Input records read so far, over every source."""
+
+    records: int = 0
 
 
 def _ordered(
@@ -197,6 +216,7 @@ def _source_rows(
     compiled: Any,
     fields: Fields,
     mask: Mask | None,
+    read: _RecordCount,
 ) -> Iterator[Rows]:
     """One source's rows, lazily: scanned, decoded, filtered, decimated (per stream), with
     the stream columns when the export has several sources."""
@@ -211,6 +231,7 @@ def _source_rows(
     # Segments that store this schema's decoded messages are not decoded again.
     decoded = compiled.decode_key(), compiled.needs_raw()
     for records in scan(source.segments, task.start_ns, task.end_ns, *decoded):
+        read.records += records.num_rows  # counted before unfolding: the catalog's unit
         table, times = compiled.apply_with_times(records)
         chunk = Rows(table, times)
         if mask is not None:

@@ -15,7 +15,7 @@ import logging
 from app.db.models import ExportJobRow, ImportJobRow
 from app.domain import recovery
 from app.domain.compaction import compact_pass
-from app.domain.exports import retention
+from app.domain.exports import changes, retention
 from app.domain.imports import retention as import_retention
 from app.domain.orphans import remove_orphan_segments
 from app.domain.runtime import JobEvent, Runtime
@@ -91,6 +91,7 @@ async def end_of_life_pass(runtime: Runtime) -> None:
             changed = await retention.fail_overdue(session, settings)
             changed += await retention.expire_due(session, settings)
             await retention.purge_expired_files(session, settings)
+            await changes.purge_tombstones(session, settings)
             await import_retention.purge(session, settings)
         for job in changed:
             log.info("export job %s is now %s", job.id, job.status)

@@ -19,6 +19,7 @@ from app.domain.exports import commands, queries, retention, runs
 from app.domain.exports.requests import OptionsRequest
 from app.domain.runtime import Runtime
 from app.storage import artifact_dir
+from engine.export import Progress
 from tests.domain.helpers import (
     OnFirstRunning,
     Witness,
@@ -178,7 +179,7 @@ async def test_a_job_whose_worker_died_is_taken_over_and_its_leftovers_removed(
     running_then(effects.statuses(job.id), "SUCCEEDED")
     # The dead worker, were it to wake up, no longer owns the job.
     with runtime.sync_sessions() as session, pytest.raises(runs.ClaimLost):
-        runs.record_progress(session, dead, 1, 1)
+        runs.record_progress(session, dead, Progress(1, 1, 0))
 
 
 async def test_a_job_canceled_before_it_runs_does_nothing(

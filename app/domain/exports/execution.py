@@ -32,6 +32,7 @@ from engine.export import (
     ArtifactFile,
     ExportTask,
     PartialExport,
+    Progress,
     partial_filename,
     run_export,
     write_manifest,
@@ -93,7 +94,7 @@ def run_export_job(
     partial: list[ArtifactFile] = []  # what a failed run kept, when the job asked for it
     try:
         try:
-            files = _run(runtime, job, out_dir)
+            files, records_read = _run(runtime, job, out_dir)
         except PartialExport as kept:
             partial = kept.files
             raise kept.cause from None
@@ -124,15 +125,20 @@ def run_export_job(
         reason = f"internal error ({type(exc).__name__}): {exc}"
         _finish_failed(runtime, job, out_dir, reason, partial)
         return
-    _publish(runtime, job, out_dir, files)
+    _publish(runtime, job, out_dir, files, records_read)
 
 
 def _publish(
-    runtime: Runtime, job: runs.ClaimedJob, out_dir: Path, files: list[ArtifactFile]
+    runtime: Runtime,
+    job: runs.ClaimedJob,
+    out_dir: Path,
+    files: list[ArtifactFile],
+    records_read: int,
 ) -> None:
     settings = runtime.settings
+    artifacts = _catalogued(settings, files)
     with runtime.sync_sessions() as session:
-        won = runs.succeed(session, job, _catalogued(settings, files), settings.retention_seconds)
+        won = runs.succeed(session, job, artifacts, settings.retention_seconds, records_read)
     if not won:  # canceled at the last moment (and announced): the files are never listed
         shutil.rmtree(out_dir, ignore_errors=True)
         return
@@ -194,31 +200,56 @@ def _task(
     )
 
 
-def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:
+def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> tuple[list[ArtifactFile], int]:
+    """The job's files and the input records it read."""
     settings = runtime.settings
     task = _task(runtime, job, out_dir)
-    last = 0.0
+    due = _ticks(settings.progress_interval_seconds, progress_clock)
+    read = 0
 
-    def on_progress(rows: int, byte_count: int) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last >= settings.progress_interval_seconds:
-            last = now
+    def on_progress(progress: Progress) -> None:
+        nonlocal read
+        read = progress.records_read
+        if due():
             with runtime.sync_sessions() as session:
-                runs.record_progress(session, job, rows, byte_count)
+                runs.record_progress(session, job, progress)
             _announce(runtime, job, "RUNNING")
 
-    return run_export(task, _with_time_limit(on_progress, settings.job_timeout_seconds))
+    files = run_export(task, _with_time_limit(on_progress, settings.job_timeout_seconds))
+    return files, read
 
 
-def _with_time_limit(on_progress: Callable[..., None], limit: float) -> Callable[..., None]:
+# What progress ticks are timed by: a seam for tests, which step it by hand.
+progress_clock: Callable[[], float] = time.monotonic
+
+
+def _ticks(interval: float, clock: Callable[[], float]) -> Callable[[], bool]:
+    """True at most once per `interval` seconds (the first call included): the engine reports
+    after every batch, the job row and the subscribers hear of it at this rate, one UPDATE
+    and one event per tick."""
+    last: float | None = None
+
+    def due() -> bool:
+        nonlocal last
+        now = clock()
+        if last is not None and now - last < interval:
+            return False
+        last = now
+        return True
+
+    return due
+
+
+def _with_time_limit(
+    on_progress: Callable[[Progress], None], limit: float
+) -> Callable[[Progress], None]:
     """Stop the export (TimeLimitExceeded: the job fails, its files are removed) once it has
     run for `limit` seconds; checked at every batch, like cancellation."""
     check = runs.time_limit_check(limit)
 
-    def checked(*args: Any) -> None:
+    def checked(progress: Progress) -> None:
         check()
-        on_progress(*args)
+        on_progress(progress)
 
     return checked
 
@@ -289,7 +320,7 @@ def _run_part(
     partial: list[ArtifactFile] = []
     try:
         try:
-            files = _run_one_part(runtime, part, out_dir)
+            files, records_read = _run_one_part(runtime, part, out_dir)
         except PartialExport as kept:
             partial = kept.files
             raise kept.cause from None
@@ -323,7 +354,8 @@ def _run_part(
         _fail_parts(runtime, part, out_dir, reason, partial)
         return
     with runtime.sync_sessions() as session:
-        done = parts.succeed(session, part, [_file_record(runtime.settings, f) for f in files])
+        records = [_file_record(runtime.settings, f) for f in files]
+        done = parts.succeed(session, part, records, records_read)
     if not done:
         shutil.rmtree(out_dir, ignore_errors=True)
         return
@@ -331,24 +363,28 @@ def _run_part(
     _publish_parts(runtime, job_id)
 
 
-def _run_one_part(runtime: Runtime, part: parts.ClaimedPart, out_dir: Path) -> list[ArtifactFile]:
+def _run_one_part(
+    runtime: Runtime, part: parts.ClaimedPart, out_dir: Path
+) -> tuple[list[ArtifactFile], int]:
+    """The part's files and the input records it read."""
     settings = runtime.settings
     task = _task(runtime, part.job, out_dir, part)
     deadline = part.job_started_at + int(settings.job_timeout_seconds * 1e9)
-    last = 0.0
+    due = _ticks(settings.progress_interval_seconds, progress_clock)
+    read = 0
 
-    def on_progress(rows: int, byte_count: int) -> None:
-        nonlocal last
+    def on_progress(progress: Progress) -> None:
+        nonlocal read
+        read = progress.records_read
         if now_ns() > deadline:  # the time limit is the job's, whichever part runs
             raise runs.TimeLimitExceeded(runs.time_limit_reason(settings.job_timeout_seconds))
-        now = time.monotonic()
-        if now - last >= settings.progress_interval_seconds:
-            last = now
+        if due():
             with runtime.sync_sessions() as session:
-                parts.record_progress(session, part, rows, byte_count)
+                parts.record_progress(session, part, progress)
             _announce(runtime, part.job, "RUNNING")
 
-    return run_export(task, on_progress)
+    files = run_export(task, on_progress)
+    return files, read
 
 
 def _file_record(settings: Settings, f: ArtifactFile) -> dict[str, Any]:
