@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { ExportJobFieldsFragment } from "../gql/graphql";
 import { onConnectionChange, request, subscribe, type UserError } from "./api";
-import { bytes, count, duration, shortTime } from "./format";
+import { bytes, count, duration, num, shortTime } from "./format";
 import { jobProgress, type JobProgress } from "./progress";
 import {
   CancelExportMutation,
@@ -25,8 +25,12 @@ export function Jobs({ session, created, onError }: Props) {
   const [rows, setRows] = useState<Map<string, Row>>(new Map());
   const [live, setLive] = useState(false);
 
+  // Of two states of a job, the higher revision is the newer (a resumed subscription may
+  // send one again).
   const upsert = (job: ExportJobFieldsFragment) =>
     setRows((current) => {
+      const known = current.get(job.id);
+      if (known && num(known.job.revision) > num(job.revision)) return current;
       const next = new Map(current);
       if (job.status === "DELETED") next.delete(job.id);
       else next.set(job.id, { job, progress: jobProgress(job) });
@@ -39,22 +43,51 @@ export function Jobs({ session, created, onError }: Props) {
       return next;
     });
 
-  useEffect(() => onConnectionChange(setLive), []);
-
   useEffect(() => {
     let open = true;
+    let latest: string | null = null; // the greatest updatedAt seen: where to resume from
+    let stop = () => {};
+    const seen = (job: ExportJobFieldsFragment) => {
+      if (latest === null || job.updatedAt > latest) latest = job.updatedAt; // same-width ISO
+      upsert(job);
+    };
+    const reload = () =>
+      request(ExportJobsQuery, { first: 50 })
+        .then((data) => open && data.exportJobs.edges.forEach((e) => seen(e.node)))
+        .catch((error: Error) => open && onError(error.message));
+    const follow = (since: string | null) => {
+      stop();
+      stop = subscribe(
+        ExportJobsUpdatedSubscription,
+        { since },
+        (data) => seen(data.exportJobsUpdated),
+        (error) => {
+          if (since !== null && error.code === "INVALID_ARGUMENT") {
+            // Away for longer than the gateway remembers changes: start over.
+            setRows(new Map());
+            void reload();
+            follow(null);
+          } else onError(`job updates: ${error.message}`);
+        },
+      );
+    };
     setRows(new Map());
-    request(ExportJobsQuery, { first: 50 })
-      .then((data) => open && data.exportJobs.edges.forEach((e) => upsert(e.node)))
-      .catch((error: Error) => open && onError(error.message));
-    const stop = subscribe(
-      ExportJobsUpdatedSubscription,
-      {},
-      (data) => upsert(data.exportJobsUpdated),
-      (error) => onError(`job updates: ${error.message}`),
-    );
+    void reload();
+    follow(null);
+    // A dropped connection is followed again from the last change seen, so nothing that
+    // happened meanwhile (a job deleted, say) is missed.
+    let connected = false;
+    const unlisten = onConnectionChange((now) => {
+      setLive(now);
+      if (now) connected = true;
+      else if (connected && open) {
+        connected = false;
+        follow(latest);
+      }
+    });
     return () => {
       open = false;
+      unlisten();
       stop();
     };
   }, [session]);
@@ -104,7 +137,7 @@ export function Jobs({ session, created, onError }: Props) {
         </thead>
         <tbody>
           {sorted.map(({ job, progress }) => {
-            const percent = Math.round(progress.fraction * 100);
+            const percent = Math.floor(progress.fraction * 100); // 100 only once it succeeded
             return (
               <tr data-job={job.id} data-status={job.status}>
                 <td><code title={job.id}>{job.id.slice(0, 12)}…</code></td>
@@ -126,7 +159,9 @@ export function Jobs({ session, created, onError }: Props) {
                     <div style={{ width: `${percent}%` }} />
                     <span>{percent} %</span>
                   </div>
-                  <small>
+                  <small title="input records read of those in range; output rows and bytes written">
+                    {count(job.progress.recordsRead)} / {count(job.progress.recordsTotal)} records
+                    <br />
                     {count(job.progress.rowsWritten)} rows · {bytes(job.progress.bytesWritten)}
                   </small>
                 </td>

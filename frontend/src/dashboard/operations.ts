@@ -86,8 +86,10 @@ export const ExportJobFields = graphql(`
     createdAt
     startedAt
     finishedAt
-    progress { rowsWritten bytesWritten estimatedRows }
+    progress { recordsRead recordsTotal fraction etaSeconds rowsWritten bytesWritten }
     artifacts { filename url byteSize rowCount partial }
+    revision
+    updatedAt
   }
 `);
 
@@ -100,8 +102,8 @@ export const ExportJobsQuery = graphql(`
 `);
 
 export const ExportJobsUpdatedSubscription = graphql(`
-  subscription ExportJobsUpdated {
-    exportJobsUpdated { ...ExportJobFields }
+  subscription ExportJobsUpdated($since: Timestamp) {
+    exportJobsUpdated(since: $since) { ...ExportJobFields }
   }
 `);
 

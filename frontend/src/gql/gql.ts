@@ -22,9 +22,9 @@ type Documents = {
     "\n  query Availability($datastreamId: ID!) {\n    availability(datastreamId: $datastreamId) {\n      datastreamId\n      ranges { fromTime toTime rowCount }\n      updatedAt\n    }\n  }\n": typeof types.AvailabilityDocument,
     "\n  query ExportSchemas {\n    exportSchemas(first: 100) {\n      edges { node { id name builtin version streamCategory columns } }\n    }\n  }\n": typeof types.ExportSchemasDocument,
     "\n  query EstimateExport($input: CreateExportInput!) {\n    estimateExport(input: $input) {\n      estimatedRows\n      estimatedBytes\n      recordsInRange\n      sampledRecords\n      userErrors { code field message }\n    }\n  }\n": typeof types.EstimateExportDocument,
-    "\n  fragment ExportJobFields on ExportJob {\n    id\n    status\n    reason\n    datastreamIds\n    format\n    compression\n    schema { name version }\n    startTime\n    endTime\n    createdAt\n    startedAt\n    finishedAt\n    progress { rowsWritten bytesWritten estimatedRows }\n    artifacts { filename url byteSize rowCount partial }\n  }\n": typeof types.ExportJobFieldsFragmentDoc,
+    "\n  fragment ExportJobFields on ExportJob {\n    id\n    status\n    reason\n    datastreamIds\n    format\n    compression\n    schema { name version }\n    startTime\n    endTime\n    createdAt\n    startedAt\n    finishedAt\n    progress { recordsRead recordsTotal fraction etaSeconds rowsWritten bytesWritten }\n    artifacts { filename url byteSize rowCount partial }\n    revision\n    updatedAt\n  }\n": typeof types.ExportJobFieldsFragmentDoc,
     "\n  query ExportJobs($first: Int!) {\n    exportJobs(first: $first) {\n      edges { node { ...ExportJobFields } }\n    }\n  }\n": typeof types.ExportJobsDocument,
-    "\n  subscription ExportJobsUpdated {\n    exportJobsUpdated { ...ExportJobFields }\n  }\n": typeof types.ExportJobsUpdatedDocument,
+    "\n  subscription ExportJobsUpdated($since: Timestamp) {\n    exportJobsUpdated(since: $since) { ...ExportJobFields }\n  }\n": typeof types.ExportJobsUpdatedDocument,
     "\n  mutation CreateExport($input: CreateExportInput!) {\n    createExport(input: $input) {\n      exportJob { ...ExportJobFields }\n      userErrors { code field message }\n    }\n  }\n": typeof types.CreateExportDocument,
     "\n  mutation CancelExport($id: ID!) {\n    cancelExport(input: { id: $id }) {\n      exportJob { ...ExportJobFields }\n      userErrors { code field message }\n    }\n  }\n": typeof types.CancelExportDocument,
     "\n  mutation DeleteExport($id: ID!) {\n    deleteExport(input: { id: $id }) {\n      deletedId\n      userErrors { code field message }\n    }\n  }\n": typeof types.DeleteExportDocument,
@@ -40,9 +40,9 @@ const documents: Documents = {
     "\n  query Availability($datastreamId: ID!) {\n    availability(datastreamId: $datastreamId) {\n      datastreamId\n      ranges { fromTime toTime rowCount }\n      updatedAt\n    }\n  }\n": types.AvailabilityDocument,
     "\n  query ExportSchemas {\n    exportSchemas(first: 100) {\n      edges { node { id name builtin version streamCategory columns } }\n    }\n  }\n": types.ExportSchemasDocument,
     "\n  query EstimateExport($input: CreateExportInput!) {\n    estimateExport(input: $input) {\n      estimatedRows\n      estimatedBytes\n      recordsInRange\n      sampledRecords\n      userErrors { code field message }\n    }\n  }\n": types.EstimateExportDocument,
-    "\n  fragment ExportJobFields on ExportJob {\n    id\n    status\n    reason\n    datastreamIds\n    format\n    compression\n    schema { name version }\n    startTime\n    endTime\n    createdAt\n    startedAt\n    finishedAt\n    progress { rowsWritten bytesWritten estimatedRows }\n    artifacts { filename url byteSize rowCount partial }\n  }\n": types.ExportJobFieldsFragmentDoc,
+    "\n  fragment ExportJobFields on ExportJob {\n    id\n    status\n    reason\n    datastreamIds\n    format\n    compression\n    schema { name version }\n    startTime\n    endTime\n    createdAt\n    startedAt\n    finishedAt\n    progress { recordsRead recordsTotal fraction etaSeconds rowsWritten bytesWritten }\n    artifacts { filename url byteSize rowCount partial }\n    revision\n    updatedAt\n  }\n": types.ExportJobFieldsFragmentDoc,
     "\n  query ExportJobs($first: Int!) {\n    exportJobs(first: $first) {\n      edges { node { ...ExportJobFields } }\n    }\n  }\n": types.ExportJobsDocument,
-    "\n  subscription ExportJobsUpdated {\n    exportJobsUpdated { ...ExportJobFields }\n  }\n": types.ExportJobsUpdatedDocument,
+    "\n  subscription ExportJobsUpdated($since: Timestamp) {\n    exportJobsUpdated(since: $since) { ...ExportJobFields }\n  }\n": types.ExportJobsUpdatedDocument,
     "\n  mutation CreateExport($input: CreateExportInput!) {\n    createExport(input: $input) {\n      exportJob { ...ExportJobFields }\n      userErrors { code field message }\n    }\n  }\n": types.CreateExportDocument,
     "\n  mutation CancelExport($id: ID!) {\n    cancelExport(input: { id: $id }) {\n      exportJob { ...ExportJobFields }\n      userErrors { code field message }\n    }\n  }\n": types.CancelExportDocument,
     "\n  mutation DeleteExport($id: ID!) {\n    deleteExport(input: { id: $id }) {\n      deletedId\n      userErrors { code field message }\n    }\n  }\n": types.DeleteExportDocument,
@@ -82,7 +82,7 @@ export function graphql(source: "\n  query EstimateExport($input: CreateExportIn
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment ExportJobFields on ExportJob {\n    id\n    status\n    reason\n    datastreamIds\n    format\n    compression\n    schema { name version }\n    startTime\n    endTime\n    createdAt\n    startedAt\n    finishedAt\n    progress { rowsWritten bytesWritten estimatedRows }\n    artifacts { filename url byteSize rowCount partial }\n  }\n"): typeof import('./graphql').ExportJobFieldsFragmentDoc;
+export function graphql(source: "\n  fragment ExportJobFields on ExportJob {\n    id\n    status\n    reason\n    datastreamIds\n    format\n    compression\n    schema { name version }\n    startTime\n    endTime\n    createdAt\n    startedAt\n    finishedAt\n    progress { recordsRead recordsTotal fraction etaSeconds rowsWritten bytesWritten }\n    artifacts { filename url byteSize rowCount partial }\n    revision\n    updatedAt\n  }\n"): typeof import('./graphql').ExportJobFieldsFragmentDoc;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -90,7 +90,7 @@ export function graphql(source: "\n  query ExportJobs($first: Int!) {\n    expor
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription ExportJobsUpdated {\n    exportJobsUpdated { ...ExportJobFields }\n  }\n"): typeof import('./graphql').ExportJobsUpdatedDocument;
+export function graphql(source: "\n  subscription ExportJobsUpdated($since: Timestamp) {\n    exportJobsUpdated(since: $since) { ...ExportJobFields }\n  }\n"): typeof import('./graphql').ExportJobsUpdatedDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -718,10 +718,12 @@ export type ExportJob = Node & {
   keepPartial: Scalars['Boolean']['output'];
   /** Column selection, limit, filter, decimation and split, as resolved. */
   options: ExportJobOptions;
-  /** Rows and bytes written so far. */
+  /** Records read of the records in range, the fraction done, an ETA, and the rows and bytes written so far. */
   progress: ExportProgress;
   /** Why it failed or was canceled. */
   reason?: Maybe<Scalars['String']['output']>;
+  /** Grows by at least one with every change to the job (status, progress, anything): of two states of the same job, the one with the higher revision is the newer. Subscriptions may send a state again (a replay with `since`); keep the higher. */
+  revision: Scalars['Long']['output'];
   /** Schema snapshot the job uses. */
   schema: ExportJobSchema;
   /** Range start (inclusive). */
@@ -730,6 +732,8 @@ export type ExportJob = Node & {
   startedAt?: Maybe<Scalars['Timestamp']['output']>;
   /** Where the job is in its lifecycle. */
   status: ExportStatus;
+  /** When the job last changed: pass the greatest you have seen as `since` to `exportJobsUpdated` or `exportJobUpdated` when you reconnect. */
+  updatedAt: Scalars['Timestamp']['output'];
 };
 
 /** A page of a list (Relay connection). */
@@ -798,13 +802,24 @@ export type ExportLayout =
   /** One row per decimation bucket, a `<label>_<column>` column per stream and aggregated column (null where a stream has no rows). Needs a decimation. */
   | 'WIDE';
 
-/** How far a job has come. */
+/** How far a job has come. Two units never mix: records are the stored input messages the export reads (`recordsRead` of `recordsTotal`, what `fraction` and `etaSeconds` are computed from); rows are what the files hold, after the schema unfolds messages (a book update gives many rows) and filters and decimation drop rows. A running job updates these about four times a second (`GATEWAY_PROGRESS_INTERVAL_SECONDS`). */
 export type ExportProgress = {
-  /** Bytes written so far. */
+  /** Bytes written to the files so far, as stored (compressed for gzip and zstd, counted as each compressed block reaches the file); the files' sizes once the job SUCCEEDED. */
   bytesWritten: Scalars['Long']['output'];
-  /** Estimate of the records in range, from the segment catalog (messages, before unfolding). */
+  /**
+   * The same number as `recordsTotal` (input records in range, not output rows).
+   * @deprecated Counts input records, not rows: use `recordsTotal` (and `fraction`).
+   */
   estimatedRows: Scalars['Long']['output'];
-  /** Rows written so far. */
+  /** Seconds until the job should finish, at the rate it has read records since it started running; null while queued and until 1% of the records and a second have gone by; 0 once it has ended. */
+  etaSeconds?: Maybe<Scalars['Float']['output']>;
+  /** How much of the job is done, between 0 and 1: `recordsRead / recordsTotal`, never decreasing (not even when an attempt starts over), below 1 while the job runs and exactly 1 once it SUCCEEDED. */
+  fraction: Scalars['Float']['output'];
+  /** Input records (stored messages) read so far, in the same unit as `recordsTotal`. A retried attempt starts again from zero; a job in parts shows the sum of its parts'. */
+  recordsRead: Scalars['Long']['output'];
+  /** Input records in the job's range, counted from the segment catalog when the job was created (prorated over segments that straddle the range's ends, so `recordsRead` may end a little above or below it). */
+  recordsTotal: Scalars['Long']['output'];
+  /** Output rows written to the files so far (after unfolding, filters and decimation); every file's rows once the job SUCCEEDED. */
   rowsWritten: Scalars['Long']['output'];
 };
 
@@ -1049,7 +1064,7 @@ export type ExportSchemaVersion = {
 export type ExportStatus =
   /** Canceled on request; no files (terminal). */
   | 'CANCELED'
-  /** Only in `exportJobsUpdated`: the job was deleted (`deleteExport`) and no longer exists; this is its last announcement, with its other fields as last seen. */
+  /** Only in subscriptions: the job was deleted (`deleteExport`) and no longer exists; this is its last announcement, with its other fields as last seen (and `updatedAt` the time of the deletion). Replayed to a subscription resuming `since` a time before the deletion, for the retention period. */
   | 'DELETED'
   /** Succeeded, then its files were deleted at `expiresAt` (the retention period); no artifacts, and its download links no longer work (terminal). */
   | 'EXPIRED'
@@ -2206,9 +2221,9 @@ export type StreamLabelInput = {
 export type Subscription = {
   /** A subscription's current state first, then every change of its status or spans (a span opening or ending); completes when it is deleted. */
   collectionSubscriptionUpdated: CollectionSubscription;
-  /** The job's current state first, then every status change and progress update; completes after a terminal state. */
+  /** The job's current state first, then every status change and progress update (about four a second while it runs, see `GATEWAY_PROGRESS_INTERVAL_SECONDS`); completes after a terminal state, or after announcing the job's deletion (status DELETED). */
   exportJobUpdated: ExportJob;
-  /** Every change (status or progress) to any of your jobs that matches the filters, for dashboards: new jobs as they are created (QUEUED), and a job it has shown once more, with status DELETED, when it is deleted. Starts with the current state of your queued and running jobs, so a reconnecting dashboard misses nothing. Never completes. */
+  /** Every change (status or progress) to any of your jobs that matches the filters, for dashboards: new jobs as they are created (QUEUED), progress about four times a second per running job, and deletions (status DELETED, whatever the status filter). Starts with the current state of your queued and running jobs; with `since`, also with every job changed or deleted since then, so a reconnecting dashboard misses nothing. Never completes. */
   exportJobsUpdated: ExportJob;
   /** The job's current state first, then every status change and progress update; completes after a terminal state. */
   importJobUpdated: ImportJob;
@@ -2224,12 +2239,14 @@ export type SubscriptionCollectionSubscriptionUpdatedArgs = {
 /** Live updates. */
 export type SubscriptionExportJobUpdatedArgs = {
   id: Scalars['ID']['input'];
+  since?: InputMaybe<Scalars['Timestamp']['input']>;
 };
 
 
 /** Live updates. */
 export type SubscriptionExportJobsUpdatedArgs = {
   datastreamId?: InputMaybe<Scalars['ID']['input']>;
+  since?: InputMaybe<Scalars['Timestamp']['input']>;
   status?: InputMaybe<ExportStatus>;
 };
 
@@ -2567,33 +2584,35 @@ export type EstimateExportQueryVariables = Exact<{
 
 export type EstimateExportQuery = { estimateExport: { estimatedRows: string | number, estimatedBytes: string | number, recordsInRange: string | number, sampledRecords: number, userErrors: Array<{ code: UserErrorCode, field: Array<string>, message: string }> } };
 
-export type ExportJobFieldsFragment = { id: string, status: ExportStatus, reason?: string | null, datastreamIds: Array<string | number>, format: ExportFormat, compression: Compression, startTime: string, endTime: string, createdAt: string, startedAt?: string | null, finishedAt?: string | null, schema: { name: string, version?: number | null }, progress: { rowsWritten: string | number, bytesWritten: string | number, estimatedRows: string | number }, artifacts: Array<{ filename: string, url: string, byteSize: string | number, rowCount: string | number, partial: boolean }> };
+export type ExportJobFieldsFragment = { id: string, status: ExportStatus, reason?: string | null, datastreamIds: Array<string | number>, format: ExportFormat, compression: Compression, startTime: string, endTime: string, createdAt: string, startedAt?: string | null, finishedAt?: string | null, revision: string | number, updatedAt: string, schema: { name: string, version?: number | null }, progress: { recordsRead: string | number, recordsTotal: string | number, fraction: number, etaSeconds?: number | null, rowsWritten: string | number, bytesWritten: string | number }, artifacts: Array<{ filename: string, url: string, byteSize: string | number, rowCount: string | number, partial: boolean }> };
 
 export type ExportJobsQueryVariables = Exact<{
   first: Scalars['Int']['input'];
 }>;
 
 
-export type ExportJobsQuery = { exportJobs: { edges: Array<{ node: { id: string, status: ExportStatus, reason?: string | null, datastreamIds: Array<string | number>, format: ExportFormat, compression: Compression, startTime: string, endTime: string, createdAt: string, startedAt?: string | null, finishedAt?: string | null, schema: { name: string, version?: number | null }, progress: { rowsWritten: string | number, bytesWritten: string | number, estimatedRows: string | number }, artifacts: Array<{ filename: string, url: string, byteSize: string | number, rowCount: string | number, partial: boolean }> } }> } };
+export type ExportJobsQuery = { exportJobs: { edges: Array<{ node: { id: string, status: ExportStatus, reason?: string | null, datastreamIds: Array<string | number>, format: ExportFormat, compression: Compression, startTime: string, endTime: string, createdAt: string, startedAt?: string | null, finishedAt?: string | null, revision: string | number, updatedAt: string, schema: { name: string, version?: number | null }, progress: { recordsRead: string | number, recordsTotal: string | number, fraction: number, etaSeconds?: number | null, rowsWritten: string | number, bytesWritten: string | number }, artifacts: Array<{ filename: string, url: string, byteSize: string | number, rowCount: string | number, partial: boolean }> } }> } };
 
-export type ExportJobsUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
+export type ExportJobsUpdatedSubscriptionVariables = Exact<{
+  since?: InputMaybe<Scalars['Timestamp']['input']>;
+}>;
 
 
-export type ExportJobsUpdatedSubscription = { exportJobsUpdated: { id: string, status: ExportStatus, reason?: string | null, datastreamIds: Array<string | number>, format: ExportFormat, compression: Compression, startTime: string, endTime: string, createdAt: string, startedAt?: string | null, finishedAt?: string | null, schema: { name: string, version?: number | null }, progress: { rowsWritten: string | number, bytesWritten: string | number, estimatedRows: string | number }, artifacts: Array<{ filename: string, url: string, byteSize: string | number, rowCount: string | number, partial: boolean }> } };
+export type ExportJobsUpdatedSubscription = { exportJobsUpdated: { id: string, status: ExportStatus, reason?: string | null, datastreamIds: Array<string | number>, format: ExportFormat, compression: Compression, startTime: string, endTime: string, createdAt: string, startedAt?: string | null, finishedAt?: string | null, revision: string | number, updatedAt: string, schema: { name: string, version?: number | null }, progress: { recordsRead: string | number, recordsTotal: string | number, fraction: number, etaSeconds?: number | null, rowsWritten: string | number, bytesWritten: string | number }, artifacts: Array<{ filename: string, url: string, byteSize: string | number, rowCount: string | number, partial: boolean }> } };
 
 export type CreateExportMutationVariables = Exact<{
   input: CreateExportInput;
 }>;
 
 
-export type CreateExportMutation = { createExport: { exportJob?: { id: string, status: ExportStatus, reason?: string | null, datastreamIds: Array<string | number>, format: ExportFormat, compression: Compression, startTime: string, endTime: string, createdAt: string, startedAt?: string | null, finishedAt?: string | null, schema: { name: string, version?: number | null }, progress: { rowsWritten: string | number, bytesWritten: string | number, estimatedRows: string | number }, artifacts: Array<{ filename: string, url: string, byteSize: string | number, rowCount: string | number, partial: boolean }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string>, message: string }> } };
+export type CreateExportMutation = { createExport: { exportJob?: { id: string, status: ExportStatus, reason?: string | null, datastreamIds: Array<string | number>, format: ExportFormat, compression: Compression, startTime: string, endTime: string, createdAt: string, startedAt?: string | null, finishedAt?: string | null, revision: string | number, updatedAt: string, schema: { name: string, version?: number | null }, progress: { recordsRead: string | number, recordsTotal: string | number, fraction: number, etaSeconds?: number | null, rowsWritten: string | number, bytesWritten: string | number }, artifacts: Array<{ filename: string, url: string, byteSize: string | number, rowCount: string | number, partial: boolean }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string>, message: string }> } };
 
 export type CancelExportMutationVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type CancelExportMutation = { cancelExport: { exportJob?: { id: string, status: ExportStatus, reason?: string | null, datastreamIds: Array<string | number>, format: ExportFormat, compression: Compression, startTime: string, endTime: string, createdAt: string, startedAt?: string | null, finishedAt?: string | null, schema: { name: string, version?: number | null }, progress: { rowsWritten: string | number, bytesWritten: string | number, estimatedRows: string | number }, artifacts: Array<{ filename: string, url: string, byteSize: string | number, rowCount: string | number, partial: boolean }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string>, message: string }> } };
+export type CancelExportMutation = { cancelExport: { exportJob?: { id: string, status: ExportStatus, reason?: string | null, datastreamIds: Array<string | number>, format: ExportFormat, compression: Compression, startTime: string, endTime: string, createdAt: string, startedAt?: string | null, finishedAt?: string | null, revision: string | number, updatedAt: string, schema: { name: string, version?: number | null }, progress: { recordsRead: string | number, recordsTotal: string | number, fraction: number, etaSeconds?: number | null, rowsWritten: string | number, bytesWritten: string | number }, artifacts: Array<{ filename: string, url: string, byteSize: string | number, rowCount: string | number, partial: boolean }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string>, message: string }> } };
 
 export type DeleteExportMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -2677,9 +2696,12 @@ export const ExportJobFieldsFragmentDoc = new TypedDocumentString(`
   startedAt
   finishedAt
   progress {
+    recordsRead
+    recordsTotal
+    fraction
+    etaSeconds
     rowsWritten
     bytesWritten
-    estimatedRows
   }
   artifacts {
     filename
@@ -2688,6 +2710,8 @@ export const ExportJobFieldsFragmentDoc = new TypedDocumentString(`
     rowCount
     partial
   }
+  revision
+  updatedAt
 }
     `, {"fragmentName":"ExportJobFields"}) as unknown as TypedDocumentString<ExportJobFieldsFragment, unknown>;
 export const ViewerDocument = new TypedDocumentString(`
@@ -2836,9 +2860,12 @@ export const ExportJobsDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   progress {
+    recordsRead
+    recordsTotal
+    fraction
+    etaSeconds
     rowsWritten
     bytesWritten
-    estimatedRows
   }
   artifacts {
     filename
@@ -2847,10 +2874,12 @@ export const ExportJobsDocument = new TypedDocumentString(`
     rowCount
     partial
   }
+  revision
+  updatedAt
 }`) as unknown as TypedDocumentString<ExportJobsQuery, ExportJobsQueryVariables>;
 export const ExportJobsUpdatedDocument = new TypedDocumentString(`
-    subscription ExportJobsUpdated {
-  exportJobsUpdated {
+    subscription ExportJobsUpdated($since: Timestamp) {
+  exportJobsUpdated(since: $since) {
     ...ExportJobFields
   }
 }
@@ -2871,9 +2900,12 @@ export const ExportJobsUpdatedDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   progress {
+    recordsRead
+    recordsTotal
+    fraction
+    etaSeconds
     rowsWritten
     bytesWritten
-    estimatedRows
   }
   artifacts {
     filename
@@ -2882,6 +2914,8 @@ export const ExportJobsUpdatedDocument = new TypedDocumentString(`
     rowCount
     partial
   }
+  revision
+  updatedAt
 }`) as unknown as TypedDocumentString<ExportJobsUpdatedSubscription, ExportJobsUpdatedSubscriptionVariables>;
 export const CreateExportDocument = new TypedDocumentString(`
     mutation CreateExport($input: CreateExportInput!) {
@@ -2913,9 +2947,12 @@ export const CreateExportDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   progress {
+    recordsRead
+    recordsTotal
+    fraction
+    etaSeconds
     rowsWritten
     bytesWritten
-    estimatedRows
   }
   artifacts {
     filename
@@ -2924,6 +2961,8 @@ export const CreateExportDocument = new TypedDocumentString(`
     rowCount
     partial
   }
+  revision
+  updatedAt
 }`) as unknown as TypedDocumentString<CreateExportMutation, CreateExportMutationVariables>;
 export const CancelExportDocument = new TypedDocumentString(`
     mutation CancelExport($id: ID!) {
@@ -2955,9 +2994,12 @@ export const CancelExportDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   progress {
+    recordsRead
+    recordsTotal
+    fraction
+    etaSeconds
     rowsWritten
     bytesWritten
-    estimatedRows
   }
   artifacts {
     filename
@@ -2966,6 +3008,8 @@ export const CancelExportDocument = new TypedDocumentString(`
     rowCount
     partial
   }
+  revision
+  updatedAt
 }`) as unknown as TypedDocumentString<CancelExportMutation, CancelExportMutationVariables>;
 export const DeleteExportDocument = new TypedDocumentString(`
     mutation DeleteExport($id: ID!) {
