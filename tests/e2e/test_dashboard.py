@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,7 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sy
 
 from tests.helpers.data import BINANCE, Dataset
 from tests.helpers.environments import GatewayHandle
-from tests.helpers.operations import CREATE, JOB, LONG_EXPORT
+from tests.helpers.operations import CANCEL, CREATE, JOB, LONG_EXPORT
 
 # One embedded gateway, the one the other end-to-end tests share.
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("gateway", ["embedded"], indirect=True)]
@@ -38,7 +39,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 30_000  # what a page waits for at most: a slow, busy machine, never a hang
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +86,11 @@ def open_dashboard(context: BrowserContext, gateway: GatewayHandle) -> Page:
     expect(page.get_by_test_id("viewer")).to_contain_text("workspace alpha")
     assert "#key" not in page.url  # the key left the address bar
     return page
+
+
+def no_errors(page: Page) -> None:
+    """Nothing the page asked the gateway for was refused (the banner shows any error)."""
+    expect(page.locator(".banner")).to_have_count(0)
 
 
 def shot(page: Page, name: str) -> None:
@@ -132,6 +139,7 @@ def test_an_export_from_the_timeline_to_the_downloaded_file(
     job.get_by_role("button", name="Delete").click()
     expect(job).to_have_count(0)
     assert gateway.client().execute(JOB, {"id": job_id})["exportJob"] is None
+    no_errors(page)
 
 
 def test_a_job_created_elsewhere_appears_live_and_is_canceled_from_the_page(
@@ -147,6 +155,7 @@ def test_a_job_created_elsewhere_appears_live_and_is_canceled_from_the_page(
     job.get_by_role("button", name="Cancel").click()
     expect(job).to_have_attribute("data-status", "CANCELED")
     assert gateway.client().execute(JOB, {"id": job_id})["exportJob"]["status"] == "CANCELED"
+    no_errors(page)
 
 
 def test_the_schema_editor_previews_every_edit(
@@ -154,7 +163,7 @@ def test_the_schema_editor_previews_every_edit(
 ) -> None:
     page = open_dashboard(context, gateway)
     editor = page.locator("#schema-editor")
-    editor.locator('select[name="base"]').select_option("normalized")
+    editor.locator('select[name="base"]').select_option(label="normalized (trade)")
     editor.locator('select[name="previewDatastream"]').select_option(f"ds_{BINANCE.id}")
     preview = page.get_by_test_id("preview")
     expect(preview.locator("th").first).to_be_visible()
@@ -165,6 +174,15 @@ def test_the_schema_editor_previews_every_edit(
     definition.fill(text.replace('"outputColumn": "price"', '"outputColumn": "trade_price"'))
     expect(preview.locator("th", has_text="trade_price")).to_be_visible()
     shot(page, "4-schema-editor")
+    name = f"dashboard_{uuid.uuid4().hex[:8]}"
+    editor.locator('input[name="schemaName"]').fill(name)
+    editor.get_by_role("button", name="Save schema").click()
+    expect(editor.get_by_text(f"saved {name} v1")).to_be_visible()
+    # Now a schema of the workspace, offered for exports.
+    expect(page.locator(f'#new-export select[name="schema"] option[value="{name}"]')).to_have_count(
+        1
+    )
+    no_errors(page)
     definition.fill(text.replace('"data.p"', '"data.p" +'))
     expect(preview.get_by_role("alert")).to_contain_text("not JSON")
 
@@ -180,3 +198,20 @@ def test_graphiql_runs_a_query(gateway: GatewayHandle, context: BrowserContext) 
     expect(result).to_contain_text('"datastreams"')
     expect(result).to_contain_text(f'"ds_{BINANCE.id}"')
     shot(page, "5-graphiql")
+
+    # A subscription goes over graphql-ws: its first event is the running job's state.
+    created = gateway.client().execute(CREATE, {"input": LONG_EXPORT})["createExport"]
+    job_id = created["exportJob"]["id"]
+    try:
+        page.locator(".graphiql-query-editor .CodeMirror").click()
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Delete")
+        page.keyboard.insert_text("subscription { exportJobsUpdated { id status } }")
+        # GraphiQL parses the editor's text a moment after it changes, and picks the
+        # transport from what it parsed (a query it still thinks it has goes over HTTP).
+        page.wait_for_timeout(1000)
+        page.locator(".graphiql-execute-button").click()
+        expect(result).to_contain_text(job_id)
+        shot(page, "6-graphiql-subscription")
+    finally:
+        gateway.client().execute(CANCEL, {"id": job_id})

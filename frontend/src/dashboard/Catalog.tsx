@@ -78,12 +78,12 @@ export function Catalog({ session, selected, onToggle, onRange, onDatastreams, o
             ))}
           </select>
         </label>
+        {/* Searched when the text is committed (Enter or leaving the field), not per key. */}
         <label>
           Instrument{" "}
           <input
             type="search"
             placeholder="symbol, base or quote"
-            value={search}
             onChange={(e) => setSearch(e.currentTarget.value)}
           />
         </label>

@@ -6,6 +6,7 @@ import type {
   CreateExportInput,
   DatastreamFieldsFragment,
   EstimateExportQuery as EstimateResult,
+  ExportSchemasQuery,
   ExportFormat,
   ExportJobFieldsFragment,
   ExportLayout,
@@ -17,7 +18,7 @@ import { bytes, count } from "./format";
 import { CreateExportMutation, EstimateExportQuery } from "./operations";
 
 type Estimate = EstimateResult["estimateExport"];
-export type SchemaChoice = { name: string; builtin: boolean; streamCategory: string };
+export type SchemaChoice = ExportSchemasQuery["exportSchemas"]["edges"][number]["node"];
 
 type Props = {
   datastreams: DatastreamFieldsFragment[]; // the picked ones
@@ -75,6 +76,14 @@ function exportInput(datastreams: DatastreamFieldsFragment[], range: Range, o: O
   if (o.timezone.trim()) input.timezone = o.timezone.trim();
   if (o.idempotencyKey.trim()) input.idempotencyKey = o.idempotencyKey.trim();
   return input;
+}
+
+/** A name may stand for several schemas (the built-in `normalized`: one per stream category);
+ * the gateway picks the one of the datastream's category. */
+function byName(schemas: SchemaChoice[]): [string, SchemaChoice[]][] {
+  const names = new Map<string, SchemaChoice[]>();
+  for (const schema of schemas) names.set(schema.name, [...(names.get(schema.name) ?? []), schema]);
+  return [...names];
 }
 
 function Problems({ errors }: { errors: readonly UserError[] }) {
@@ -164,12 +173,12 @@ export function ExportForm({ datastreams, range, onRange, schemas, onCreated }: 
         <label class="field">
           <span>From (inclusive)</span>
           <input name="startTime" value={range.start} placeholder="2024-01-15T08:00:00Z"
-            onChange={(e) => onRange({ ...range, start: e.currentTarget.value })} />
+            onInput={(e) => onRange({ ...range, start: e.currentTarget.value })} />
         </label>
         <label class="field">
           <span>To (exclusive)</span>
           <input name="endTime" value={range.end} placeholder="2024-01-15T09:00:00Z"
-            onChange={(e) => onRange({ ...range, end: e.currentTarget.value })} />
+            onInput={(e) => onRange({ ...range, end: e.currentTarget.value })} />
         </label>
         <label class="field">
           <span>Format</span>
@@ -193,9 +202,10 @@ export function ExportForm({ datastreams, range, onRange, schemas, onCreated }: 
         <label class="field">
           <span>Export schema</span>
           <select name="schema" value={options.schema} onChange={(e) => set("schema", e.currentTarget.value)}>
-            {schemas.map((s) => (
-              <option value={s.name}>
-                {s.name} ({s.builtin ? "built-in, " : ""}{s.streamCategory})
+            {byName(schemas).map(([name, versions]) => (
+              <option value={name}>
+                {name} ({versions[0]!.builtin ? "built-in, " : ""}
+                {versions.map((s) => s.streamCategory).join(", ")})
               </option>
             ))}
           </select>
@@ -213,12 +223,12 @@ export function ExportForm({ datastreams, range, onRange, schemas, onCreated }: 
         <label class="field">
           <span>Columns</span>
           <input name="columns" value={options.columns} placeholder="all; or price, amount, …"
-            onChange={(e) => set("columns", e.currentTarget.value)} />
+            onInput={(e) => set("columns", e.currentTarget.value)} />
         </label>
         <label class="field">
           <span>Row limit</span>
           <input name="limit" type="number" min="1" value={options.limit} placeholder="none"
-            onChange={(e) => set("limit", e.currentTarget.value)} />
+            onInput={(e) => set("limit", e.currentTarget.value)} />
         </label>
         <label class="field">
           <span>Split files by</span>
@@ -234,12 +244,12 @@ export function ExportForm({ datastreams, range, onRange, schemas, onCreated }: 
         <label class="field">
           <span>Time zone</span>
           <input name="timezone" value={options.timezone} placeholder="UTC"
-            onChange={(e) => set("timezone", e.currentTarget.value)} />
+            onInput={(e) => set("timezone", e.currentTarget.value)} />
         </label>
         <label class="field">
           <span>Idempotency key</span>
           <input name="idempotencyKey" value={options.idempotencyKey} placeholder="optional"
-            onChange={(e) => set("idempotencyKey", e.currentTarget.value)} />
+            onInput={(e) => set("idempotencyKey", e.currentTarget.value)} />
         </label>
         <label class="field checkbox">
           <span>Keep partial files</span>

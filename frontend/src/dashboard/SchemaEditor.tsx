@@ -9,11 +9,7 @@ import type {
 } from "../gql/graphql";
 import { request, type UserError } from "./api";
 import type { SchemaChoice } from "./ExportForm";
-import {
-  CreateExportSchemaMutation,
-  ExportSchemaDefinitionQuery,
-  PreviewExportSchemaQuery,
-} from "./operations";
+import { CreateExportSchemaMutation, PreviewExportSchemaQuery } from "./operations";
 
 type Preview = PreviewResult["previewExportSchema"];
 
@@ -30,7 +26,7 @@ function asEditable(definition: unknown): string {
 }
 
 export function SchemaEditor({ session, datastreams, schemas, onSaved }: Props) {
-  const [base, setBase] = useState("normalized");
+  const [base, setBase] = useState(0); // which of the schemas the definition started from
   const [datastreamId, setDatastreamId] = useState("");
   const [text, setText] = useState("");
   const [preview, setPreview] = useState<Preview | null>(null);
@@ -44,10 +40,13 @@ export function SchemaEditor({ session, datastreams, schemas, onSaved }: Props) 
   }, [datastreams]);
 
   useEffect(() => {
-    request(ExportSchemaDefinitionQuery, { name: base })
-      .then((data) => data.exportSchema && setText(asEditable(data.exportSchema.definition)))
-      .catch((error: Error) => setProblem(error.message));
+    const schema = schemas[base];
+    if (schema) setText(asEditable(schema.definition));
   }, [session, base]);
+  useEffect(() => {
+    const schema = schemas[base];
+    if (!text && schema) setText(asEditable(schema.definition)); // the list has just arrived
+  }, [schemas]);
 
   // Every edit, once the typing pauses: parse, then preview.
   useEffect(() => {
@@ -98,8 +97,12 @@ export function SchemaEditor({ session, datastreams, schemas, onSaved }: Props) 
       <div class="filters">
         <label>
           Start from{" "}
-          <select name="base" value={base} onChange={(e) => setBase(e.currentTarget.value)}>
-            {schemas.map((s) => <option value={s.name}>{s.name}</option>)}
+          <select name="base" value={String(base)} onChange={(e) => setBase(Number(e.currentTarget.value))}>
+            {schemas.map((s, index) => (
+              <option value={String(index)}>
+                {s.name} ({s.streamCategory}{s.version ? ` v${s.version}` : ""})
+              </option>
+            ))}
           </select>
         </label>
         <label>

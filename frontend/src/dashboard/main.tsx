@@ -2,7 +2,11 @@
 // first), follow the jobs live, edit export schemas with a live preview.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import type { DatastreamFieldsFragment, ExportJobFieldsFragment } from "../gql/graphql";
+import type {
+  DatastreamFieldsFragment,
+  ExportJobFieldsFragment,
+  ExportSchemasQuery as ExportSchemasResult,
+} from "../gql/graphql";
 import { adoptKeyFromLocation, storedApiKey, storeApiKey } from "../apiKey";
 import { request, resetConnection } from "./api";
 import { Catalog, type Range } from "./Catalog";
@@ -44,10 +48,21 @@ function App() {
   const [schemas, setSchemas] = useState<SchemaChoice[]>([]);
   const [created, setCreated] = useState<ExportJobFieldsFragment | null>(null);
 
-  const loadSchemas = () =>
-    request(ExportSchemasQuery)
-      .then((data) => setSchemas(data.exportSchemas.edges.map((e) => e.node)))
-      .catch((e: Error) => setError(e.message));
+  // Pages of 20: a page of definitions is what the gateway's query cost limit allows.
+  const loadSchemas = async () => {
+    try {
+      const all: SchemaChoice[] = [];
+      let after: string | null = null;
+      do {
+        const data: ExportSchemasResult = await request(ExportSchemasQuery, { after });
+        all.push(...data.exportSchemas.edges.map((e) => e.node));
+        after = data.exportSchemas.pageInfo.hasNextPage ? (data.exportSchemas.pageInfo.endCursor ?? null) : null;
+      } while (after !== null);
+      setSchemas(all);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
 
   useEffect(() => {
     setError("");

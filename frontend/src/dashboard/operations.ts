@@ -53,9 +53,30 @@ export const AvailabilityQuery = graphql(`
 `);
 
 export const ExportSchemasQuery = graphql(`
-  query ExportSchemas {
-    exportSchemas(first: 100) {
-      edges { node { id name builtin version streamCategory columns } }
+  query ExportSchemas($after: String) {
+    exportSchemas(first: 20, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      edges {
+        node {
+          id
+          name
+          builtin
+          version
+          streamCategory
+          definition {
+            streamCategory
+            description
+            sources { source unfold { path tag } }
+            columns {
+              outputColumn
+              description
+              meta
+              format
+              data { source path type transform onError }
+            }
+          }
+        }
+      }
     }
   }
 `);
@@ -130,26 +151,6 @@ export const DeleteExportMutation = graphql(`
     deleteExport(input: { id: $id }) {
       deletedId
       userErrors { code field message }
-    }
-  }
-`);
-
-export const ExportSchemaDefinitionQuery = graphql(`
-  query ExportSchemaDefinition($name: String!) {
-    exportSchema(name: $name) {
-      name
-      definition {
-        streamCategory
-        description
-        sources { source unfold { path tag } }
-        columns {
-          outputColumn
-          description
-          meta
-          format
-          data { source path type transform onError }
-        }
-      }
     }
   }
 `);

@@ -2572,10 +2572,12 @@ export type AvailabilityQueryVariables = Exact<{
 
 export type AvailabilityQuery = { availability?: { datastreamId: string, updatedAt?: string | null, ranges: Array<{ fromTime: string, toTime: string, rowCount: string | number }> } | null };
 
-export type ExportSchemasQueryVariables = Exact<{ [key: string]: never; }>;
+export type ExportSchemasQueryVariables = Exact<{
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
 
 
-export type ExportSchemasQuery = { exportSchemas: { edges: Array<{ node: { id?: string | null, name: string, builtin: boolean, version?: number | null, streamCategory: string, columns: Array<string> } }> } };
+export type ExportSchemasQuery = { exportSchemas: { pageInfo: { hasNextPage: boolean, endCursor?: string | null }, edges: Array<{ node: { id?: string | null, name: string, builtin: boolean, version?: number | null, streamCategory: string, definition: { streamCategory: string, description: string, sources: Array<{ source: string, unfold: Array<{ path: string, tag?: string | null }> }>, columns: Array<{ outputColumn: string, description?: string | null, meta?: string | null, format?: string | null, data?: Array<{ source: string, path: string, type: string, transform?: string | null, onError: OnError }> | null }> } } }> } };
 
 export type EstimateExportQueryVariables = Exact<{
   input: CreateExportInput;
@@ -2620,13 +2622,6 @@ export type DeleteExportMutationVariables = Exact<{
 
 
 export type DeleteExportMutation = { deleteExport: { deletedId?: string | null, userErrors: Array<{ code: UserErrorCode, field: Array<string>, message: string }> } };
-
-export type ExportSchemaDefinitionQueryVariables = Exact<{
-  name: Scalars['String']['input'];
-}>;
-
-
-export type ExportSchemaDefinitionQuery = { exportSchema?: { name: string, definition: { streamCategory: string, description: string, sources: Array<{ source: string, unfold: Array<{ path: string, tag?: string | null }> }>, columns: Array<{ outputColumn: string, description?: string | null, meta?: string | null, format?: string | null, data?: Array<{ source: string, path: string, type: string, transform?: string | null, onError: OnError }> | null }> } } | null };
 
 export type PreviewExportSchemaQueryVariables = Exact<{
   datastreamId: Scalars['ID']['input'];
@@ -2803,8 +2798,12 @@ export const AvailabilityDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<AvailabilityQuery, AvailabilityQueryVariables>;
 export const ExportSchemasDocument = new TypedDocumentString(`
-    query ExportSchemas {
-  exportSchemas(first: 100) {
+    query ExportSchemas($after: String) {
+  exportSchemas(first: 20, after: $after) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
     edges {
       node {
         id
@@ -2812,7 +2811,30 @@ export const ExportSchemasDocument = new TypedDocumentString(`
         builtin
         version
         streamCategory
-        columns
+        definition {
+          streamCategory
+          description
+          sources {
+            source
+            unfold {
+              path
+              tag
+            }
+          }
+          columns {
+            outputColumn
+            description
+            meta
+            format
+            data {
+              source
+              path
+              type
+              transform
+              onError
+            }
+          }
+        }
       }
     }
   }
@@ -3023,37 +3045,6 @@ export const DeleteExportDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<DeleteExportMutation, DeleteExportMutationVariables>;
-export const ExportSchemaDefinitionDocument = new TypedDocumentString(`
-    query ExportSchemaDefinition($name: String!) {
-  exportSchema(name: $name) {
-    name
-    definition {
-      streamCategory
-      description
-      sources {
-        source
-        unfold {
-          path
-          tag
-        }
-      }
-      columns {
-        outputColumn
-        description
-        meta
-        format
-        data {
-          source
-          path
-          type
-          transform
-          onError
-        }
-      }
-    }
-  }
-}
-    `) as unknown as TypedDocumentString<ExportSchemaDefinitionQuery, ExportSchemaDefinitionQueryVariables>;
 export const PreviewExportSchemaDocument = new TypedDocumentString(`
     query PreviewExportSchema($datastreamId: ID!, $inlineSchema: ExportSchemaDefinitionInput!, $limit: Int!) {
   previewExportSchema(
