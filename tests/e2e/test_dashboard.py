@@ -9,6 +9,7 @@ Screenshots go to test-artifacts/dashboard/ (git-ignored)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -17,11 +18,19 @@ from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Route,
+    WebSocketRoute,
+    expect,
+    sync_playwright,
+)
 
 from tests.helpers.data import BINANCE, Dataset
 from tests.helpers.environments import GatewayHandle
-from tests.helpers.operations import CANCEL, CREATE, JOB, LONG_EXPORT
+from tests.helpers.operations import CANCEL, CREATE, DELETE, JOB, LONG_EXPORT, create
 
 # One embedded gateway, the one the other end-to-end tests share.
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("gateway", ["embedded"], indirect=True)]
@@ -155,6 +164,42 @@ def test_a_job_created_elsewhere_appears_live_and_is_canceled_from_the_page(
     job.get_by_role("button", name="Cancel").click()
     expect(job).to_have_attribute("data-status", "CANCELED")
     assert gateway.client().execute(JOB, {"id": job_id})["exportJob"]["status"] == "CANCELED"
+    no_errors(page)
+
+
+def test_the_jobs_table_catches_up_on_what_happened_while_its_connection_was_down(
+    gateway: GatewayHandle, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    connections: list[WebSocketRoute] = []
+    down = False
+
+    def through_the_test(ws: WebSocketRoute) -> None:
+        """The page's WebSockets pass here: refused while `down`, else to the gateway."""
+        if down:
+            ws.close()
+            return
+        connections.append(ws.connect_to_server())
+        connections.append(ws)
+
+    page.route_web_socket(re.compile(r"/graphql$"), through_the_test)
+    page.goto(f"{gateway.gateway.url}/dashboard#key={gateway.key_a}")
+    expect(page.get_by_text("● live")).to_be_visible()
+    job_id = create(gateway)["exportJob"]["id"]
+    job = page.locator(f'tr[data-job="{job_id}"]')
+    expect(job).to_have_attribute("data-status", "SUCCEEDED")
+
+    down = True
+    for connection in connections:
+        connection.close()
+    expect(page.get_by_text("○ connecting")).to_be_visible()
+    deleted = gateway.client().execute(DELETE, {"id": job_id})["deleteExport"]
+    assert deleted["deletedId"] == job_id
+    expect(job).to_have_count(1)  # the page cannot know yet
+    down = False
+    # Reconnected, it asks for the changes since the last one it saw: the deletion.
+    expect(page.get_by_text("● live")).to_be_visible()
+    expect(job).to_have_count(0)
     no_errors(page)
 
 

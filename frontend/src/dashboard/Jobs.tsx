@@ -55,38 +55,42 @@ export function Jobs({ session, created, onError }: Props) {
       request(ExportJobsQuery, { first: 50 })
         .then((data) => open && data.exportJobs.edges.forEach((e) => seen(e.node)))
         .catch((error: Error) => open && onError(error.message));
-    const follow = (since: string | null) => {
+    // Followed from the last change seen whenever the connection drops (or the gateway ends
+    // the subscription, as it does when it stops), so nothing that happened meanwhile (a job
+    // deleted, say) is missed; after a pause that grows to five seconds.
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const follow = (since: string | null, attempt = 0) => {
       stop();
+      const again = () => {
+        if (open) retry = setTimeout(() => follow(latest, attempt + 1), Math.min(500 * 2 ** attempt, 5000));
+      };
       stop = subscribe(
         ExportJobsUpdatedSubscription,
         { since },
-        (data) => seen(data.exportJobsUpdated),
+        (data) => {
+          attempt = 0;
+          seen(data.exportJobsUpdated);
+        },
         (error) => {
-          if (since !== null && error.code === "INVALID_ARGUMENT") {
+          if (!open) return;
+          if (error.code === undefined) again(); // the connection, not the request
+          else if (since !== null && error.code === "INVALID_ARGUMENT") {
             // Away for longer than the gateway remembers changes: start over.
             setRows(new Map());
             void reload();
             follow(null);
           } else onError(`job updates: ${error.message}`);
         },
+        again,
       );
     };
     setRows(new Map());
     void reload();
     follow(null);
-    // A dropped connection is followed again from the last change seen, so nothing that
-    // happened meanwhile (a job deleted, say) is missed.
-    let connected = false;
-    const unlisten = onConnectionChange((now) => {
-      setLive(now);
-      if (now) connected = true;
-      else if (connected && open) {
-        connected = false;
-        follow(latest);
-      }
-    });
+    const unlisten = onConnectionChange(setLive);
     return () => {
       open = false;
+      clearTimeout(retry);
       unlisten();
       stop();
     };

@@ -67,7 +67,9 @@ function client(): Client {
   wsClient ??= createClient({
     url: WS_URL,
     lazy: true,
-    retryAttempts: Infinity, // a restarted gateway is followed again
+    // No retries of its own: a retried subscription would be sent again as it was, while the
+    // dashboard resumes from the last change it saw (see Jobs).
+    retryAttempts: 0,
     connectionParams: () => ({ apiKey: storedApiKey() || undefined }),
     on: {
       connected: () => connectionListeners.forEach((listener) => listener(true)),
@@ -83,25 +85,37 @@ export function resetConnection(): void {
   wsClient = null;
 }
 
-/** Follows a subscription; returns the function that stops it. */
+/** Follows a subscription; returns the function that stops it, after which nothing more is
+ * called. A lost connection ends it with an error whose `code` is undefined; the server
+ * ending it calls `onComplete`. */
 export function subscribe<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
   onData: (data: TResult) => void,
   onError: (error: GatewayError) => void,
+  onComplete: () => void = () => {},
 ): () => void {
-  return client().subscribe<TResult>(
+  let stopped = false;
+  const unsubscribe = client().subscribe<TResult>(
     { query: document.toString(), variables: variables as Record<string, unknown> },
     {
       next: (result) => {
+        if (stopped) return;
         if (result.errors?.length) onError(asGatewayError(result.errors));
         else if (result.data) onData(result.data);
       },
       error: (error) => {
+        if (stopped) return;
         if (Array.isArray(error)) onError(asGatewayError(error as GraphQLErrorBody[]));
         else onError(new GatewayError(error instanceof Error ? error.message : "connection lost", undefined));
       },
-      complete: () => {},
+      complete: () => {
+        if (!stopped) onComplete();
+      },
     },
   );
+  return () => {
+    stopped = true;
+    unsubscribe();
+  };
 }

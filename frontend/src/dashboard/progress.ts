@@ -5,9 +5,12 @@ import type { ExportJobFieldsFragment } from "../gql/graphql";
 
 export type JobProgress = { fraction: number; etaSeconds: number | null };
 
+/** A full bar means done: a job that has read everything but is still publishing its files
+ * shows 99 %. */
 export function jobProgress(job: ExportJobFieldsFragment): JobProgress {
+  const fraction = Math.min(Math.max(job.progress.fraction, 0), 1);
   return {
-    fraction: Math.min(Math.max(job.progress.fraction, 0), 1),
+    fraction: job.status === "SUCCEEDED" ? 1 : Math.min(fraction, 0.99),
     etaSeconds: job.progress.etaSeconds ?? null,
   };
 }
