@@ -14,6 +14,10 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+BROKER_SCHEMES = ("redis://", "rediss://", "unix://", "amqp://", "amqps://")
 
 
 def _alias(name: str) -> AliasChoices:
@@ -63,6 +67,30 @@ class Settings(BaseSettings):
         "Default: the gateway's own origin only.",
     )
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        """Refused at start-up, naming the variable, rather than at the first connection."""
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL: use sqlite:///path/to/file.db or "
+                "postgresql://user:password@host:5432/database"
+            ) from None
+        if url.get_backend_name() not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(f"{url.get_backend_name()}: only SQLite and PostgreSQL are supported")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        if value in ("embedded", "stub", "") or value.startswith(BROKER_SCHEMES):
+            return value
+        raise ValueError("use embedded, redis://host:6379/0 or amqp://user:password@host:5672")
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _origins(cls, value: object) -> object:
@@ -96,8 +124,19 @@ class Settings(BaseSettings):
         "progress events a second per running job, plus one at every status change.",
     )
     heartbeat_stale_seconds: float = Field(default=30.0, gt=0)
-    queued_stale_seconds: float = Field(default=60.0, gt=0)
+    queued_stale_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A QUEUED job (or due delivery) unclaimed this long is woken again.",
+    )
     sweep_interval_seconds: float = Field(default=10.0, gt=0)
+    fsck_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often the sweeper checks that catalogued files exist with their "
+        "size (marking broken ones, never deleting) and deletes temporary files older than "
+        "six hours; 0 turns it off.",
+    )
     max_page_size: int = Field(default=100, ge=1)
     max_query_depth: int = Field(default=12, ge=2)
     max_aliases: int = Field(default=30, ge=1)
@@ -235,6 +274,17 @@ class Settings(BaseSettings):
         default=False,
         description="Allow webhook URLs that resolve to loopback, private or link-local "
         "addresses (refused by default against SSRF).",
+    )
+    tracing: bool | None = Field(
+        default=None,
+        description="Send OpenTelemetry traces (OTLP over HTTP; the standard OTEL_* variables "
+        "say where and how). Default: on when OTEL_EXPORTER_OTLP_ENDPOINT (or "
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, unless OTEL_SDK_DISABLED=true.",
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="Log lines as JSON objects (`json`) or plain text (`text`); `auto`: text "
+        "on a terminal, JSON otherwise.",
     )
     smtp_host: str | None = Field(default=None, description="SMTP server; unset: no email.")
     smtp_port: int = Field(default=587, ge=1, le=65535)

@@ -32,6 +32,7 @@ from strawberry.subscriptions import (
 )
 from strawberry.types.unset import UNSET
 
+from app import tracing
 from app.config import Settings, get_settings
 from app.demo.feed import exchange_feed
 from app.domain.auth import authenticate
@@ -69,6 +70,7 @@ EXPOSED_HEADERS = [
     "ratelimit-limit",
     "ratelimit-remaining",
     "ratelimit-reset",
+    "ratelimit-policy",
     "content-disposition",
     "content-length",
     "etag",
@@ -236,6 +238,7 @@ def create_app(settings: Settings | None = None, bundle_dir: Path | None = None)
     """The gateway; `bundle_dir` is where the built pages are (default: the package's)."""
     settings = settings or get_settings()
     bundle_dir = bundle_dir or BUNDLE_DIR
+    traced = tracing.configure(settings)  # before the engines and the schema are made
     bus = build_event_bus(settings)
     supervisor = None
     if settings.embedded_broker and settings.embedded_workers == "process":
@@ -287,4 +290,7 @@ def create_app(settings: Settings | None = None, bundle_dir: Path | None = None)
         expose_headers=EXPOSED_HEADERS,
         max_age=600,
     )
+    if traced:  # outermost: every line logged while serving carries the request's trace
+        middleware, options = tracing.asgi_middleware()
+        app.add_middleware(middleware, **options)
     return app

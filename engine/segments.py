@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from engine.export_schema.compiled import DECODED_COLUMN
 from engine.files import publish_file
+from engine.segment_meta import DESCRIPTION_KEY, SegmentLabel, described, with_description
 from engine.shred import Shredder, metadata, stored_checked, stored_key, with_decoded
 
 RECORD_SCHEMA = pa.schema(
@@ -89,21 +90,27 @@ class SegmentFile:
 
 
 def write_segment(
-    table: pa.Table, final_path: Path, shredder: Shredder | None = None
+    table: pa.Table,
+    final_path: Path,
+    shredder: Shredder | None = None,
+    label: SegmentLabel | None = None,
 ) -> SegmentFile:
     """Sort and write `table` atomically (temp name, fsync, rename); with a `shredder`, the
-    messages decoded by its schema are stored beside them (see `engine.shred`)."""
+    messages decoded by its schema are stored beside them (see `engine.shred`); with a
+    `label`, the file describes itself (see `engine.segment_meta`)."""
     table = table.sort_by("collection_timestamp_ns")
     final_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = final_path.with_name(f".{final_path.name}.tmp")
+    timestamps = table.column("collection_timestamp_ns")
+    first, last = pc.min(timestamps).as_py(), pc.max(timestamps).as_py()
     stored = with_decoded(table.cast(RECORD_SCHEMA), shredder)
+    stored = with_description(stored, label, first, last)
     pq.write_table(stored, tmp, row_group_size=ROW_GROUP_ROWS, **_write_options(stored.schema))
     publish_file(tmp, final_path)
-    timestamps = table.column("collection_timestamp_ns")
     return SegmentFile(
         path=str(final_path),
-        min_ts=pc.min(timestamps).as_py(),
-        max_ts=pc.max(timestamps).as_py(),
+        min_ts=first,
+        max_ts=last,
         row_count=table.num_rows,
         byte_size=final_path.stat().st_size,
     )
@@ -200,20 +207,24 @@ def merge_sorted(
 
 
 def merge_segments(
-    segments: Sequence[SegmentFile], final_path: Path, shredder: Shredder | None = None
+    segments: Sequence[SegmentFile],
+    final_path: Path,
+    shredder: Shredder | None = None,
+    label: SegmentLabel | None = None,
 ) -> SegmentFile:
     """One segment holding every record of `segments`, sorted, written atomically (temporary
     name, fsync, rename) with bounded memory: compaction of many small segments.
 
     With a `shredder`, the merged segment stores the decoded column too: carried over when
     every input has it under the shredder's key, else decoded from the merged messages; if
-    some cannot be decoded, the merge is written again raw only."""
+    some cannot be decoded, the merge is written again raw only. With a `label`, the file
+    describes itself (see `engine.segment_meta`)."""
     final_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = final_path.with_name(f".{final_path.name}.tmp")
     try:
-        rows, first, last = _merge_into(segments, tmp, shredder)
+        rows, first, last = _merge_into(segments, tmp, shredder, label)
     except _Undecodable:
-        rows, first, last = _merge_into(segments, tmp, None)
+        rows, first, last = _merge_into(segments, tmp, None, label)
     publish_file(tmp, final_path)
     assert first is not None and last is not None, "compaction of empty segments"
     return SegmentFile(str(final_path), first, last, rows, final_path.stat().st_size)
@@ -224,7 +235,10 @@ class _Undecodable(Exception):
 
 
 def _merge_into(
-    segments: Sequence[SegmentFile], tmp: Path, shredder: Shredder | None
+    segments: Sequence[SegmentFile],
+    tmp: Path,
+    shredder: Shredder | None,
+    label: SegmentLabel | None,
 ) -> tuple[int, int | None, int | None]:
     columns = ["collection_timestamp_ns", "data"]
     carried = shredder is not None and all(_has_decoded(s.path, shredder.key) for s in segments)
@@ -260,6 +274,9 @@ def _merge_into(
             times = table.column("collection_timestamp_ns")
             first = times[0].as_py() if first is None else first
             last, rows = times[-1].as_py(), rows + table.num_rows
+        if writer is not None and label is not None:  # the range is known only now
+            assert first is not None and last is not None
+            writer.add_key_value_metadata(described(label, first, last, rows))
     finally:
         if writer is not None:
             writer.close()
@@ -305,10 +322,20 @@ def _scan_file(
         ):
             continue
         with pq.ParquetFile(path, metadata=metadata) as parquet:
-            table = parquet.read_row_group(group, columns=list(columns))
+            table = _without_description(parquet.read_row_group(group, columns=list(columns)))
         if stats is None or not (stats.min >= start_ns and stats.max < end_ns):
             ts = table.column("collection_timestamp_ns")
             mask = pc.and_(pc.greater_equal(ts, start_ns), pc.less(ts, end_ns))
             table = table.filter(mask)
         if table.num_rows:
             yield table
+
+
+def _without_description(table: pa.Table) -> pa.Table:
+    """The file's description is about the file: records read from it do not carry it on
+    (into an export's files, or a merged segment's)."""
+    stored = table.schema.metadata
+    if not stored or DESCRIPTION_KEY not in stored:
+        return table
+    rest = {k: v for k, v in stored.items() if k != DESCRIPTION_KEY}
+    return table.replace_schema_metadata(rest or None)

@@ -181,7 +181,7 @@ class ExportJobRow(Base):
         BigInteger, server_default="0", default=0, onupdate=literal_column("revision") + 1
     )
     # When the row last changed (the writer's clock): the cursor `since` replays from.
-    updated_at: Mapped[int | None] = mapped_column(BigInteger, default=now_ns, onupdate=now_ns)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ns, onupdate=now_ns)
 
 
 class ExportPartRow(Base):
@@ -520,3 +520,18 @@ class NotificationAttemptRow(Base):
     latency_ms: Mapped[int] = mapped_column(Integer)
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+EXPORT_TOTALS_ID = 1
+
+
+class ExportTotalsRow(Base):
+    """Running totals of what exports published (one row, id 1): the output counters of
+    /metrics, which must never go down when jobs are deleted or expire. Added to in the
+    transaction that lists a job's (or its parts') files."""
+
+    __tablename__ = "export_totals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    files: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_written: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_written: Mapped[int] = mapped_column(BigInteger, default=0)

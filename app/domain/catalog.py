@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db.models import DatastreamRow, ExchangeRow, InstrumentRow, SegmentRow
 from app.domain.errors import DomainError, ErrorCode, Problem, user_error
-from app.ids import new_id
 from engine.logical import SourceContext
 from engine.segments import SegmentFile
 from engine.strict import StrictParseError, parse_int64
@@ -98,26 +97,6 @@ def ensure_datastream(session: Session, spec: DatastreamSpec) -> DatastreamRow:
         session.add(datastream)
         session.flush()
     return datastream
-
-
-def register_segments(
-    session: Session, datastream_id: int, segments: Sequence[SegmentInfo]
-) -> None:
-    """Make segments visible; the caller commits, so an ingest is visible all at once or not."""
-    created = now_ns()
-    session.add_all(
-        SegmentRow(
-            id=new_id("segment"),
-            datastream_id=datastream_id,
-            path=s.path,
-            min_ts=s.min_ts,
-            max_ts=s.max_ts,
-            row_count=s.row_count,
-            byte_size=s.byte_size,
-            created_at=created,
-        )
-        for s in segments
-    )
 
 
 def segments_in_range(

@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import anyio
+import pyarrow as pa
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -20,9 +21,9 @@ from app.db.engine import rows_changed
 from app.db.models import SegmentRow
 from app.domain.catalog import datastream_spec
 from app.domain.runtime import Runtime
+from app.domain.segment_files import new_segment, segment_row
 from app.domain.wire_formats import shredder
-from app.ids import new_id
-from app.storage import segment_dir
+from engine.segment_meta import DescriptionError, read_footer
 from engine.segments import SegmentFile, merge_segments
 from engine.timestamps import now_ns
 
@@ -70,19 +71,26 @@ def _groups(runtime: Runtime) -> list[list[SegmentRow]]:
 def _merge(runtime: Runtime, group: list[SegmentRow]) -> int:
     settings = runtime.settings
     datastream_id = group[0].datastream_id
-    path = segment_dir(settings, datastream_id) / f"{new_id('segment')}.parquet"
     files = [
         SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
         for s in group
     ]
     with runtime.sync_sessions() as session:
         spec = datastream_spec(session, datastream_id)
-    merged = merge_segments(files, path, shredder(spec))
+        # The merged file names what it replaces: a catalog rebuilt from the files retires those.
+        path, label = new_segment(
+            settings,
+            session,
+            datastream_id,
+            level=1 + max(_level(Path(f.path)) for f in files),
+            replaces=[Path(s.path).name for s in group],
+        )
+    merged = merge_segments(files, path, shredder(spec), label)
     if merged.row_count != sum(s.row_count for s in group):
         path.unlink(missing_ok=True)
         raise AssertionError(f"compaction of datastream {datastream_id} lost records")
     with runtime.sync_sessions() as session:
-        if not _swap(session, group, merged, path, settings.storage_dir):
+        if not _swap(session, group, segment_row(label, merged, settings.storage_dir)):
             session.rollback()
             path.unlink(missing_ok=True)  # another gateway compacted these first
             return 0
@@ -91,30 +99,25 @@ def _merge(runtime: Runtime, group: list[SegmentRow]) -> int:
     return 1
 
 
-def _swap(
-    session: Session, group: list[SegmentRow], merged: SegmentFile, path: Path, root: Path
-) -> bool:
-    now = now_ns()
+def _level(path: Path) -> int:
+    """A segment's compaction level, 0 for one without a description (written from records)."""
+    try:
+        description = read_footer(path).description
+    except (OSError, pa.ArrowException, DescriptionError):
+        return 0  # merge_segments reads the file and says what is wrong with it
+    return description.label.level if description is not None else 0
+
+
+def _swap(session: Session, group: list[SegmentRow], merged: SegmentRow) -> bool:
     retired = session.execute(
         update(SegmentRow)
         .where(SegmentRow.id.in_([s.id for s in group]), SegmentRow.retired_at.is_(None))
-        .values(retired_at=now)
+        .values(retired_at=now_ns())
         .execution_options(synchronize_session=False)
     )
     if rows_changed(retired) != len(group):
         return False
-    session.add(
-        SegmentRow(
-            id=new_id("segment"),
-            datastream_id=group[0].datastream_id,
-            path=str(path.relative_to(root)),
-            min_ts=merged.min_ts,
-            max_ts=merged.max_ts,
-            row_count=merged.row_count,
-            byte_size=merged.byte_size,
-            created_at=now,
-        )
-    )
+    session.add(merged)
     return True
 
 

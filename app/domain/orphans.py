@@ -1,7 +1,11 @@
 """Segment files the catalog does not know: what a process killed between writing a segment
 and committing it leaves behind (an ingest, an import, a collector's flush, a compaction).
 Nobody reads them (only catalogued segments are scanned); this pass deletes them once they
-are old enough that no living writer can still be about to commit them."""
+are old enough that no living writer can still be about to commit them.
+
+Only in the folders of datastreams the catalog has: a folder of a datastream it does not know
+is what a lost (or not yet rebuilt) catalog looks like, and its files are the data that
+`fsck --rebuild-catalog` registers again."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from pathlib import Path
 import anyio
 from sqlalchemy import select
 
-from app.db.models import SegmentRow
+from app.db.models import DatastreamRow, SegmentRow
 from app.domain.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,8 @@ def _remove_in(runtime: Runtime, root: Path, folder: Path, older_than: float) ->
     if not old:
         return 0
     with runtime.sync_sessions() as session:
+        if not folder.name.isdigit() or session.get(DatastreamRow, int(folder.name)) is None:
+            return 0
         known = set(
             session.scalars(
                 select(SegmentRow.path).where(

@@ -17,6 +17,8 @@ from redis.asyncio import ConnectionPool
 
 from app.config import Settings
 
+WINDOW_SECONDS = 60  # both limits are per minute
+
 
 @dataclass(frozen=True)
 class Decision:

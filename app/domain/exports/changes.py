@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db.models import ExportJobRow, ExportJobTombstoneRow
 from app.domain.auth import Principal
 from app.domain.errors import ErrorCode, user_error
+from app.domain.exports.status import ACTIVE
 from engine.timestamps import now_ns
 
 # How far before `since` a replay reaches (clock skew between writers, commit delays).
@@ -42,11 +43,13 @@ def replay_from(settings: Settings, since: int) -> int:
     return since - REPLAY_MARGIN_NS
 
 
-async def changed_job_ids(session: AsyncSession, who: Principal, after: int) -> list[str]:
-    """The workspace's jobs whose row changed at or after `after`."""
+async def changed_jobs(session: AsyncSession, who: Principal, after: int) -> list[ExportJobRow]:
+    """The workspace's jobs whose row changed at or after `after`, and those still queued or
+    running (whose current state a subscription starts with anyway), in one query."""
     rows = await session.scalars(
-        select(ExportJobRow.id).where(
-            ExportJobRow.workspace_id == who.workspace_id, ExportJobRow.updated_at >= after
+        select(ExportJobRow).where(
+            ExportJobRow.workspace_id == who.workspace_id,
+            or_(ExportJobRow.updated_at >= after, ExportJobRow.status.in_(ACTIVE)),
         )
     )
     return list(rows)

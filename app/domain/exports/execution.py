@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from app import tracing
 from app.config import Settings
 from app.db.models import ExportJobRow
 from app.domain.catalog import segment_files, segments_in_range
@@ -215,7 +216,9 @@ def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> tuple[list[Ar
                 runs.record_progress(session, job, progress)
             _announce(runtime, job, "RUNNING")
 
-    files = run_export(task, _with_time_limit(on_progress, settings.job_timeout_seconds))
+    attributes = {"job.id": job.id, "export.format": job.format, "workspace.id": job.workspace_id}
+    with tracing.span("export run", attributes):
+        files = run_export(task, _with_time_limit(on_progress, settings.job_timeout_seconds))
     return files, read
 
 
@@ -383,7 +386,14 @@ def _run_one_part(
                 parts.record_progress(session, part, progress)
             _announce(runtime, part.job, "RUNNING")
 
-    files = run_export(task, on_progress)
+    attributes = {
+        "job.id": part.job.id,
+        "export.format": part.job.format,
+        "export.part.id": part.id,
+        "export.part.seq": part.seq,
+    }
+    with tracing.span("export part", attributes):
+        files = run_export(task, on_progress)
     return files, read
 
 

@@ -15,7 +15,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.engine import rows_changed
-from app.db.models import DatastreamRow, ExportArtifactRow, ExportJobRow, InstrumentRow
+from app.db.models import (
+    EXPORT_TOTALS_ID,
+    DatastreamRow,
+    ExportArtifactRow,
+    ExportJobRow,
+    ExportTotalsRow,
+    InstrumentRow,
+)
 from app.domain import job_rows
 from app.domain.catalog import source_context
 from app.domain.exports.progress import raised_fraction
@@ -221,7 +228,27 @@ def catalog_artifacts(
         for a in artifacts
     ]
     session.add_all(rows)
+    _add_to_totals(session, artifacts)
     return rows
+
+
+def _add_to_totals(session: Session, artifacts: Sequence[PublishedArtifact]) -> None:
+    """The output counters, in the transaction that publishes the files (so a rolled-back
+    publication counts nothing). One row: a concurrent publication waits for this commit."""
+    if not artifacts:
+        return
+    added = {
+        "files": len(artifacts),
+        "rows_written": sum(a.row_count for a in artifacts),
+        "bytes_written": sum(a.byte_size for a in artifacts),
+    }
+    result = session.execute(
+        update(ExportTotalsRow)
+        .where(ExportTotalsRow.id == EXPORT_TOTALS_ID)
+        .values({name: getattr(ExportTotalsRow, name) + n for name, n in added.items()})
+    )
+    if rows_changed(result) == 0:  # a store made without the migration's first row
+        session.add(ExportTotalsRow(id=EXPORT_TOTALS_ID, **added))
 
 
 def _record_event(

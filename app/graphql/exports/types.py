@@ -299,7 +299,7 @@ class ExportJob(Node):
                 estimated_rows=job.records_total,
             ),
             revision=job.revision,
-            updated_at=job.updated_at or job.created_at,
+            updated_at=job.updated_at,
             keep_partial=job.keep_partial,
         )
 

@@ -2,16 +2,16 @@
 that never goes back, and a revision per job with tombstones of deleted jobs, so subscriptions
 can resume from where a client left off
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-11-26
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
@@ -32,6 +32,8 @@ def upgrade() -> None:
         "UPDATE export_jobs SET updated_at = COALESCE(finished_at, started_at, created_at), "
         "fraction = CASE WHEN status IN ('SUCCEEDED', 'EXPIRED') THEN 1.0 ELSE 0.0 END"
     )
+    with op.batch_alter_table("export_jobs") as batch_op:
+        batch_op.alter_column("updated_at", existing_type=sa.BigInteger(), nullable=False)
     with op.batch_alter_table("export_parts") as batch_op:
         batch_op.add_column(
             sa.Column("records_read", sa.BigInteger(), server_default="0", nullable=False)
