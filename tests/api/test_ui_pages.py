@@ -37,7 +37,7 @@ def test_the_dashboard_loads_only_its_own_assets(gateway: TestClient) -> None:
     page = gateway.get("/dashboard")
     assert page.status_code == 200 and '<div id="app">' in page.text
     assert page.headers["cache-control"] == "no-cache"
-    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    sources = re.findall(r'(?:src|href)="(?!data:)([^"]+)"', page.text)  # data: is inline
     assert any(s.endswith(".js") for s in sources) and any(s.endswith(".css") for s in sources)
     assert all(s.startswith("/ui/assets/") for s in sources), sources
     for source in sources:
