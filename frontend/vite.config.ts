@@ -15,6 +15,7 @@ export default defineConfig({
     emptyOutDir: true,
     // GraphiQL is big; the dashboard is not: each page loads only its own chunks.
     chunkSizeWarningLimit: 3000,
+    reportCompressedSize: false, // gzipping every chunk for a printed table costs seconds
     rollupOptions: {
       // GraphiQL's dependencies mark React server-component directives the browser build
       // drops anyway.
