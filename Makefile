@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast fuzz check lint format schema schema-check codegen codegen-check worker collector scheduler migrate bench clean
+.PHONY: install frontend frontend-check run test test-fast fuzz check lint format schema schema-check codegen codegen-check worker collector scheduler migrate bench clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +26,35 @@ $(CODEGEN_STAMP): clients/python/codegen-requirements.txt
 
 install: $(STAMP)
 
-run: install  ## migrate, load demo data if empty, serve on :8000 with embedded workers
+# The dashboard and GraphiQL pages (frontend/: Vite, TypeScript, types generated from
+# schema.graphql), built into app/static/dist, which the gateway serves. Rebuilt only when a
+# source, the lock file or the schema changed.
+NPM         ?= npm
+UI_DIST     := app/static/dist
+UI_STAMP    := $(UI_DIST)/.built-stamp
+NODE_STAMP  := frontend/node_modules/.installed-stamp
+UI_SOURCES  := $(shell find frontend/src -type f) $(wildcard frontend/*.html frontend/*.ts frontend/tsconfig.json)
+
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && $(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+$(UI_STAMP): $(NODE_STAMP) $(UI_SOURCES) schema.graphql
+	cd frontend && $(NPM) run --silent codegen -- --silent && $(NPM) run --silent build -- --logLevel warn
+	touch $(UI_STAMP)
+
+frontend: $(UI_STAMP)  ## build the dashboard and GraphiQL pages (npm ci, codegen, vite build)
+
+frontend-check: $(NODE_STAMP)  ## fail when frontend/src/gql is stale against schema.graphql, or types do not check
+	cd frontend && $(NPM) run --silent codegen:check && $(NPM) run --silent typecheck
+
+run: install frontend  ## migrate, load demo data if empty, serve on :8000 with embedded workers
 	$(PY) -m app serve --demo
 
-test: install  ## the whole suite (CI runs exactly this)
+test: install frontend  ## the whole suite (CI runs exactly this)
 	$(PY) -m pytest
 
-test-fast: install  ## the inner loop: all but the real-process and fuzz tests, on every core
+test-fast: install frontend  ## the inner loop: all but the real-process and fuzz tests, on every core
 	$(PY) -m pytest -m "not e2e and not fuzz" -n auto
 
 fuzz: install  ## the fuzz tests with a long budget (make test runs a bounded one)
@@ -40,7 +62,7 @@ fuzz: install  ## the fuzz tests with a long budget (make test runs a bounded on
 
 CODE := app engine workers tests bench clients/python/src
 
-check: install codegen-check  ## format, lint, types, layer contracts, schema and client current (CI runs this before the tests)
+check: install codegen-check frontend-check  ## format, lint, types, layer contracts, schema, client and frontend types current (CI runs this before the tests)
 	$(PY) -m ruff format --check $(CODE)
 	$(PY) -m ruff check $(CODE)
 	$(PY) -m mypy $(CODE)
@@ -85,4 +107,4 @@ bench: install  ## the engine against naive Python and DuckDB, subscription fan-
 	$(PY) -m bench.parts
 
 clean:
-	rm -rf $(VENV) $(CODEGEN_VENV) .data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CODEGEN_VENV) .data .pytest_cache .mypy_cache .ruff_cache frontend/node_modules $(UI_DIST) test-artifacts

@@ -185,6 +185,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     _check_can_listen(host, port)  # before migrating and starting workers for nothing
     if not args.no_migrate:
         cmd_migrate(settings, args)
+    key = None
     if args.demo or settings.demo_data:
         cmd_demo(settings, args)
         key = _demo_key(settings)
@@ -195,6 +196,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             "createCollectionSubscription on a demo datastream collects it live"
         )
     console.print(f"GraphQL (and GraphiQL): [bold]http://{host}:{port}/graphql[/]")
+    # The demo key rides in the fragment, which browsers never send: the page stores it.
+    dashboard = f"http://{host}:{port}/dashboard" + (f"#key={key}" if key else "")
+    console.print(f"dashboard: [bold]{dashboard}[/]", soft_wrap=True)
     uvicorn.run(
         create_app(settings),
         host=host,

@@ -1,5 +1,6 @@
 """The gateway's composition root: the Starlette app (/graphql over HTTP and WebSocket with
-GraphiQL, /downloads/..., /uploads/..., /healthz, /readyz, /metrics), wired to a runtime whose
+GraphiQL, /dashboard and the pages' assets under /ui/, /downloads/..., /uploads/..., /healthz,
+/readyz, /metrics), wired to a runtime whose
 effects reach the broker and the event bus, and the background tasks: the sweeper, the event
 bridge and, in embedded mode, the worker process it supervises (or worker threads in this
 process, with GATEWAY_EMBEDDED_WORKERS=thread)."""
@@ -14,18 +15,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import graphene_django_graphiql_static
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import (
-    HTMLResponse,
-)
+from starlette.responses import Response
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import (
@@ -52,18 +49,13 @@ from app.web.limits import RequestLimits, json_nesting
 from app.web.metrics import HttpMetricsMiddleware, Metrics, metrics_endpoint
 from app.web.rate_limits import RateLimiter
 from app.web.request_id import RequestIdMiddleware, error_response
+from app.web.ui import BUNDLE_DIR, BundleAssets, dashboard, page
 from app.web.uploads import receive_upload
 from workers.collector.runner import Collector
 from workers.embedded.supervisor import WorkerSupervisor
 from workers.runtime import runtime_with, use_runtime
 
 log = logging.getLogger(__name__)
-GRAPHIQL_ASSETS = (
-    Path(graphene_django_graphiql_static.__file__).parent
-    / "static"
-    / "graphene_django_graphiql_static"
-)
-GRAPHIQL_PAGE = Path(__file__).parent / "static" / "graphiql.html"
 # Subscriptions over WebSockets (both protocols), Server-Sent Events (graphql-sse, distinct
 # connections mode) and multipart HTTP (Apollo's multipart subscriptions).
 SUBSCRIPTION_PROTOCOLS = (
@@ -159,8 +151,9 @@ class GatewayGraphQL(GraphQL):
             )
         return json.loads(raw)
 
-    async def render_graphql_ide(self, request: Any) -> HTMLResponse:
-        return HTMLResponse(GRAPHIQL_PAGE.read_text())
+    async def render_graphql_ide(self, request: Any) -> Response:
+        """GraphiQL (bundled from frontend/), or a 503 saying the bundle is not built."""
+        return page(request, "graphiql.html")
 
 
 PLAIN_HTTP_SUBSCRIPTION = (
@@ -250,8 +243,10 @@ async def release(app: Starlette) -> None:
     await app.state.limiter.aclose()
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, bundle_dir: Path | None = None) -> Starlette:
+    """The gateway; `bundle_dir` is where the built pages are (default: the package's)."""
     settings = settings or get_settings()
+    bundle_dir = bundle_dir or BUNDLE_DIR
     traced = tracing.configure(settings)  # before the engines and the schema are made
     bus = build_event_bus(settings)
     supervisor = None
@@ -280,7 +275,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
-            Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql"),
+            Route("/dashboard", dashboard),
+            Mount("/ui", BundleAssets(bundle_dir), name="ui"),
         ],
         lifespan=lifespan,
     )
@@ -288,6 +284,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.bus = bus
     app.state.supervisor = supervisor
     app.state.limiter = limiter
+    app.state.bundle_dir = bundle_dir
     app.state.metrics = metrics = Metrics()
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestLimits, settings=settings)

@@ -32,7 +32,16 @@ from app.domain.runtime import Runtime
 from app.domain.stats import RECENT_SECONDS, OperationalCounts, operational_counts
 from app.events import EventBus
 
-ROUTES = ("/graphql", "/downloads", "/uploads", "/healthz", "/readyz", "/metrics", "/static")
+ROUTES = (
+    "/graphql",
+    "/downloads",
+    "/uploads",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/dashboard",
+    "/ui",  # the browser pages' assets
+)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 

@@ -23,7 +23,15 @@ import pytest
 from tests.helpers.clients import GraphQLClient, subscribe
 from tests.helpers.data import BINANCE, Dataset
 from tests.helpers.environments import GatewayHandle, environment
-from tests.helpers.operations import CANCEL, CREATE, FOLLOW, LONG_EXPORT, create, download
+from tests.helpers.operations import (
+    CANCEL,
+    CREATE,
+    DELETE,
+    FOLLOW,
+    LONG_EXPORT,
+    create,
+    download,
+)
 from tests.helpers.processes import WorkerProcess, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -37,8 +45,6 @@ CONCURRENT = 8
 BIG = LONG_EXPORT
 JOB = """query($id: ID!) { exportJob(id: $id) { id status reason createdAt startedAt finishedAt
   expiresAt progress { rowsWritten } artifacts { url filename } } }"""
-DELETE = """mutation($id: ID!) { deleteExport(input: {id: $id}) {
-  deletedId userErrors { code field message } } }"""
 DASHBOARD = """subscription { exportJobsUpdated {
   id status finishedAt expiresAt artifacts { url } } }"""
 LIST = """query($first: Int, $after: String, $order: ExportJobOrder!, $format: ExportFormat,

@@ -145,6 +145,10 @@ CANCEL = """mutation($id: ID!) { cancelExport(input: {id: $id}) {
   exportJob { id status reason } userErrors { code field message } } }"""
 
 
+DELETE = """mutation($id: ID!) { deleteExport(input: {id: $id}) {
+  deletedId userErrors { code field message } } }"""
+
+
 def create(gateway: GatewayHandle, key: str = "a", **fields: object) -> dict:
     values = {
         "datastreamId": str(BINANCE.id),
