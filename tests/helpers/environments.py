@@ -4,14 +4,14 @@ either mode: what every end-to-end test talks to."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.domain.catalog import DatastreamSpec
 from tests.helpers.clients import GraphQLClient
-from tests.helpers.data import BIG, BIG_ID, BINANCE, BINANCE_BOOK, BYBIT, BYBIT_BOOK, Dataset
+from tests.helpers.data import BIG, BINANCE, BINANCE_BOOK, BYBIT, BYBIT_BOOK, Dataset
 from tests.helpers.processes import (
     Gateway,
     WorkerProcess,
@@ -83,14 +83,17 @@ def mode_env(mode: str, data_dir: Path, database_url: str | None, **extra: str) 
     return gateway_env(data_dir, **{**settings, **extra})
 
 
-def prepare(env: dict[str, str], dataset: Dataset) -> tuple[str, str]:
-    """Migrate, ingest the generated files, create one key in each of two workspaces."""
+ALL_STREAMS = (BINANCE, BYBIT, BIG, BINANCE_BOOK, BYBIT_BOOK)
+
+
+def prepare(
+    env: dict[str, str], dataset: Dataset, streams: Sequence[DatastreamSpec] = ALL_STREAMS
+) -> tuple[str, str]:
+    """Migrate, ingest the generated files of `streams`, create one key in each of two
+    workspaces."""
     run_cli(env, "migrate")
-    run_cli(env, *_ingest_args(BINANCE, dataset.files[BINANCE.id]))
-    run_cli(env, *_ingest_args(BYBIT, dataset.files[BYBIT.id]))
-    run_cli(env, *_ingest_args(BIG, dataset.files[BIG_ID]))
-    for book in (BINANCE_BOOK, BYBIT_BOOK):
-        run_cli(env, *_ingest_args(book, dataset.files[book.id]))
+    for spec in streams:
+        run_cli(env, *_ingest_args(spec, dataset.files[spec.id]))
     key_a = run_cli(env, "create-key", "--workspace", "alpha").stdout.strip()
     key_b = run_cli(env, "create-key", "--workspace", "beta").stdout.strip()
     return key_a, key_b
@@ -98,11 +101,16 @@ def prepare(env: dict[str, str], dataset: Dataset) -> tuple[str, str]:
 
 @contextmanager
 def environment(
-    mode: str, data_dir: Path, dataset: Dataset, workers: int = 2, **extra: str
+    mode: str,
+    data_dir: Path,
+    dataset: Dataset,
+    workers: int = 2,
+    streams: Sequence[DatastreamSpec] = ALL_STREAMS,
+    **extra: str,
 ) -> Iterator[GatewayHandle]:
-    """A prepared store and a running gateway (plus worker processes when distributed).
-    On the way out, every process started inside (a gateway the test restarted, too) is
-    stopped, however the block ends."""
+    """A prepared store (`streams` ingested) and a running gateway (plus worker processes
+    when distributed). On the way out, every process started inside (a gateway the test
+    restarted, too) is stopped, however the block ends."""
     with ExitStack() as stack:
         database_url = None
         if mode == "distributed":
@@ -111,7 +119,7 @@ def environment(
         # Entered after the database: processes stop before it is dropped.
         stack.enter_context(stopping_started_processes())
         env = mode_env(mode, data_dir, database_url, **extra)
-        key_a, key_b = prepare(env, dataset)
+        key_a, key_b = prepare(env, dataset, streams)
         handle = GatewayHandle(
             Gateway(env, data_dir / "gateway.log"), data_dir, env, key_a, key_b, mode
         )

@@ -24,7 +24,8 @@ _started: list[subprocess.Popen[bytes]] = []
 _lock = threading.Lock()
 
 
-def _register(process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+def register(process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+    """Stopped by `stop_started_since` (and at the end of the session) if still running."""
     with _lock:
         _started.append(process)
     return process
@@ -113,7 +114,7 @@ def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.P
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return _register(process)
+    return register(process)
 
 
 class Gateway:
