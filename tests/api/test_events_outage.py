@@ -39,7 +39,7 @@ from tests.api.helpers import (
     until_complete,
 )
 from tests.helpers.inprocess import Seed, copy_seed, settings_for
-from tests.helpers.own_services import RedisServer
+from tests.helpers.own_services import RedisServer, require_servers
 from workers.broker import broker
 
 COUNT = "{ exportJobs { totalCount } }"
@@ -47,6 +47,7 @@ COUNT = "{ exportJobs { totalCount } }"
 
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    require_servers()
     server = RedisServer(tmp_path / "redis").start()
     try:
         yield server

@@ -19,7 +19,7 @@ from tests.helpers.clients import GraphQLClient, subscribe
 from tests.helpers.data import BINANCE, Dataset
 from tests.helpers.environments import environment
 from tests.helpers.operations import CANCEL, CREATE, FOLLOW
-from tests.helpers.own_services import RedisServer
+from tests.helpers.own_services import RedisServer, require_servers
 from tests.helpers.processes import Gateway, WorkerProcess
 
 pytestmark = pytest.mark.e2e
@@ -64,6 +64,7 @@ class Follower:
 
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    require_servers()
     server = RedisServer(tmp_path / "redis").start()
     try:
         yield server

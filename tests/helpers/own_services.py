@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 import redis
 
 from tests.helpers.processes import free_port, register
@@ -33,6 +34,28 @@ def _postgres_bin(name: str) -> str:
     if path is None:
         raise AssertionError(f"PostgreSQL's {name} is not installed")
     return path
+
+
+def require_servers() -> None:
+    """The PostgreSQL and Redis servers installed: a test skips without them, except under
+    CI=true, where it fails (CI must not go green by skipping)."""
+    missing = [
+        name
+        for name, found in (
+            (
+                "PostgreSQL (initdb)",
+                glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("initdb"),
+            ),
+            ("redis-server", shutil.which("redis-server")),
+        )
+        if not found
+    ]
+    if not missing:
+        return
+    message = f"not installed: {', '.join(missing)}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true: these tests must run)")
+    pytest.skip(message)
 
 
 class PostgresServer:

@@ -48,6 +48,15 @@ def stop_started_since(mark: int) -> list[int]:
     return stopped
 
 
+def kill_started_since(mark: int) -> None:
+    """SIGKILL every registered process started after `mark`, with its process group: for
+    what a test throws away and need not stop gracefully."""
+    with _lock:
+        processes = _started[mark:]
+    for process in processes:
+        _stop_group(process, signal.SIGKILL, wait=20)
+
+
 @contextmanager
 def stopping_started_processes() -> Iterator[None]:
     """Whatever ends the block (return, failure, KeyboardInterrupt), every process started

@@ -1,0 +1,81 @@
+"""What must hold after a chaos run, read from the database and the storage directory
+themselves: each export's files are those of an undisturbed run of the same request (SHA-256,
+names with the job id set aside), every listed file is whole and listed once, nothing else is
+left in the job's directory, a manifest agrees with the files, and fsck finds the catalog and
+the storage in agreement."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from tests.helpers.chaos.cluster import Cluster
+from tests.helpers.processes import run_cli
+
+# (name with the job id replaced, SHA-256 of the content with the job id replaced, rows)
+Signature = list[tuple[str, str, int]]
+
+
+def _artifacts(cluster: Cluster, job_id: str) -> list[tuple[str, str, int, int, str, bool]]:
+    return [
+        (str(r[0]), str(r[1]), int(r[2]), int(r[3]), str(r[4]), bool(r[5]))
+        for r in cluster.rows(
+            "select filename, path, byte_size, row_count, sha256, partial "
+            "from export_artifacts where job_id = %s order by filename",
+            job_id,
+        )
+    ]
+
+
+def published_files(cluster: Cluster, job_id: str) -> Signature:
+    """The job's listed files, each checked whole against its catalog entry (size, SHA-256
+    of the bytes on disk), with a manifest checked against the files it lists; and nothing
+    in the job's directory that is not listed (no second copy, no dead attempt's files)."""
+    storage = cluster.data_dir / "storage"
+    listed = _artifacts(cluster, job_id)
+    assert listed, f"{job_id} lists no files"
+    signature: Signature = []
+    by_name = {a[0]: a for a in listed}
+    for filename, path, size, rows, sha256, partial in listed:
+        content = (storage / path).read_bytes()
+        assert not partial, f"{job_id}: {filename} is partial"
+        assert len(content) == size, f"{job_id}: {filename} is {len(content)} bytes, not {size}"
+        assert hashlib.sha256(content).hexdigest() == sha256, f"{job_id}: {filename} is torn"
+        if filename.endswith("manifest.json"):
+            _check_manifest(job_id, json.loads(content), by_name)
+        comparable = content.replace(job_id.encode(), b"<job>")
+        signature.append(
+            (filename.replace(job_id, "<job>"), hashlib.sha256(comparable).hexdigest(), rows)
+        )
+    on_disk = sorted(
+        str(p.relative_to(storage))
+        for p in (storage / "artifacts" / job_id).rglob("*")
+        if p.is_file()
+    )
+    assert on_disk == sorted(a[1] for a in listed), f"{job_id}: {on_disk} on disk"
+    return sorted(signature)
+
+
+def _check_manifest(job_id: str, manifest: dict[str, Any], by_name: dict[str, Any]) -> None:
+    files = manifest["files"]
+    assert len(files) == len(by_name) - 1, f"{job_id}: the manifest lists {len(files)} files"
+    for entry in files:
+        _name, _path, size, rows, sha256, _partial = by_name[entry["filename"]]
+        assert (entry["byteSize"], entry["rowCount"], entry["sha256"]) == (size, rows, sha256)
+    assert manifest["rowCount"] == sum(entry["rowCount"] for entry in files)
+
+
+def fsck_is_clean(cluster: Cluster) -> None:
+    result = run_cli(cluster.env, "fsck", "--checksums", check=False)
+    assert result.returncode == 0, f"fsck:\n{result.stdout}\n{result.stderr}"
+
+
+def imported_rows(cluster: Cluster, datastream_id: int) -> int:
+    """Rows the catalog holds for a datastream (compaction keeps the sum)."""
+    [(total,)] = cluster.rows(
+        "select coalesce(sum(row_count), 0) from segments "
+        "where datastream_id = %s and retired_at is null",
+        datastream_id,
+    )
+    return int(total)
