@@ -26,8 +26,10 @@ def artifact_dir(settings: Settings, job_id: str, attempt_token: str) -> Path:
     return settings.storage_dir / "artifacts" / job_id / attempt_token
 
 
-def import_report_path(settings: Settings, job_id: str) -> Path:
-    return settings.storage_dir / "imports" / job_id / "rejected.csv"
+def import_report_path(settings: Settings, job_id: str, attempt_token: str) -> Path:
+    # One directory per attempt, as for exports: a worker that lost the job (a stopped one
+    # that came back) never replaces or deletes the report of the worker that took it over.
+    return settings.storage_dir / "imports" / job_id / attempt_token / "rejected.csv"
 
 
 def job_artifacts_dir(settings: Settings, job_id: str) -> Path:
