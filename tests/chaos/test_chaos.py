@@ -27,6 +27,7 @@ from tests.helpers.chaos.cluster import IMPORTS, Cluster, running_cluster
 from tests.helpers.chaos.faults import Report, inject, plan
 from tests.helpers.chaos.workload import (
     IMPORT_RECORDS,
+    IMPORT_REJECTED_LINES,
     SCHEDULE_PERIODS,
     SCHEDULE_SHAPES,
     SHAPES,
@@ -217,10 +218,15 @@ def _check(
             job.id,
             job.subscriber and job.subscriber.statuses,
         )
-        if job.kind != "import":
+        if job.kind == "import":
+            rejected = [str(line) for line in IMPORT_REJECTED_LINES]
+            assert checks.import_reports(cluster, job.id) == rejected
+        else:
             assert checks.published_files(cluster, job.id) == baseline[job.shape], job
     imports = [j for j in jobs if j.kind == "import"]
     assert len(imports) == budget.imports
     # Each import's records stored once (one marker row was there before).
-    assert checks.imported_rows(cluster, IMPORTS.id) == 1 + len(imports) * IMPORT_RECORDS
+    stored = IMPORT_RECORDS - len(IMPORT_REJECTED_LINES)
+    assert checks.imported_rows(cluster, IMPORTS.id) == 1 + len(imports) * stored
+    checks.gateways_logged_no_bug(cluster)
     checks.fsck_is_clean(cluster)

@@ -66,6 +66,31 @@ def _check_manifest(job_id: str, manifest: dict[str, Any], by_name: dict[str, An
     assert manifest["rowCount"] == sum(entry["rowCount"] for entry in files)
 
 
+def import_reports(cluster: Cluster, job_id: str) -> list[str]:
+    """The lines of an import's rejected-records report, checked whole and alone in the
+    job's directory."""
+    storage = cluster.data_dir / "storage"
+    [(path, size)] = cluster.rows(
+        "select report_path, report_byte_size from import_jobs where id = %s", job_id
+    )
+    assert path is not None, f"{job_id} has no report"
+    report = storage / path
+    assert report.stat().st_size == size, f"{job_id}: its report is torn"
+    on_disk = [p for p in (storage / "imports" / job_id).rglob("*") if p.is_file()]
+    assert on_disk == [report], f"{job_id}: {on_disk}"
+    return [line.split(",", 1)[0] for line in report.read_text().splitlines()[1:]]
+
+
+def gateways_logged_no_bug(cluster: Cluster) -> None:
+    """No request met an unexpected error (masked as INTERNAL_SERVER_ERROR) and nothing
+    escaped to the server (an HTTP 500, a WebSocket closed with 1011)."""
+    for gateway in cluster.gateways:
+        text = gateway.log_path.read_text(errors="replace")
+        for sign in ("unexpected error", "Exception in ASGI application"):
+            at = text.find(sign)
+            assert at < 0, f"{gateway.log_path.name}:\n{text[max(0, at - 200) : at + 3000]}"
+
+
 def fsck_is_clean(cluster: Cluster) -> None:
     result = run_cli(cluster.env, "fsck", "--checksums", check=False)
     assert result.returncode == 0, f"fsck:\n{result.stdout}\n{result.stderr}"

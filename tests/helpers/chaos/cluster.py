@@ -85,8 +85,9 @@ class Cluster:
         """The worker holding the most RUNNING jobs and parts (`default` among equals), and
         how many it holds: a claim names the pid of a worker's Dramatiq process, whose
         group is the worker's."""
-        claims = self.rows(
-            "select claimed_by from export_jobs where status = 'RUNNING' union all "
+        claims = self.rows(  # a job in parts is run by its parts' claims
+            "select claimed_by from export_jobs j where status = 'RUNNING' and not exists "
+            "(select 1 from export_parts p where p.job_id = j.id) union all "
             "select claimed_by from export_parts where status = 'RUNNING' union all "
             "select claimed_by from import_jobs where status = 'RUNNING'"
         )

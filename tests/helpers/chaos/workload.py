@@ -9,7 +9,6 @@ as a defect."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import threading
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import connect
 
 from tests.helpers.chaos.cluster import BINANCE, BYBIT, IMPORTS, IMPORTS_FIRST_NS, Cluster
@@ -70,6 +69,7 @@ SCHEDULE_SHAPES = {
     for start, end in SCHEDULE_PERIODS
 }
 IMPORT_RECORDS = 20_000
+IMPORT_REJECTED_LINES = (5, 12_345)
 
 CREATE = """mutation($input: CreateExportInput!) { createExport(input: $input) {
   exportJob { id status } userErrors { code field message } } }"""
@@ -175,6 +175,7 @@ class Subscriber:
     job_id: str
     query: str
     root_field: str
+    defects: Defects
     statuses: list[str] = field(default_factory=list)
     connections: int = 0
     errors: list[str] = field(default_factory=list)
@@ -191,9 +192,13 @@ class Subscriber:
     def _run(self) -> None:
         deadline = time.monotonic() + 900
         while self.terminal is None and time.monotonic() < deadline:
-            # The gateway died or restarts: subscribe again.
-            with contextlib.suppress(OSError, TimeoutError, WebSocketException):
+            try:
                 self._follow_once()
+            except ConnectionClosed as closed:  # by a dying gateway, or by an error?
+                if closed.rcvd is not None and closed.rcvd.code == 1011:
+                    self.defects.add(f"{self.job_id}: the gateway closed with 1011 {closed}")
+            except (OSError, TimeoutError, WebSocketException):
+                pass  # the gateway died or restarts: subscribe again
             if self.terminal is None:
                 time.sleep(0.3)
         self.done.set()
@@ -232,10 +237,12 @@ def create_export(gateways: Gateways, shape: str, key: str) -> Job:
 def import_records(gateways: Gateways, index: int) -> Job:
     """A JSON lines file of its own time range, sent with importRecords (multipart)."""
     first = IMPORTS_FIRST_NS + index * 10**12
-    lines = (
+    lines = [
         json.dumps({"collection_timestamp_ns": first + i * 1000, "data": {"seq": i, "n": index}})
         for i in range(IMPORT_RECORDS)
-    )
+    ]
+    for line in IMPORT_REJECTED_LINES:  # left out and reported (onError: SKIP)
+        lines[line - 1] = "not a record"
     content = ("\n".join(lines) + "\n").encode()
     operations = {
         "query": IMPORT,
@@ -243,6 +250,7 @@ def import_records(gateways: Gateways, index: int) -> Job:
             "input": {
                 "datastreamId": str(IMPORTS.id),
                 "file": None,
+                "onError": "SKIP",
                 "idempotencyKey": f"chaos-import-{index}",
             }
         },
@@ -279,5 +287,5 @@ def follow(gateways: Gateways, job: Job) -> Job:
         if job.kind == "import"
         else (FOLLOW_EXPORT, "exportJobUpdated")
     )
-    job.subscriber = Subscriber(gateways, job.id, query, name).start()
+    job.subscriber = Subscriber(gateways, job.id, query, name, gateways.defects).start()
     return job
