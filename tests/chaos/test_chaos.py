@@ -97,15 +97,16 @@ def test_every_job_survives_the_chaos_with_the_files_of_a_quiet_run(
                 print("\n" + report.table())
 
 
-def _quiet_run(cluster: Cluster, gateways: Gateways) -> dict[str, checks.Signature]:
-    """Every export shape and each of the schedule's periods once, before any fault."""
+def _quiet_run(cluster: Cluster, gateways: Gateways) -> dict[str, tuple[str, checks.Signature]]:
+    """Every export shape and each of the schedule's periods once, before any fault: each
+    shape's job and files."""
     jobs = [
         create_export(gateways, shape, f"quiet-{shape}") for shape in [*SHAPES, *SCHEDULE_SHAPES]
     ]
     _drain(cluster, jobs, 180)
     for job in jobs:
         assert _status(cluster, job) == "SUCCEEDED", job
-    return {job.shape: checks.published_files(cluster, job.id) for job in jobs}
+    return {job.shape: (job.id, checks.published_files(cluster, job.id)) for job in jobs}
 
 
 def _chaos(
@@ -206,7 +207,7 @@ def _takeovers(cluster: Cluster) -> dict[str, int]:
 def _check(
     cluster: Cluster,
     jobs: list[Job],
-    baseline: dict[str, checks.Signature],
+    baseline: dict[str, tuple[str, checks.Signature]],
     budget: Budget,
     defects: Defects,
 ) -> None:
@@ -222,7 +223,12 @@ def _check(
             rejected = [str(line) for line in IMPORT_REJECTED_LINES]
             assert checks.import_reports(cluster, job.id) == rejected
         else:
-            assert checks.published_files(cluster, job.id) == baseline[job.shape], job
+            quiet_job, expected = baseline[job.shape]
+            published = checks.published_files(cluster, job.id)
+            assert published == expected, (
+                f"{job.shape}: {published} != {expected}\n"
+                + checks.difference(cluster, job.id, quiet_job)
+            )
     imports = [j for j in jobs if j.kind == "import"]
     assert len(imports) == budget.imports
     # Each import's records stored once (one marker row was there before).
