@@ -141,7 +141,6 @@ def _chaos(
     share = -(-budget.exports // len(faults))
     for fault in faults:
         permits.release(share)
-        time.sleep(fault.gap_seconds)
         injected = inject(cluster, fault)
         print(
             f"fault {injected.fault.kind} on {injected.fault.target} (holding "

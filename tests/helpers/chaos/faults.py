@@ -28,7 +28,7 @@ PAUSE_SECONDS = HEARTBEAT_STALE_SECONDS + 3
 class Fault:
     kind: str
     target: int  # a worker's or gateway's index (unused for the services)
-    gap_seconds: float  # quiet time before it strikes
+    gap_seconds: float  # once work runs, how long before it strikes
 
 
 @dataclass
@@ -41,21 +41,23 @@ class Injected:
 
 def plan(rng: random.Random, count: int, workers: int) -> list[Fault]:
     """Every kind at least once (when `count` allows), the rest drawn at random, in a
-    shuffled order, with gaps of 1 to 4 seconds."""
+    shuffled order, each striking 0.2 to 1.5 seconds after work is seen running."""
     kinds = list(KINDS) * (count // len(KINDS)) + rng.sample(KINDS, count % len(KINDS))
     rng.shuffle(kinds)
     faults = []
     for kind in kinds:
         target = rng.randrange(workers) if "worker" in kind else rng.randrange(2)
-        faults.append(Fault(kind, target, round(rng.uniform(1.0, 4.0), 2)))
+        faults.append(Fault(kind, target, round(rng.uniform(0.2, 1.5), 2)))
     return faults
 
 
 def inject(cluster: Cluster, fault: Fault) -> Injected:
-    """Strike once some work runs (or after a few seconds without any), and measure."""
+    """Strike `gap_seconds` after some work is seen running (or after ten seconds
+    without any), and measure."""
     deadline = time.monotonic() + 10
     while not _running_now(cluster) and time.monotonic() < deadline:
         time.sleep(0.1)
+    time.sleep(fault.gap_seconds)
     held = 0
     if "worker" in fault.kind:  # where it hurts: the worker holding the most claims
         target, held = cluster.busiest_worker(fault.target)
