@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from rich.console import Console
 
+from app import logs, tracing
 from app.config import Settings, get_settings
 
 # uvicorn's names for its log levels.
@@ -41,6 +44,12 @@ def cmd_fsck(settings: Settings, args: argparse.Namespace) -> None:
 
     from app.domain.fsck import check
 
+    if args.merge and not args.rebuild_catalog:
+        console.print("python -m app fsck: error: --merge goes with --rebuild-catalog")
+        raise SystemExit(2)  # as argparse refuses a bad option
+    if args.rebuild_catalog:
+        _rebuild_catalog(settings, merge=args.merge)
+        return
     report = check(
         _runtime(settings),
         repair=args.repair,
@@ -51,21 +60,80 @@ def cmd_fsck(settings: Settings, args: argparse.Namespace) -> None:
         f"checked {report.segments_checked:,} segments, {report.artifacts_checked:,} artifacts "
         f"and {report.files_seen:,} segment files"
     )
+    if report.not_self_describing:
+        console.print(
+            f"{len(report.not_self_describing):,} segments are not self-describing (written "
+            "before segment files carried their description): they work, and --rebuild-catalog "
+            "registers them only from their folder; e.g. " + report.not_self_describing[0]
+        )
     if report.clean:
         console.print("[green]the catalog and the storage agree[/]")
         return
     table = Table("kind", "path", "problem", "action")
     for finding in report.findings:
+        remove, removed = (
+            ("abort", "aborted") if finding.kind == "upload" else ("delete", "deleted")
+        )
         if finding.repaired:
-            action = "marked broken" if finding.entry_id else "deleted"
+            action = "marked broken" if finding.entry_id else removed
         elif finding.repairable:
-            action = "--repair would " + ("mark it" if finding.entry_id else "delete it")
+            action = "--repair would " + ("mark it" if finding.entry_id else f"{remove} it")
         else:
             action = "left: younger than the grace period"
         table.add_row(finding.kind, finding.path, finding.problem, action)
     console.print(table)
     left = [f for f in report.findings if not f.repaired]
     raise SystemExit(1 if left else 0)
+
+
+def _rebuild_catalog(settings: Settings, merge: bool) -> None:
+    from rich.table import Table
+
+    from app.domain.rebuild import CatalogNotEmpty, rebuild_catalog
+
+    try:
+        report = rebuild_catalog(_runtime(settings), merge=merge)
+    except CatalogNotEmpty as refused:
+        raise SystemExit(f"refused: {refused}") from None
+    if not (report.per_datastream or report.already_known or report.unregistered):
+        where = settings.storage_url if settings.object_storage else settings.storage_dir
+        console.print(f"[yellow]no segment files under {where}/segments[/]")
+    table = Table(
+        "datastream", "stream", "segments", "retired", "rows", "bytes", title="registered"
+    )
+    for datastream_id, totals in sorted(report.per_datastream.items()):
+        table.add_row(
+            str(datastream_id),
+            totals.name,
+            f"{totals.segments:,}",
+            f"{totals.retired:,}",
+            f"{totals.rows:,}",
+            f"{totals.bytes:,}",
+        )
+    total = report.totals
+    table.add_row(
+        "total",
+        "",
+        f"{total.segments:,}",
+        f"{total.retired:,}",
+        f"{total.rows:,}",
+        f"{total.bytes:,}",
+    )
+    console.print(table)
+    console.print(
+        f"{report.datastreams:,} datastreams created, {report.not_self_describing:,} segments "
+        f"registered from their folder (not self-describing), {report.already_known:,} already "
+        "catalogued"
+    )
+    problems = [("not registered", *p) for p in report.unregistered] + [
+        ("conflict", *p) for p in report.conflicts
+    ]
+    if problems:
+        listing = Table("what", "path", "why")
+        for row in problems:
+            listing.add_row(*row)
+        console.print(listing)
+        raise SystemExit(1)
 
 
 def _runtime(settings: Settings) -> Runtime:
@@ -113,6 +181,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from app.main import create_app
 
+    host, port = args.host or settings.host, args.port or settings.port
+    _check_can_listen(host, port)  # before migrating and starting workers for nothing
     if not args.no_migrate:
         cmd_migrate(settings, args)
     if args.demo or settings.demo_data:
@@ -124,16 +194,34 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             f"demo exchange feed: {settings.binance_ws_url} (Binance and Bybit protocols): "
             "createCollectionSubscription on a demo datastream collects it live"
         )
-    host, port = args.host or settings.host, args.port or settings.port
     console.print(f"GraphQL (and GraphiQL): [bold]http://{host}:{port}/graphql[/]")
     uvicorn.run(
         create_app(settings),
         host=host,
         port=port,
         log_level=args.log_level,
+        log_config=None,  # uvicorn's lines go through our handler (app.logs)
+        access_log=False,  # the gateway writes its own, with the request id (app.web.request_id)
         ws="websockets-sansio",
         ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a body
     )
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """A port in use (or an address not of this machine) is one line, not a server that
+    starts, fails to bind and stops again."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _name, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as exc:
+        reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc})"
+        raise SystemExit(
+            f"cannot listen on {host}:{port}: the address {reason}; choose another with "
+            "--host/--port (or GATEWAY_HOST/GATEWAY_PORT)"
+        ) from None
 
 
 def _with_demo_feed(settings: Settings) -> Settings:
@@ -222,6 +310,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
         sys.exit(2)
     processes = args.processes or settings.worker_processes
     threads = args.threads or settings.worker_threads
+    # Dramatiq's worker processes write to a pipe, not this terminal: they log in the format
+    # decided here, set up by workers.broker.WorkerProcessSetup rather than by Dramatiq.
+    os.environ["GATEWAY_LOG_FORMAT"] = logs.resolved_format(settings.log_format, sys.stderr)
     os.execvp(
         sys.executable,
         [
@@ -233,6 +324,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
             str(processes),
             "--threads",
             str(threads),
+            "--skip-logging",
         ],
     )
 
@@ -382,7 +474,9 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(func=cmd_scheduler)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     fsck = sub.add_parser(
-        "fsck", help="check that the catalog and the storage agree (exit status 1 if not)"
+        "fsck",
+        help="check that the catalog and the storage agree (exit status 1 if not), or "
+        "rebuild the segment catalog from the files",
     )
     fsck.add_argument(
         "--repair",
@@ -398,6 +492,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=GRACE_SECONDS,
         help="files younger than this may belong to a writer about to commit (default 6 h)",
+    )
+    fsck.add_argument(
+        "--rebuild-catalog",
+        action="store_true",
+        help="register every segment file of the storage into an empty (migrated) catalog, "
+        "with its exchanges, instruments and datastreams; export jobs and their files are "
+        "not recoverable from files and are not registered (exit status 1 if a file could "
+        "not be registered)",
+    )
+    fsck.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --rebuild-catalog: into a catalog that is not empty, registering only the "
+        "files it does not know and reporting conflicts",
     )
     fsck.set_defaults(func=cmd_fsck)
     sub.add_parser("demo", help="load demo data if the store is empty").set_defaults(func=cmd_demo)
@@ -442,19 +550,62 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
     except ValidationError as exc:  # a bad GATEWAY_* variable: say which, without a traceback
         problems = "; ".join(
-            f"GATEWAY_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
-            for e in exc.errors()
+            f"{_variable(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
         )
         raise SystemExit(f"invalid configuration: {problems}") from None
-    args.func(settings, args)
+    logs.configure(settings.log_format, _logging_level(getattr(args, "log_level", "info")))
+    try:
+        args.func(settings, args)
+    except Exception as exc:
+        problem = _known_problem(settings, exc)
+        if problem is None:
+            raise
+        raise SystemExit(problem) from None
+    finally:
+        tracing.shutdown()  # the spans still batched
+
+
+def _variable(location: tuple[int | str, ...]) -> str:
+    """The environment variable of a setting pydantic refused (a field name, or the alias
+    it was read by)."""
+    first = str(location[0]) if location else "?"
+    if first in Settings.model_fields:
+        return f"GATEWAY_{first.upper()}"
+    return first
+
+
+def _known_problem(settings: Settings, exc: Exception) -> str | None:
+    """What to say, in one line, for the failures a configuration or an environment causes
+    (the database is down, tracing is asked for but not installed); None for a bug, whose
+    traceback is worth showing."""
+    from app.db.engine import is_unavailable
+    from app.tracing import TracingUnavailable
+
+    if isinstance(exc, TracingUnavailable):
+        return str(exc)
+    if is_unavailable(exc):
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return (
+            f"the database at {_without_password(settings.resolved_database_url)} cannot be "
+            f"reached: {first}"
+        )
+    return None
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _logging_level(name: str) -> int:
+    """uvicorn's level names; its `trace` is below DEBUG."""
+    return 5 if name == "trace" else int(logging.getLevelName(name.upper()))
 
 
 def _version() -> str:

@@ -12,8 +12,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+BROKER_SCHEMES = ("redis://", "rediss://", "unix://", "amqp://", "amqps://")
+
+PRESIGNED_MAX_SECONDS = 7 * 24 * 3600  # the longest a SigV4 presigned URL may live
 
 
 def _alias(name: str) -> AliasChoices:
@@ -39,8 +45,50 @@ class Settings(BaseSettings):
     storage_url: str | None = Field(
         default=None,
         validation_alias=_alias("STORAGE_URL"),
-        description="Directory for segments and artifacts; default: data_dir/storage.",
+        description="Directory for segments and artifacts, or `s3://bucket/prefix` to keep "
+        "them in an S3-compatible object store; default: data_dir/storage.",
     )
+    storage_s3_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "STORAGE_S3_ENDPOINT_URL", "GATEWAY_STORAGE_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"
+        ),
+        description="The object store's endpoint (`http://minio:9000`); default: AWS S3.",
+    )
+    storage_s3_region: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "STORAGE_S3_REGION", "GATEWAY_STORAGE_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"
+        ),
+        description="The bucket's region; default: the AWS configuration's, else us-east-1.",
+    )
+    storage_downloads: Literal["presigned", "proxy"] = Field(
+        default="presigned",
+        validation_alias=_alias("STORAGE_DOWNLOADS"),
+        description="With an s3:// STORAGE_URL: download links are the store's presigned "
+        "URLs (`presigned`) or the gateway's, which streams the file (`proxy`).",
+    )
+
+    @model_validator(mode="after")
+    def _presigned_expiry(self) -> Settings:
+        if (
+            self.object_storage
+            and self.storage_downloads == "presigned"
+            and self.download_ttl_seconds > PRESIGNED_MAX_SECONDS
+        ):
+            raise ValueError(
+                "presigned URLs expire within 7 days: GATEWAY_DOWNLOAD_TTL_SECONDS must be at "
+                f"most {PRESIGNED_MAX_SECONDS} with STORAGE_DOWNLOADS=presigned"
+            )
+        return self
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str | None) -> str | None:
+        if value and value.startswith("s3://") and not value.removeprefix("s3://").strip("/"):
+            raise ValueError("an s3:// STORAGE_URL names a bucket: s3://bucket[/prefix]")
+        return value
+
     events_url: str | None = Field(
         default=None,
         validation_alias=_alias("EVENTS_URL"),
@@ -69,6 +117,30 @@ class Settings(BaseSettings):
         "Default: the gateway's own origin only.",
     )
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        """Refused at start-up, naming the variable, rather than at the first connection."""
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL: use sqlite:///path/to/file.db or "
+                "postgresql://user:password@host:5432/database"
+            ) from None
+        if url.get_backend_name() not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(f"{url.get_backend_name()}: only SQLite and PostgreSQL are supported")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        if value in ("embedded", "stub", "") or value.startswith(BROKER_SCHEMES):
+            return value
+        raise ValueError("use embedded, redis://host:6379/0 or amqp://user:password@host:5672")
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _origins(cls, value: object) -> object:
@@ -94,10 +166,27 @@ class Settings(BaseSettings):
         "and supervises (`process`), or as threads in its own process (`thread`: the API "
         "tests, which need no second process).",
     )
-    progress_interval_seconds: float = Field(default=0.5, gt=0)
+    progress_interval_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        description="How often a running job (or part) records its progress, which is also "
+        "its heartbeat (one UPDATE of its row), and announces it to subscribers: about four "
+        "progress events a second per running job, plus one at every status change.",
+    )
     heartbeat_stale_seconds: float = Field(default=30.0, gt=0)
-    queued_stale_seconds: float = Field(default=60.0, gt=0)
+    queued_stale_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A QUEUED job (or due delivery) unclaimed this long is woken again.",
+    )
     sweep_interval_seconds: float = Field(default=10.0, gt=0)
+    fsck_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often the sweeper checks that catalogued files exist with their "
+        "size (marking broken ones, never deleting) and deletes temporary files older than "
+        "six hours; 0 turns it off.",
+    )
     max_page_size: int = Field(default=100, ge=1)
     max_query_depth: int = Field(default=12, ge=2)
     max_aliases: int = Field(default=30, ge=1)
@@ -236,6 +325,17 @@ class Settings(BaseSettings):
         description="Allow webhook URLs that resolve to loopback, private or link-local "
         "addresses (refused by default against SSRF).",
     )
+    tracing: bool | None = Field(
+        default=None,
+        description="Send OpenTelemetry traces (OTLP over HTTP; the standard OTEL_* variables "
+        "say where and how). Default: on when OTEL_EXPORTER_OTLP_ENDPOINT (or "
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, unless OTEL_SDK_DISABLED=true.",
+    )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="Log lines as JSON objects (`json`) or plain text (`text`); `auto`: text "
+        "on a terminal, JSON otherwise.",
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server; unset: no email.")
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_security: str = Field(
@@ -281,9 +381,16 @@ class Settings(BaseSettings):
 
     @property
     def storage_dir(self) -> Path:
-        if self.storage_url:
+        """The local storage directory (segments, artifacts, uploads, import reports), unless
+        STORAGE_URL names an object store."""
+        if self.storage_url and not self.object_storage:
             return Path(self.storage_url.removeprefix("file://"))
         return self.data_dir / "storage"
+
+    @property
+    def object_storage(self) -> bool:
+        """Segments and artifacts are in an S3-compatible bucket (STORAGE_URL=s3://...)."""
+        return bool(self.storage_url and self.storage_url.startswith("s3://"))
 
     @property
     def resolved_events_url(self) -> str | None:

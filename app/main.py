@@ -35,6 +35,7 @@ from strawberry.subscriptions import (
 )
 from strawberry.types.unset import UNSET
 
+from app import tracing
 from app.config import Settings, get_settings
 from app.db.engine import is_unavailable
 from app.demo.feed import exchange_feed
@@ -78,6 +79,7 @@ EXPOSED_HEADERS = [
     "ratelimit-limit",
     "ratelimit-remaining",
     "ratelimit-reset",
+    "ratelimit-policy",
     "content-disposition",
     "content-length",
     "etag",
@@ -250,6 +252,7 @@ async def release(app: Starlette) -> None:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    traced = tracing.configure(settings)  # before the engines and the schema are made
     bus = build_event_bus(settings)
     supervisor = None
     if settings.embedded_broker and settings.embedded_workers == "process":
@@ -299,4 +302,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         expose_headers=EXPOSED_HEADERS,
         max_age=600,
     )
+    if traced:  # outermost: every line logged while serving carries the request's trace
+        middleware, options = tracing.asgi_middleware()
+        app.add_middleware(middleware, **options)
     return app

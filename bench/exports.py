@@ -81,7 +81,7 @@ def prepare_engine(
     )
 
     def export() -> int:
-        [artifact] = run_export(task, lambda _rows, _bytes: None)
+        [artifact] = run_export(task, lambda _progress: None)
         if artifact.path != path:
             raise RuntimeError(f"engine wrote {artifact.path}, expected {path}")
         return artifact.row_count

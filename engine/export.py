@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,9 +15,10 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 
 from engine.export_schema import compile_schema
-from engine.files import publish_file, sha256_of
+from engine.files import publish_file, sha256_of, staging_dir
 from engine.logical import SourceContext
 from engine.options import ExportOptions
 from engine.options.model import decimated_fields, stream_fields
@@ -61,6 +63,9 @@ class ExportTask:
     # (`write_manifest` writes the export's once every part is done).
     stream: int | None = None
     manifest: bool = True
+    # Where `output_dir` is: local disk when None, else a remote filesystem (an S3 bucket)
+    # the files are copied to once complete (they are written in a local staging directory).
+    filesystem: pafs.FileSystem | None = None
 
     def all_sources(self) -> Sequence[ExportSource]:
         return self.sources or (ExportSource(self.context, self.segments),)
@@ -90,8 +95,19 @@ class PartialExport(Exception):
         self.files = files
 
 
-# Called after every batch with (rows written, bytes written); raising stops the export.
-ProgressCallback = Callable[[int, int], None]
+@dataclass(frozen=True)
+class Progress:
+    """How far an export has come: output rows and bytes (compressed, as they reached the
+    files) written, and input records (stored messages, before unfolding, filters and
+    decimation) read from the segments."""
+
+    rows_written: int
+    bytes_written: int
+    records_read: int
+
+
+# Called after every batch; raising stops the export.
+ProgressCallback = Callable[[Progress], None]
 
 
 def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[ArtifactFile]:
@@ -106,6 +122,10 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
     limit = options.limit
     files = _FileSet(task, output_fields)
     rows = 0
+    read = _RecordCount()
+
+    def report() -> None:
+        on_progress(Progress(rows, files.bytes_written(), read.records))
 
     def emit(chunk: Rows, stream: int | None) -> bool:
         """Write a chunk; False once the row limit is reached."""
@@ -114,17 +134,14 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
             chunk = chunk.slice(0, limit - rows)
         files.write(chunk, stream)
         rows += chunk.num_rows
-        on_progress(rows, files.bytes_written())
+        report()
         return limit is None or rows < limit
 
     # Every source binds the schema to the same columns: one filter serves them all.
     mask = compile_filter(options.filter, dict(fields)) if options.filter else None
 
-    def heartbeat() -> None:
-        on_progress(rows, files.bytes_written())
-
     streams = [
-        _reporting_empty(_source_rows(task, source, schema, fields, mask), heartbeat)
+        _reporting_empty(_source_rows(task, source, schema, fields, mask, read), report)
         for source, schema in zip(sources, compiled, strict=True)
     ]
     try:
@@ -141,8 +158,17 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
     except BaseException:
         files.discard()
         raise
-    on_progress(rows, sum(a.byte_size for a in artifacts))
+    finally:
+        files.remove_staging()
+    on_progress(Progress(rows, sum(a.byte_size for a in artifacts), read.records))
     return artifacts
+
+
+@dataclass
+class _RecordCount:
+    """Input records read so far, over every source."""
+
+    records: int = 0
 
 
 def _ordered(
@@ -197,6 +223,7 @@ def _source_rows(
     compiled: Any,
     fields: Fields,
     mask: Mask | None,
+    read: _RecordCount,
 ) -> Iterator[Rows]:
     """One source's rows, lazily: scanned, decoded, filtered, decimated (per stream), with
     the stream columns when the export has several sources."""
@@ -211,6 +238,7 @@ def _source_rows(
     # Segments that store this schema's decoded messages are not decoded again.
     decoded = compiled.decode_key(), compiled.needs_raw()
     for records in scan(source.segments, task.start_ns, task.end_ns, *decoded):
+        read.records += records.num_rows  # counted before unfolding: the catalog's unit
         table, times = compiled.apply_with_times(records)
         chunk = Rows(table, times)
         if mask is not None:
@@ -227,7 +255,7 @@ def _source_rows(
 @dataclass
 class _OpenFile:
     writer: ArtifactWriter
-    temp: Path
+    temp: Path  # on local disk, always
     period: tuple[int, int] | None
     stream: int | None = None  # index of the source, when files are per datastream
     rows: int = 0
@@ -255,7 +283,11 @@ class _FileSet:
         self.closed: list[_OpenFile] = []
         self.closed_bytes = 0
         self.bytes_per_row: float | None = None  # measured, for maxBytesPerFile
-        task.output_dir.mkdir(parents=True, exist_ok=True)
+        if task.filesystem is None:
+            task.output_dir.mkdir(parents=True, exist_ok=True)
+            self.local_dir = task.output_dir
+        else:
+            self.local_dir = staging_dir("export-")
         if not self.split:
             self.current = self._open(None)
 
@@ -333,7 +365,7 @@ class _FileSet:
                 "or maxBytesPerFile, or split by a longer period"
             )
         suffix = file_suffix(self.task.format, self.task.compression)
-        temp = self.task.output_dir / f".part-{index:05d}.{suffix}.partial"
+        temp = self.local_dir / f".part-{index:05d}.{suffix}.partial"
         options = self.task.options
         writer = open_writer(
             self.task.compression, self.file_fields, temp, options.format_options, options.timezone
@@ -369,7 +401,12 @@ class _FileSet:
         for file in self.closed:
             name = self._final_name(file, used, partial)
             artifact = _published(
-                file.temp, self.task.output_dir / name, self._type(), file, partial
+                file.temp,
+                self.task.output_dir / name,
+                self._type(),
+                file,
+                partial,
+                self.task.filesystem,
             )
             if file.stream is not None:
                 artifact = dataclasses.replace(
@@ -429,8 +466,12 @@ class _FileSet:
             with contextlib.suppress(Exception):
                 file.writer.close()
             file.temp.unlink(missing_ok=True)
-        for leftover in self.task.output_dir.glob(".*.partial"):
+        for leftover in self.local_dir.glob(".*.partial"):
             leftover.unlink(missing_ok=True)
+
+    def remove_staging(self) -> None:
+        if self.local_dir != self.task.output_dir:
+            shutil.rmtree(self.local_dir, ignore_errors=True)
 
 
 def write_manifest(
@@ -464,10 +505,16 @@ def write_manifest(
     if partial:
         body["partial"] = True
     name = f"{task.filename_stem}.{'partial.' if partial else ''}manifest.json"
-    task.output_dir.mkdir(parents=True, exist_ok=True)
-    temp = task.output_dir / f".{name}.partial"
-    temp.write_text(json.dumps(body, indent=2) + "\n")
-    return _published(temp, task.output_dir / name, MANIFEST_TYPE, None, partial)
+    local_dir = task.output_dir if task.filesystem is None else staging_dir("manifest-")
+    try:
+        local_dir.mkdir(parents=True, exist_ok=True)
+        temp = local_dir / f".{name}.partial"
+        temp.write_text(json.dumps(body, indent=2) + "\n")
+        final = task.output_dir / name
+        return _published(temp, final, MANIFEST_TYPE, None, partial, task.filesystem)
+    finally:
+        if local_dir != task.output_dir:
+            shutil.rmtree(local_dir, ignore_errors=True)
 
 
 def partial_filename(task: ExportTask, filename: str) -> str:
@@ -494,15 +541,20 @@ def period_bounds(start_ns: int, end_ns: int, by: str) -> list[int]:
 
 
 def _published(
-    temp: Path, final: Path, kind: str, file: _OpenFile | None, partial: bool = False
+    temp: Path,
+    final: Path,
+    kind: str,
+    file: _OpenFile | None,
+    partial: bool = False,
+    filesystem: pafs.FileSystem | None = None,
 ) -> ArtifactFile:
     digest = sha256_of(temp)
-    publish_file(temp, final)
+    size = publish_file(temp, final, filesystem)
     return ArtifactFile(
         final,
         final.name,
         kind,
-        final.stat().st_size,
+        size,
         file.rows if file is not None else 0,
         digest,
         file.first_ns if file is not None else None,

@@ -10,15 +10,17 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from engine.export_schema.compiled import DECODED_COLUMN
-from engine.files import publish_file
+from engine.files import publish_file, temporary_for
+from engine.segment_meta import DESCRIPTION_KEY, SegmentLabel, described, with_description
 from engine.shred import Shredder, metadata, stored_checked, stored_key, with_decoded
 
 RECORD_SCHEMA = pa.schema(
@@ -79,33 +81,42 @@ def records_table(records: Sequence[tuple[int, str]]) -> pa.Table:
 
 @dataclass(frozen=True)
 class SegmentFile:
-    """A segment as the catalog knows it."""
+    """A segment as the catalog knows it: `path` in `filesystem` (local disk when None)."""
 
     path: str
     min_ts: int
     max_ts: int
     row_count: int
     byte_size: int = 0
+    filesystem: pafs.FileSystem | None = field(default=None, compare=False)
 
 
 def write_segment(
-    table: pa.Table, final_path: Path, shredder: Shredder | None = None
+    table: pa.Table,
+    final_path: Path,
+    shredder: Shredder | None = None,
+    label: SegmentLabel | None = None,
+    filesystem: pafs.FileSystem | None = None,
 ) -> SegmentFile:
-    """Sort and write `table` atomically (temp name, fsync, rename); with a `shredder`, the
-    messages decoded by its schema are stored beside them (see `engine.shred`)."""
+    """Sort and write `table` atomically (temp name, fsync, rename; or a local file copied to
+    `filesystem`, see `engine.files`); with a `shredder`, the messages decoded by its schema
+    are stored beside them (see `engine.shred`); with a `label`, the file describes itself
+    (see `engine.segment_meta`)."""
     table = table.sort_by("collection_timestamp_ns")
-    final_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final_path.with_name(f".{final_path.name}.tmp")
-    stored = with_decoded(table.cast(RECORD_SCHEMA), shredder)
-    pq.write_table(stored, tmp, row_group_size=ROW_GROUP_ROWS, **_write_options(stored.schema))
-    publish_file(tmp, final_path)
     timestamps = table.column("collection_timestamp_ns")
+    first, last = pc.min(timestamps).as_py(), pc.max(timestamps).as_py()
+    stored = with_decoded(table.cast(RECORD_SCHEMA), shredder)
+    stored = with_description(stored, label, first, last)
+    with temporary_for(final_path, filesystem) as tmp:
+        pq.write_table(stored, tmp, row_group_size=ROW_GROUP_ROWS, **_write_options(stored.schema))
+        size = publish_file(tmp, final_path, filesystem)
     return SegmentFile(
         path=str(final_path),
-        min_ts=pc.min(timestamps).as_py(),
-        max_ts=pc.max(timestamps).as_py(),
+        min_ts=first,
+        max_ts=last,
         row_count=table.num_rows,
-        byte_size=final_path.stat().st_size,
+        byte_size=size,
+        filesystem=filesystem,
     )
 
 
@@ -129,16 +140,16 @@ def scan(
         s for s in segments if s.max_ts >= start_ns and s.min_ts < end_ns
     ):
         columns = ["collection_timestamp_ns", "data"]
-        if decoded_key is not None and all(_has_decoded(s.path, decoded_key) for s in cluster):
+        if decoded_key is not None and all(_has_decoded(s, decoded_key) for s in cluster):
             columns = [*columns[: 2 if raw else 1], DECODED_COLUMN]
         if len(cluster) == 1:
-            yield from _scan_file(cluster[0].path, start_ns, end_ns, columns)
+            yield from _scan_file(cluster[0], start_ns, end_ns, columns)
             continue
-        streams = [_scan_file(s.path, start_ns, end_ns, columns) for s in cluster]
+        streams = [_scan_file(s, start_ns, end_ns, columns) for s in cluster]
         common = None
         if DECODED_COLUMN in columns:
             assert decoded_key is not None
-            checked = [stored_checked(pq.read_schema(s.path)) for s in cluster]
+            checked = [stored_checked(_schema(s)) for s in cluster]
             common = metadata(decoded_key, set.intersection(*checked))
         for merged in merge_sorted(streams):
             if common is not None:
@@ -200,23 +211,28 @@ def merge_sorted(
 
 
 def merge_segments(
-    segments: Sequence[SegmentFile], final_path: Path, shredder: Shredder | None = None
+    segments: Sequence[SegmentFile],
+    final_path: Path,
+    shredder: Shredder | None = None,
+    label: SegmentLabel | None = None,
+    filesystem: pafs.FileSystem | None = None,
 ) -> SegmentFile:
     """One segment holding every record of `segments`, sorted, written atomically (temporary
     name, fsync, rename) with bounded memory: compaction of many small segments.
 
     With a `shredder`, the merged segment stores the decoded column too: carried over when
     every input has it under the shredder's key, else decoded from the merged messages; if
-    some cannot be decoded, the merge is written again raw only."""
-    final_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final_path.with_name(f".{final_path.name}.tmp")
-    try:
-        rows, first, last = _merge_into(segments, tmp, shredder)
-    except _Undecodable:
-        rows, first, last = _merge_into(segments, tmp, None)
-    publish_file(tmp, final_path)
+    some cannot be decoded, the merge is written again raw only. With a `label`, the file
+    describes itself (see `engine.segment_meta`). The merged segment goes to `filesystem`
+    (local disk when None), like `write_segment`'s."""
+    with temporary_for(final_path, filesystem) as tmp:
+        try:
+            rows, first, last = _merge_into(segments, tmp, shredder, label)
+        except _Undecodable:
+            rows, first, last = _merge_into(segments, tmp, None, label)
+        size = publish_file(tmp, final_path, filesystem)
     assert first is not None and last is not None, "compaction of empty segments"
-    return SegmentFile(str(final_path), first, last, rows, final_path.stat().st_size)
+    return SegmentFile(str(final_path), first, last, rows, size, filesystem)
 
 
 class _Undecodable(Exception):
@@ -224,17 +240,20 @@ class _Undecodable(Exception):
 
 
 def _merge_into(
-    segments: Sequence[SegmentFile], tmp: Path, shredder: Shredder | None
+    segments: Sequence[SegmentFile],
+    tmp: Path,
+    shredder: Shredder | None,
+    label: SegmentLabel | None,
 ) -> tuple[int, int | None, int | None]:
     columns = ["collection_timestamp_ns", "data"]
-    carried = shredder is not None and all(_has_decoded(s.path, shredder.key) for s in segments)
+    carried = shredder is not None and all(_has_decoded(s, shredder.key) for s in segments)
     common: dict[bytes, bytes] = {}
     if carried:
         assert shredder is not None
         columns.append(DECODED_COLUMN)
-        checked = [stored_checked(pq.read_schema(s.path)) for s in segments]
+        checked = [stored_checked(_schema(s)) for s in segments]
         common = metadata(shredder.key, set.intersection(*checked))
-    streams = [_scan_file(s.path, -(2**63), 2**63 - 1, columns) for s in segments]
+    streams = [_scan_file(s, -(2**63), 2**63 - 1, columns) for s in segments]
     rows, first, last = 0, None, None
     writer: pq.ParquetWriter | None = None
     try:
@@ -260,6 +279,9 @@ def _merge_into(
             times = table.column("collection_timestamp_ns")
             first = times[0].as_py() if first is None else first
             last, rows = times[-1].as_py(), rows + table.num_rows
+        if writer is not None and label is not None:  # the range is known only now
+            assert first is not None and last is not None
+            writer.add_key_value_metadata(described(label, first, last, rows))
     finally:
         if writer is not None:
             writer.close()
@@ -281,20 +303,25 @@ def _overlap_clusters(segments: Iterator[SegmentFile]) -> Iterator[list[SegmentF
         yield cluster
 
 
-def _has_decoded(path: str, key: str) -> bool:
-    return stored_key(pq.read_schema(path)) == key
+def _schema(segment: SegmentFile) -> pa.Schema:
+    return pq.read_schema(segment.path, filesystem=segment.filesystem)
+
+
+def _has_decoded(segment: SegmentFile, key: str) -> bool:
+    return stored_key(_schema(segment)) == key
 
 
 def _scan_file(
-    path: str,
+    segment: SegmentFile,
     start_ns: int,
     end_ns: int,
     columns: Sequence[str] = ("collection_timestamp_ns", "data"),
 ) -> Iterator[pa.Table]:
     """The file's records in range, a row group at a time. The file is open only while a row
     group is read: a merge of thousands of streams waits on as many scans at once, and must
-    not hold as many file descriptors."""
-    metadata = pq.read_metadata(path)
+    not hold as many file descriptors (nor, on an object store, as many connections)."""
+    path, filesystem = segment.path, segment.filesystem
+    metadata = pq.read_metadata(path, filesystem=filesystem)
     ts_index = metadata.schema.to_arrow_schema().get_field_index("collection_timestamp_ns")
     for group in range(metadata.num_row_groups):
         stats = metadata.row_group(group).column(ts_index).statistics
@@ -304,11 +331,21 @@ def _scan_file(
             and (stats.max < start_ns or stats.min >= end_ns)
         ):
             continue
-        with pq.ParquetFile(path, metadata=metadata) as parquet:
-            table = parquet.read_row_group(group, columns=list(columns))
+        with pq.ParquetFile(path, metadata=metadata, filesystem=filesystem) as parquet:
+            table = _without_description(parquet.read_row_group(group, columns=list(columns)))
         if stats is None or not (stats.min >= start_ns and stats.max < end_ns):
             ts = table.column("collection_timestamp_ns")
             mask = pc.and_(pc.greater_equal(ts, start_ns), pc.less(ts, end_ns))
             table = table.filter(mask)
         if table.num_rows:
             yield table
+
+
+def _without_description(table: pa.Table) -> pa.Table:
+    """The file's description is about the file: records read from it do not carry it on
+    (into an export's files, or a merged segment's)."""
+    stored = table.schema.metadata
+    if not stored or DESCRIPTION_KEY not in stored:
+        return table
+    rest = {k: v for k, v in stored.items() if k != DESCRIPTION_KEY}
+    return table.replace_schema_metadata(rest or None)

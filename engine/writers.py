@@ -75,11 +75,42 @@ GZIP_LEVEL = 1
 GZIP_BLOCK_BYTES = 1 << 20
 
 
+class _CountingFile:
+    """The file a writer (or its compressor) writes into, counting the bytes it is given: the
+    output as it reaches the file, compressed, whatever the compressor holds back meanwhile."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self.count = 0
+
+    def write(self, data: Any) -> int:
+        written = self._file.write(data)
+        self.count += written
+        return written
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def writable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._file.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+
 class _StreamWriter:
-    """A file, optionally gzip- or zstd-compressed; bytes_written counts what reached the file."""
+    """A file, optionally gzip- or zstd-compressed; bytes_written counts what reached the file
+    (compressed bytes, as each compressed block is written, not only at the end)."""
 
     def __init__(self, path: Path, compression: str) -> None:
-        self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._file = _CountingFile(path)
         self._stream: Any = self._file
         if compression == "GZIP":
             self._stream = _ParallelGzip(self._file)
@@ -91,7 +122,7 @@ class _StreamWriter:
             self._stream = _BackgroundWriter(zstd)
 
     def bytes_written(self) -> int:
-        return int(self._file.tell())
+        return self._file.count
 
     def settle(self) -> None:
         self._stream.flush()  # gzip: ends a member; zstd: ends the block; then the file
@@ -129,12 +160,17 @@ class _ParallelGzip:
         while len(self._buffer) >= GZIP_BLOCK_BYTES:
             self._submit(bytes(self._buffer[:GZIP_BLOCK_BYTES]))
             del self._buffer[:GZIP_BLOCK_BYTES]
+        self._write_finished()
         return len(data)
 
     def _submit(self, block: bytes) -> None:
         self._pending.append(self._pool.submit(igzip.compress, block, GZIP_LEVEL, mtime=0))
         self._members += 1
-        # Finished members go to the file at once (bytes_written follows the output).
+        self._write_finished()
+
+    def _write_finished(self) -> None:
+        """Finished members go to the file at once, in order, so that the bytes written follow
+        the output while rows are still coming (and no more than `_most_pending` wait)."""
         while self._pending and (
             len(self._pending) > self._most_pending or self._pending[0].done()
         ):

@@ -7,11 +7,20 @@ and `amqp://` select Dramatiq's Redis and RabbitMQ brokers for separate worker p
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, ShutdownNotifications
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    CurrentMessage,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+)
 
+from app import logs, tracing
 from app.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -20,6 +29,21 @@ EXPORT_QUEUE = get_settings().queue_name
 EXPORT_ACTOR = "run_export_job"
 IMPORT_ACTOR = "run_import_job"  # on the same queue: one pool of workers runs both
 DELIVERY_ACTOR = "deliver_notification"  # webhooks and emails, on the same queue
+# The message option carrying the waker's trace context (W3C traceparent), when tracing is on.
+TRACE_OPTION = "trace_context"
+
+
+class WorkerProcessSetup(dramatiq.Middleware):
+    """A process `python -m dramatiq` started (`python -m app worker`) logs like the gateway
+    and traces when configured. Gateways and embedded worker processes set themselves up."""
+
+    def after_process_boot(self, broker: dramatiq.Broker) -> None:
+        settings = get_settings()
+        logs.configure(settings.log_format)
+        tracing.configure(settings)
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        tracing.shutdown()  # the spans still batched
 
 
 def _middleware() -> list[dramatiq.Middleware]:
@@ -30,6 +54,8 @@ def _middleware() -> list[dramatiq.Middleware]:
         Callbacks(),
         Pipelines(),
         Retries(max_retries=5, min_backoff=1000, max_backoff=60_000),
+        CurrentMessage(),  # the actors read the trace context of the message they run
+        WorkerProcessSetup(),
     ]
 
 
@@ -73,9 +99,15 @@ def wake_delivery(delivery_id: str) -> None:
 
 def _wake(actor: str, job_id: str) -> None:
     """A wake-up that cannot be sent (the broker is down) is not an error of the request that
-    made the row: the row is the truth, and the sweeper wakes what waits too long."""
+    made the row: the row is the truth, and the sweeper wakes what waits too long. When
+    tracing is on, the message carries the current trace, which the worker continues."""
+    trace = tracing.carrier()
     message: dramatiq.Message[object] = dramatiq.Message(
-        queue_name=EXPORT_QUEUE, actor_name=actor, args=(job_id,), kwargs={}, options={}
+        queue_name=EXPORT_QUEUE,
+        actor_name=actor,
+        args=(job_id,),
+        kwargs={},
+        options={TRACE_OPTION: trace} if trace else {},
     )
     try:
         broker.enqueue(message)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 
+from app import tracing
 from app.config import Settings, get_settings
 from app.domain.runtime import Effects, Runtime
 from app.events import EventBus, build_event_bus
@@ -40,5 +41,6 @@ def worker_runtime() -> Runtime:
     with _lock:
         if _runtime is None:
             settings = get_settings()
+            tracing.configure(settings)  # before the runtime's engines are made
             _runtime = runtime_with(settings, build_event_bus(settings))
         return _runtime

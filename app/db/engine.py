@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import tracing
 from app.config import Settings
 
 
@@ -34,6 +35,13 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 
 def make_async_engine(settings: Settings) -> AsyncEngine:
+    engine = _make_async_engine(settings)
+    if tracing.enabled_for(settings):
+        tracing.trace_engine(engine.sync_engine)
+    return engine
+
+
+def _make_async_engine(settings: Settings) -> AsyncEngine:
     url = settings.async_database_url
     _ensure_sqlite_dir(url)
     if url.startswith("sqlite"):
@@ -51,6 +59,13 @@ def make_async_engine(settings: Settings) -> AsyncEngine:
 
 
 def make_sync_engine(settings: Settings) -> Engine:
+    engine = _make_sync_engine(settings)
+    if tracing.enabled_for(settings):
+        tracing.trace_engine(engine)
+    return engine
+
+
+def _make_sync_engine(settings: Settings) -> Engine:
     url = settings.sync_database_url
     _ensure_sqlite_dir(url)
     if url.startswith("sqlite"):

@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -16,8 +17,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from engine.timestamps import now_ns
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -125,6 +129,7 @@ class ExportJobRow(Base):
         Index("ix_export_jobs_ws_status", "workspace_id", "status"),
         Index("ix_export_jobs_status_heartbeat", "status", "heartbeat_at"),
         Index("ix_export_jobs_ws_created", "workspace_id", "created_at", "id"),
+        Index("ix_export_jobs_ws_updated", "workspace_id", "updated_at"),
     )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
@@ -153,15 +158,30 @@ class ExportJobRow(Base):
     started_at: Mapped[int | None] = mapped_column(BigInteger)
     finished_at: Mapped[int | None] = mapped_column(BigInteger)
     heartbeat_at: Mapped[int | None] = mapped_column(BigInteger)
-    rows_written: Mapped[int] = mapped_column(BigInteger, default=0)
-    bytes_written: Mapped[int] = mapped_column(BigInteger, default=0)
-    estimated_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_written: Mapped[int] = mapped_column(BigInteger, default=0)  # output rows
+    bytes_written: Mapped[int] = mapped_column(BigInteger, default=0)  # compressed, as written
+    # Input records (messages) in range, from the segment catalog at creation. The column
+    # keeps its first name (`estimatedRows` is the API's deprecated alias of recordsTotal).
+    records_total: Mapped[int] = mapped_column("estimated_rows", BigInteger, default=0)
+    # Input records the current attempt has read (the sum of the parts' for a job in parts).
+    records_read: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
+    # records_read / records_total, never decreasing (not even when an attempt starts over),
+    # below 1 while running and exactly 1 once SUCCEEDED.
+    fraction: Mapped[float] = mapped_column(Float, server_default="0", default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claim_token: Mapped[str | None] = mapped_column(String(40))
     # host:pid of the worker process that holds the claim, for operators (and failover tests).
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     # On a failure, publish what was written as partial artifacts instead of removing it.
     keep_partial: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # Bumped by every UPDATE of the row, whoever makes it (`onupdate` applies to every UPDATE
+    # statement SQLAlchemy compiles, ORM or Core): what a subscriber compares to know whether
+    # it has seen a job's latest state.
+    revision: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", default=0, onupdate=literal_column("revision") + 1
+    )
+    # When the row last changed (the writer's clock): the cursor `since` replays from.
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ns, onupdate=now_ns)
 
 
 class ExportPartRow(Base):
@@ -188,11 +208,25 @@ class ExportPartRow(Base):
     heartbeat_at: Mapped[int | None] = mapped_column(BigInteger)
     rows_written: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes_written: Mapped[int] = mapped_column(BigInteger, default=0)
+    records_read: Mapped[int] = mapped_column(BigInteger, server_default="0", default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claim_token: Mapped[str | None] = mapped_column(String(40))
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     # A SUCCEEDED part's published files, in order (name, path, size, rows, sha256, times).
     files: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+
+class ExportJobTombstoneRow(Base):
+    """A deleted export job as it was last seen, so that a subscription resuming `since` a
+    point before the deletion can announce it. Kept for the retention period."""
+
+    __tablename__ = "export_job_tombstones"
+    __table_args__ = (Index("ix_export_job_tombstones_ws_deleted", "workspace_id", "deleted_at"),)
+    job_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(40))
+    deleted_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    # The job row's columns (by attribute name) at deletion.
+    last_state: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class ImportUploadRow(Base):
@@ -486,3 +520,18 @@ class NotificationAttemptRow(Base):
     latency_ms: Mapped[int] = mapped_column(Integer)
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+EXPORT_TOTALS_ID = 1
+
+
+class ExportTotalsRow(Base):
+    """Running totals of what exports published (one row, id 1): the output counters of
+    /metrics, which must never go down when jobs are deleted or expire. Added to in the
+    transaction that lists a job's (or its parts') files."""
+
+    __tablename__ = "export_totals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    files: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_written: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_written: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db.models import DatastreamRow, ExchangeRow, InstrumentRow, SegmentRow
 from app.domain.errors import DomainError, ErrorCode, Problem, user_error
-from app.ids import new_id
+from app.storage import storage_for
 from engine.logical import SourceContext
 from engine.segments import SegmentFile
 from engine.strict import StrictParseError, parse_int64
@@ -98,26 +98,6 @@ def ensure_datastream(session: Session, spec: DatastreamSpec) -> DatastreamRow:
         session.add(datastream)
         session.flush()
     return datastream
-
-
-def register_segments(
-    session: Session, datastream_id: int, segments: Sequence[SegmentInfo]
-) -> None:
-    """Make segments visible; the caller commits, so an ingest is visible all at once or not."""
-    created = now_ns()
-    session.add_all(
-        SegmentRow(
-            id=new_id("segment"),
-            datastream_id=datastream_id,
-            path=s.path,
-            min_ts=s.min_ts,
-            max_ts=s.max_ts,
-            row_count=s.row_count,
-            byte_size=s.byte_size,
-            created_at=created,
-        )
-        for s in segments
-    )
 
 
 def segments_in_range(
@@ -409,8 +389,14 @@ def source_context(datastream: DatastreamRow, instrument: InstrumentRow | None) 
     )
 
 
-def segment_files(settings: Settings, segments: Sequence[SegmentInfo]) -> list[SegmentFile]:
+def segment_files(
+    settings: Settings, segments: Sequence[SegmentInfo | SegmentRow]
+) -> list[SegmentFile]:
+    """Catalogued segments as the engine reads them, wherever the storage keeps them."""
+    storage = storage_for(settings)
     return [
-        SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
+        SegmentFile(
+            str(storage.path(s.path)), s.min_ts, s.max_ts, s.row_count, 0, storage.filesystem
+        )
         for s in segments
     ]

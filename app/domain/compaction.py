@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from pathlib import Path
 
 import anyio
+import pyarrow as pa
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.db.engine import rows_changed
 from app.db.models import SegmentRow
-from app.domain.catalog import datastream_spec
+from app.domain.catalog import datastream_spec, segment_files
 from app.domain.runtime import Runtime
+from app.domain.segment_files import new_segment, segment_row
 from app.domain.wire_formats import shredder
-from app.ids import new_id
-from app.storage import segment_dir
+from app.storage import storage_for
+from engine.segment_meta import DescriptionError, read_footer
 from engine.segments import SegmentFile, merge_segments
 from engine.timestamps import now_ns
 
@@ -70,51 +71,52 @@ def _groups(runtime: Runtime) -> list[list[SegmentRow]]:
 def _merge(runtime: Runtime, group: list[SegmentRow]) -> int:
     settings = runtime.settings
     datastream_id = group[0].datastream_id
-    path = segment_dir(settings, datastream_id) / f"{new_id('segment')}.parquet"
-    files = [
-        SegmentFile(str(settings.storage_dir / s.path), s.min_ts, s.max_ts, s.row_count)
-        for s in group
-    ]
+    storage = storage_for(settings)
+    files = segment_files(settings, group)
     with runtime.sync_sessions() as session:
         spec = datastream_spec(session, datastream_id)
-    merged = merge_segments(files, path, shredder(spec))
+        # The merged file names what it replaces: a catalog rebuilt from the files retires those.
+        key, label = new_segment(
+            session,
+            datastream_id,
+            level=1 + max(_level(f) for f in files),
+            replaces=[s.path.rsplit("/", 1)[-1] for s in group],
+        )
+    merged = merge_segments(
+        files, storage.path(key), shredder(spec), label, filesystem=storage.filesystem
+    )
     if merged.row_count != sum(s.row_count for s in group):
-        path.unlink(missing_ok=True)
+        storage.delete(key)
         raise AssertionError(f"compaction of datastream {datastream_id} lost records")
     with runtime.sync_sessions() as session:
-        if not _swap(session, group, merged, path, settings.storage_dir):
+        if not _swap(session, group, segment_row(label, merged, key)):
             session.rollback()
-            path.unlink(missing_ok=True)  # another gateway compacted these first
+            storage.delete(key)  # another gateway compacted these first
             return 0
         session.commit()
     log.info("datastream %s: %d segments compacted into one", datastream_id, len(group))
     return 1
 
 
-def _swap(
-    session: Session, group: list[SegmentRow], merged: SegmentFile, path: Path, root: Path
-) -> bool:
-    now = now_ns()
+def _level(segment: SegmentFile) -> int:
+    """A segment's compaction level, 0 for one without a description (written from records)."""
+    try:
+        description = read_footer(segment.path, segment.filesystem).description
+    except (OSError, pa.ArrowException, DescriptionError):
+        return 0  # merge_segments reads the file and says what is wrong with it
+    return description.label.level if description is not None else 0
+
+
+def _swap(session: Session, group: list[SegmentRow], merged: SegmentRow) -> bool:
     retired = session.execute(
         update(SegmentRow)
         .where(SegmentRow.id.in_([s.id for s in group]), SegmentRow.retired_at.is_(None))
-        .values(retired_at=now)
+        .values(retired_at=now_ns())
         .execution_options(synchronize_session=False)
     )
     if rows_changed(retired) != len(group):
         return False
-    session.add(
-        SegmentRow(
-            id=new_id("segment"),
-            datastream_id=group[0].datastream_id,
-            path=str(path.relative_to(root)),
-            min_ts=merged.min_ts,
-            max_ts=merged.max_ts,
-            row_count=merged.row_count,
-            byte_size=merged.byte_size,
-            created_at=now,
-        )
-    )
+    session.add(merged)
     return True
 
 
@@ -129,8 +131,9 @@ def _purge_retired(runtime: Runtime) -> None:
             .where(SegmentRow.retired_at < now_ns() - grace)
             .limit(1_000)
         ).all()
+        storage = storage_for(settings)
         for _id, path in rows:
-            (settings.storage_dir / path).unlink(missing_ok=True)
+            storage.delete(path)
         if rows:
             session.execute(delete(SegmentRow).where(SegmentRow.id.in_([r[0] for r in rows])))
             session.commit()

@@ -3,7 +3,8 @@
 expires exports past their retention, deleting their files, removes what imports leave behind
 (expired uploads and reports), compacts small segments and removes segment files a killed
 writer left uncatalogued; unless `schedule_in_gateway` is off, it also runs the scheduler of
-recurring exports (`app.domain.schedules.scheduler`). Each change is a conditional update,
+recurring exports (`app.domain.schedules.scheduler`); every `fsck_interval_seconds`, the cheap
+part of fsck (`app.domain.fsck.periodic_check`). Each change is a conditional update,
 so several gateways sweeping at once do each thing once; every change is announced after it
 commits."""
 
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from app.db.models import ExportJobRow, ImportJobRow
 from app.domain import recovery
 from app.domain.compaction import compact_pass
-from app.domain.exports import retention
+from app.domain.exports import changes, retention
+from app.domain.fsck import periodic_check
 from app.domain.imports import retention as import_retention
 from app.domain.orphans import remove_orphan_segments
 from app.domain.runtime import JobEvent, Runtime
@@ -26,9 +29,21 @@ log = logging.getLogger(__name__)
 
 
 async def sweep_forever(runtime: Runtime) -> None:
+    next_fsck = time.monotonic()  # once at start, then every fsck_interval_seconds
     while True:
         await sweep_once(runtime)
+        interval = runtime.settings.fsck_interval_seconds
+        if interval and time.monotonic() >= next_fsck:
+            await fsck_pass(runtime)
+            next_fsck = time.monotonic() + interval
         await asyncio.sleep(runtime.settings.sweep_interval_seconds)
+
+
+async def fsck_pass(runtime: Runtime) -> None:
+    try:
+        await periodic_check(runtime)
+    except Exception:
+        log.exception("fsck pass failed")
 
 
 async def sweep_once(runtime: Runtime) -> None:
@@ -91,6 +106,7 @@ async def end_of_life_pass(runtime: Runtime) -> None:
             changed = await retention.fail_overdue(session, settings)
             changed += await retention.expire_due(session, settings)
             await retention.purge_expired_files(session, settings)
+            await changes.purge_tombstones(session, settings)
             await import_retention.purge(session, settings)
         for job in changed:
             log.info("export job %s is now %s", job.id, job.status)

@@ -33,7 +33,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from app.graphql.relay import DEFAULT_PAGE_SIZE
-from app.web.rate_limits import RateLimiter
+from app.web.rate_limits import WINDOW_SECONDS, RateLimiter
 
 LIST_SIZE = 10  # lists without `first` (artifacts, ranges, versions) are short
 
@@ -65,7 +65,8 @@ class QueryAdmission(SchemaExtension):
     """Validates the document (as Strawberry would), then refuses it if it costs too much
     (QUERY_TOO_COSTLY, with the cost and the limit) or if the caller's key is over its rate
     limits (RATE_LIMITED with retryAfter; HTTP 429 with Retry-After). Every response to a
-    key says where it stands: RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset."""
+    key says where it stands: RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (IETF
+    draft httpapi-ratelimit-headers), and RateLimit-Policy (the limit and its window)."""
 
     def __init__(
         self,
@@ -130,6 +131,7 @@ class QueryAdmission(SchemaExtension):
             response.headers["RateLimit-Limit"] = str(decision.limit)
             response.headers["RateLimit-Remaining"] = str(decision.remaining)
             response.headers["RateLimit-Reset"] = str(decision.reset_seconds)
+            response.headers["RateLimit-Policy"] = f"{decision.limit};w={WINDOW_SECONDS}"
             if not decision.allowed:
                 response.status_code = 429
                 response.headers["Retry-After"] = str(decision.retry_after)

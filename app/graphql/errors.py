@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from enum import Enum
 from typing import Any, Protocol, TypeVar
 
@@ -15,7 +15,8 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from app.db.engine import is_unavailable
 from app.domain.errors import DomainError, Problem
 from app.domain.errors import ErrorCode as DomainErrorCode
-from app.web.request_id import UNAVAILABLE_MESSAGE, request_id_var
+from app.logs import request_id_var
+from app.web.request_id import UNAVAILABLE_MESSAGE, UNAVAILABLE_RETRY_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,22 @@ class MaskUnexpectedErrors(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=is_unexpected, error_message="Internal server error")
 
+    def on_operation(self) -> Iterator[None]:
+        yield from super().on_operation()
+        self._say_when_to_retry()
+
+    def _say_when_to_retry(self) -> None:
+        """An answer with an UNAVAILABLE error (the database went away mid-request) tells the
+        client when to retry, in a Retry-After header as a 503 refusal does."""
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None) or []
+        if not any((e.extensions or {}).get("code") == "UNAVAILABLE" for e in errors):
+            return
+        response = getattr(self.execution_context.context, "response", None)
+        headers = getattr(response, "headers", None)
+        if headers is not None:  # HTTP; a WebSocket message has none
+            headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = []
         request_id = request_id_var.get()
@@ -121,7 +138,9 @@ class MaskUnexpectedErrors(MaskErrors):
                 error = GraphQLError(WRONG_TRANSPORT, extensions={"code": "BAD_REQUEST"})
             elif is_unavailable(error.original_error):
                 error = GraphQLError(
-                    UNAVAILABLE_MESSAGE, path=error.path, extensions={"code": "UNAVAILABLE"}
+                    UNAVAILABLE_MESSAGE,
+                    path=error.path,
+                    extensions={"code": "UNAVAILABLE", "retryAfter": UNAVAILABLE_RETRY_SECONDS},
                 )
             elif is_unexpected(error):
                 error = self.anonymise_error(error)

@@ -19,6 +19,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from app import logs, tracing
 from app.config import Settings, get_settings
 from app.domain import api_keys
 from app.domain.exports import queries as export_queries
@@ -158,11 +159,12 @@ class OperationMetrics(SchemaExtension):
         started = time.perf_counter()
         yield
         context = self.execution_context
+        kind, field = _operation_kind_and_field(context)
+        ok = not (context.result is not None and context.result.errors)
+        logs.note(operation=context.operation_name or field, operation_type=kind)
         metrics = metrics_of(context.context)
         if metrics is None:
             return
-        kind, field = _operation_kind_and_field(context)
-        ok = not (context.result is not None and context.result.errors)
         metrics.observe_operation(kind, field, ok, time.perf_counter() - started)
 
 
@@ -189,6 +191,7 @@ def build_schema(
     settings = settings or get_settings()
     limiter = limiter or RateLimiter(settings)
     valid = ValidDocuments()  # shared by the requests of this schema
+    traced = [tracing.graphql_extension()] if tracing.enabled_for(settings) else []
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -201,6 +204,7 @@ def build_schema(
             lambda: QueryAdmission(settings.max_query_cost, settings.max_page_size, limiter, valid),
             MaskUnexpectedErrors,
             OperationMetrics,
+            *traced,
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from starlette.responses import JSONResponse
 
 from app.config import Settings
 from app.domain.runtime import Runtime
+from app.storage import storage_for
 
 CHECK_SECONDS = 2.0
 
@@ -75,12 +75,8 @@ async def _database(runtime: Runtime) -> None:
 
 
 def _storage(settings: Settings) -> None:
-    """The storage directory takes a file (exists, writable, not full)."""
-    probe = settings.storage_dir / f".ready-{uuid.uuid4().hex}"
-    try:
-        probe.write_bytes(b"ok")
-    finally:
-        probe.unlink(missing_ok=True)
+    """The storage directory takes a file (exists, writable, not full), or the bucket exists."""
+    storage_for(settings).check_writable()
 
 
 async def _worker_process(pid: int | None) -> None:

@@ -1,7 +1,9 @@
 """Prometheus metrics at `/metrics`: HTTP requests by route and status, GraphQL operations by
 root field and outcome with their latency (recorded as they happen), and, read from the
-database at each scrape, jobs by state, the queue's depth, notification deliveries by state,
-collections and their connected feeds, recent export output, and this process's subscribers.
+database at each scrape, jobs by state, the queue's depth, notification deliveries by state
+and their health, collections with their feeds and their health, export output (recent, and
+counters of everything published: `rate()` gives rows and bytes per second), catalog entries
+marked broken, and this process's subscribers.
 
 Each app has its own registry (several apps in one process, as in the tests, never collide).
 Label values are bounded: routes are the app's own, root fields the schema's."""
@@ -9,6 +11,7 @@ Label values are bounded: routes are the app's own, root fields the schema's."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -19,12 +22,14 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.domain.runtime import Runtime
-from app.domain.stats import RECENT_SECONDS, operational_counts
+from app.domain.stats import RECENT_SECONDS, OperationalCounts, operational_counts
 from app.events import EventBus
 
 ROUTES = ("/graphql", "/downloads", "/uploads", "/healthz", "/readyz", "/metrics", "/static")
@@ -75,7 +80,8 @@ class Metrics:
         )
         self.collections = Gauge(
             "gateway_collections",
-            "Datastreams being collected, and how many feeds are up.",
+            "Datastreams being collected (collected), with a feed up (connected), held by no "
+            "live collector (unheld), whose feed reports an error (failing).",
             ["state"],
             registry=r,
         )
@@ -89,9 +95,33 @@ class Metrics:
             f"Bytes written by exports that finished in the last {RECENT_SECONDS} s.",
             registry=r,
         )
+        self.broken = Gauge(
+            "gateway_broken_entries",
+            "Catalog entries fsck marked broken (file missing or differing), by kind.",
+            ["kind"],
+            registry=r,
+        )
         self.subscribers = Gauge(
             "gateway_subscribers", "Subscriptions this gateway process is serving.", registry=r
         )
+        self.deliveries_retrying = Gauge(
+            "gateway_notification_deliveries_retrying",
+            "Deliveries waiting for another attempt after a failed one.",
+            registry=r,
+        )
+        self.oldest_undelivered = Gauge(
+            "gateway_notification_oldest_undelivered_seconds",
+            "Age of the oldest delivery not yet made (0 when none waits).",
+            registry=r,
+        )
+        self.recent_attempts = Gauge(
+            "gateway_notification_attempts_recent",
+            f"Webhook calls and emails of the last {RECENT_SECONDS} s by outcome (ok, failed).",
+            ["outcome"],
+            registry=r,
+        )
+        self.published = PublishedTotals()
+        r.register(self.published)
 
     def observe_operation(self, kind: str, field: str, ok: bool, seconds: float) -> None:
         self.operations.labels(kind, field, "ok" if ok else "error").inc()
@@ -110,10 +140,43 @@ class Metrics:
             self.deliveries.labels(status).set(count)
         self.collections.labels("collected").set(counts.collections)
         self.collections.labels("connected").set(counts.collections_connected)
+        self.collections.labels("unheld").set(counts.collections_unheld)
+        self.collections.labels("failing").set(counts.collections_failing)
+        self.deliveries_retrying.set(counts.deliveries_retrying)
+        self.oldest_undelivered.set(counts.oldest_undelivered_seconds)
+        for outcome, count in counts.recent_attempts.items():
+            self.recent_attempts.labels(outcome).set(count)
+        self.published.counts = counts
         self.recent_rows.set(counts.recent_export_rows)
         self.recent_bytes.set(counts.recent_export_bytes)
+        for kind, count in counts.broken.items():
+            self.broken.labels(kind).set(count)
         self.subscribers.set(bus.subscriber_count)
         return bytes(generate_latest(self.registry))
+
+
+class PublishedTotals(Collector):
+    """Counters of what exports published, ever: kept by the database (`export_totals`), so
+    every gateway reports the same and they never go down; read at each scrape."""
+
+    def __init__(self) -> None:
+        self.counts: OperationalCounts | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        counts = self.counts or OperationalCounts()
+        yield CounterMetricFamily(
+            "gateway_export_files_published", "Files exports published.", counts.published_files
+        )
+        yield CounterMetricFamily(
+            "gateway_export_rows_written",
+            "Rows in the files exports published.",
+            counts.published_rows,
+        )
+        yield CounterMetricFamily(
+            "gateway_export_bytes_written",
+            "Bytes of the files exports published.",
+            counts.published_bytes,
+        )
 
 
 async def metrics_endpoint(request: Request) -> Response:

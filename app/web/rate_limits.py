@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 # After the shared store failed, how long a gateway counts alone before it tries again (a
 # dead Redis would otherwise cost every request a failed connection).
 SHARED_RETRY_SECONDS = 5.0
+WINDOW_SECONDS = 60  # both limits are per minute
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
 from app.config import Settings
@@ -98,7 +99,9 @@ def test_the_current_state_comes_first_and_a_cancel_ends_the_stream(
     assert rest[0]["reason"] == "canceled by request" and rest[0]["artifacts"] == []
 
 
-def test_a_deleted_job_completes_its_followers(idle: TestClient, seed: Seed) -> None:
+def test_a_deleted_job_is_announced_to_its_followers_then_completes(
+    idle: TestClient, seed: Seed
+) -> None:
     key = seed.keys["alpha"]
     job_id = new_job(idle, key)
     with subscription(idle, key, FOLLOW, {"id": job_id}) as (ws, _):
@@ -106,7 +109,8 @@ def test_a_deleted_job_completes_its_followers(idle: TestClient, seed: Seed) -> 
         assert first["payload"]["data"]["exportJobUpdated"]["id"] == job_id
         deleted = post(idle, key, DELETE, {"id": job_id})["deleteExport"]
         assert deleted == {"deletedId": job_id, "userErrors": []}
-        assert until_complete(ws) == []
+        rest = updates(until_complete(ws))
+    assert [(u["id"], u["status"]) for u in rest] == [(job_id, "DELETED")]
 
 
 @pytest.mark.parametrize("key", [None, "egw_not-a-key"], ids=["missing", "unknown"])
@@ -162,3 +166,75 @@ def test_a_dashboard_sees_new_jobs_queued_and_deleted_ones_go(idle: TestClient, 
         assert receive(ws, time.monotonic() + FIRST_MESSAGE_SECONDS)["payload"]["data"][
             "exportJobsUpdated"
         ] == {"id": job_id, "status": "DELETED"}
+
+
+RESUMING_DASHBOARD = """subscription($since: Timestamp) {
+  exportJobsUpdated(since: $since) { id status revision updatedAt } }"""
+RESUMING_FOLLOW = """subscription($id: ID!, $since: Timestamp) {
+  exportJobUpdated(id: $id, since: $since) { id status revision updatedAt } }"""
+STATE = """query($id: ID!) { exportJob(id: $id) { id status revision updatedAt } }"""
+
+
+def _age(settings: Settings, job_id: str, seconds: int) -> None:
+    """Make the job's last change `seconds` older, as if it happened long ago."""
+    engine = create_engine(settings.sync_database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE export_jobs SET updated_at = updated_at - :ns WHERE id = :id"),
+            {"ns": seconds * 10**9, "id": job_id},
+        )
+    engine.dispose()
+
+
+def test_a_dashboard_resuming_since_its_last_update_misses_no_change(
+    idle: TestClient, seed: Seed, settings: Settings
+) -> None:
+    key = seed.keys["alpha"]
+    long_done = new_job(idle, key)
+    post(idle, key, CANCEL, {"id": long_done})
+    _age(settings, long_done, 600)  # finished well before the client's last update
+    kept, canceled, deleted = (new_job(idle, key) for _ in range(3))
+    seen = {j: post(idle, key, STATE, {"id": j})["exportJob"] for j in (kept, canceled, deleted)}
+    since = max(s["updatedAt"] for s in seen.values())  # ISO, nine digits: sorts as time
+    # While the client is away: one job ends, one is deleted, one is created.
+    post(idle, key, CANCEL, {"id": canceled})
+    post(idle, key, DELETE, {"id": deleted})
+    created = new_job(idle, key)
+    with subscription(idle, key, RESUMING_DASHBOARD, {"since": since}) as (ws, _):
+        deadline = time.monotonic() + FIRST_MESSAGE_SECONDS
+        replay = [receive(ws, deadline)["payload"]["data"]["exportJobsUpdated"] for _ in range(4)]
+    assert {u["id"]: u["status"] for u in replay} == {
+        kept: "QUEUED",  # the current state of what is active, as without `since`
+        canceled: "CANCELED",
+        deleted: "DELETED",
+        created: "QUEUED",
+    }
+    assert [u["updatedAt"] for u in replay] == sorted(u["updatedAt"] for u in replay)
+    by_id = {u["id"]: u for u in replay}
+    for job_id in (canceled, deleted):  # each change is newer than what the client had
+        assert int(by_id[job_id]["revision"]) > int(seen[job_id]["revision"])
+    assert int(by_id[kept]["revision"]) == int(seen[kept]["revision"])
+
+
+def test_a_follower_resuming_after_a_deletion_hears_of_it(idle: TestClient, seed: Seed) -> None:
+    key = seed.keys["alpha"]
+    job_id = new_job(idle, key)
+    since = post(idle, key, STATE, {"id": job_id})["exportJob"]["updatedAt"]
+    post(idle, key, DELETE, {"id": job_id})
+    with subscription(idle, key, RESUMING_FOLLOW, {"id": job_id, "since": since}) as (ws, _):
+        followed = [m["payload"]["data"]["exportJobUpdated"] for m in until_complete(ws)]
+    assert [(u["id"], u["status"]) for u in followed] == [(job_id, "DELETED")]
+    # Without `since`, a deleted job is simply not found.
+    with subscription(idle, key, RESUMING_FOLLOW, {"id": job_id}) as (ws, _):
+        assert only_error(until_complete(ws))["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_a_resume_older_than_the_retention_period_is_refused(idle: TestClient, seed: Seed) -> None:
+    key = seed.keys["alpha"]
+    with subscription(idle, key, RESUMING_DASHBOARD, {"since": "2001-01-01T00:00:00Z"}) as (
+        ws,
+        _,
+    ):
+        error = only_error(until_complete(ws))
+    assert error["extensions"]["code"] == "INVALID_ARGUMENT"
+    assert error["extensions"]["field"] == "since"

@@ -22,6 +22,7 @@ from app.demo.feed import ExchangeFeed, exchange_feed
 from app.domain.catalog import DatastreamSpec, ensure_datastream
 from app.domain.collection import subscriptions
 from app.domain.runtime import Runtime
+from engine.segment_meta import read_footer
 from tests.domain.helpers import runtime_for, settings_with
 from tests.helpers.inprocess import RecordingEffects, Seed
 from workers.collector.runner import Collector
@@ -79,14 +80,20 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> 
 
 
 async def stored(runtime: Runtime, datastream_id: int) -> list[tuple[int, str]]:
+    """The datastream's records, from files that each describe the segment they are."""
     async with runtime.sessions() as session:
-        paths = list(
-            await session.scalars(
-                select(SegmentRow.path).where(SegmentRow.datastream_id == datastream_id)
+        segments = (
+            await session.execute(
+                select(SegmentRow.id, SegmentRow.path).where(
+                    SegmentRow.datastream_id == datastream_id
+                )
             )
-        )
+        ).all()
     rows: list[tuple[int, str]] = []
-    for path in paths:
+    for segment_id, path in segments:
+        description = read_footer(runtime.settings.storage_dir / path).description
+        assert description is not None and description.label.segment_id == segment_id
+        assert description.label.stream.id == datastream_id
         table = pq.read_table(runtime.settings.storage_dir / path)
         rows += zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True)
     return sorted(rows)

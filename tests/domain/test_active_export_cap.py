@@ -76,7 +76,8 @@ async def test_retry_after_is_bounded_by_the_time_limit_of_a_running_job(
 async def test_retry_after_of_a_job_that_just_started_uses_the_measured_throughput(
     seed: Seed, tmp_path: Path, effects: RecordingEffects
 ) -> None:
-    """Recent jobs wrote 500,000 rows a second; the running one has 5,000,000 to write."""
+    """Recent jobs read 500,000 records a second (whatever rows they wrote); the running one
+    has 5,000,000 to read."""
     settings = settings_with(seed, tmp_path / "data", max_active_exports=1)
     async with runtime_for(settings, effects) as runtime:
         who = seed.principals["alpha"]
@@ -89,11 +90,12 @@ async def test_retry_after_of_a_job_that_just_started_uses_the_measured_throughp
                 status="SUCCEEDED",
                 started_at=started,
                 finished_at=started + 2 * 10**9,
-                rows_written=1_000_000,
+                records_read=1_000_000,
+                rows_written=10_000_000,  # unfolded: rows are not what the rate is of
             )
         running, _ = await commands.create_export(runtime, who, export_request())
         await set_job(
-            runtime, running.id, status="RUNNING", started_at=now_ns(), estimated_rows=5_000_000
+            runtime, running.id, status="RUNNING", started_at=now_ns(), records_total=5_000_000
         )
         _message, retry_after = await over_the_cap(runtime, seed)
         assert retry_after == 10

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.db.models import SegmentRow
 from app.domain import compaction
@@ -85,6 +85,13 @@ async def test_retired_files_stay_until_no_export_can_read_them(
             )
         compaction._merge(runtime, compaction._groups(runtime)[0])
         assert all((settings.storage_dir / p).exists() for p in old)  # an export may read them
+        with runtime.sync_sessions() as session:  # retired longer ago than the 2 ms grace
+            session.execute(
+                update(SegmentRow)
+                .where(SegmentRow.retired_at.is_not(None))
+                .values(retired_at=SegmentRow.retired_at - 10**9)
+            )
+            session.commit()
         compaction._purge_retired(runtime)
         assert not any((settings.storage_dir / p).exists() for p in old)
         assert len(live_segments(runtime)) == 1

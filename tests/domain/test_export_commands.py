@@ -26,7 +26,7 @@ async def test_create_records_a_queued_job_and_wakes_a_worker_once(
     runtime: Runtime, effects: RecordingEffects, seed: Seed
 ) -> None:
     job, created = await commands.create_export(runtime, seed.principals["alpha"], export_request())
-    assert created and job.status == "QUEUED" and job.estimated_rows > 0
+    assert created and job.status == "QUEUED" and job.records_total > 0
     assert effects.woken == [job.id]
     async with runtime.sessions() as session:
         stored = await queries.get_export(session, seed.principals["alpha"], job.id)

@@ -18,7 +18,8 @@ from app.db.models import NotificationEventRow
 from app.domain.exports import commands, queries, retention, runs
 from app.domain.exports.requests import OptionsRequest
 from app.domain.runtime import Runtime
-from app.storage import artifact_dir
+from app.storage import artifact_key
+from engine.export import Progress
 from tests.domain.helpers import (
     OnFirstRunning,
     Witness,
@@ -166,7 +167,9 @@ async def test_a_job_whose_worker_died_is_taken_over_and_its_leftovers_removed(
     with runtime.sync_sessions() as session:
         dead = runs.claim(session, job.id, stale_before_ns=0)
     assert dead is not None
-    partial = artifact_dir(runtime.settings, job.id, dead.claim_token) / "partial.csv.gz.tmp"
+    partial = (
+        runtime.settings.storage_dir / artifact_key(job.id, dead.claim_token) / "partial.csv.gz.tmp"
+    )
     partial.parent.mkdir(parents=True)
     partial.write_bytes(b"half a file")
     await set_job(runtime, job.id, heartbeat_at=1)  # its heartbeats stopped long ago
@@ -178,7 +181,7 @@ async def test_a_job_whose_worker_died_is_taken_over_and_its_leftovers_removed(
     running_then(effects.statuses(job.id), "SUCCEEDED")
     # The dead worker, were it to wake up, no longer owns the job.
     with runtime.sync_sessions() as session, pytest.raises(runs.ClaimLost):
-        runs.record_progress(session, dead, 1, 1)
+        runs.record_progress(session, dead, Progress(1, 1, 0))
 
 
 async def test_a_job_canceled_before_it_runs_does_nothing(

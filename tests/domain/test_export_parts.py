@@ -19,7 +19,7 @@ from app.domain.exports import commands, execution, parts, runs
 from app.domain.exports.requests import OptionsRequest
 from app.domain.ingest import ingest_tables
 from app.domain.runtime import Runtime
-from engine.export import run_export
+from engine.export import Progress, run_export
 from engine.segments import records_table
 from engine.writers import OutputError
 from tests.domain.helpers import export_request, job_files, raw_rows, run_job, stored_job
@@ -227,11 +227,10 @@ async def test_the_last_part_publishes_the_job_once_however_many_try_at_once(
         claimed = [parts.claim(session, job_id, 0) for _ in range(2)]
     for part in claimed:  # both last parts finish: their workers race to publish
         assert part is not None
-        files = execution._run_one_part(runtime, part, runtime.settings.storage_dir / part.id)
+        files, read = execution._run_one_part(runtime, part, part.id)
         with runtime.sync_sessions() as session:
-            assert parts.succeed(
-                session, part, [execution._file_record(runtime.settings, f) for f in files]
-            )
+            records = [execution._file_record(runtime.settings, f) for f in files]
+            assert parts.succeed(session, part, records, read)
     barrier = threading.Barrier(4)
 
     def publish() -> None:
@@ -256,7 +255,7 @@ async def test_progress_is_the_sum_of_the_parts(
     with runtime.sync_sessions() as session:
         part = parts.claim(session, job_id, 0)
         assert part is not None
-        parts.record_progress(session, part, 123, 4567)
+        parts.record_progress(session, part, Progress(123, 4567, 0))
     job = await stored_job(runtime, job_id)
     assert (job.rows_written, job.bytes_written) == (
         done.rows_written + 123,
@@ -305,7 +304,7 @@ async def test_a_canceled_job_stops_a_running_part_at_its_next_heartbeat(
     assert running is not None
     await commands.cancel_export(runtime, seed.principals["alpha"], job_id)
     with runtime.sync_sessions() as session, pytest.raises(runs.ClaimLost):
-        parts.record_progress(session, running, 1, 1)
+        parts.record_progress(session, running, Progress(1, 1, 0))
 
 
 def _failing_hour(monkeypatch: pytest.MonkeyPatch, hour: int) -> None:

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from app.db.models import ExportArtifactRow, SegmentRow
 from app.domain.exports import commands, queries
-from app.domain.fsck import check
+from app.domain.fsck import check, periodic_check
 from app.domain.runtime import Runtime
+from app.domain.stats import operational_counts
 from tests.domain.helpers import artifact_rows, export_request, run_job
 from tests.helpers.inprocess import Seed
 
@@ -77,3 +78,35 @@ async def test_fsck_finds_every_disagreement_and_repairs_only_what_is_safe(
         broken = await session.get(ExportArtifactRow, artifact.id)
         assert broken is not None and "bytes" in (broken.broken_reason or "")
         assert await queries.get_artifact(session, artifact.id) is None  # no longer served
+
+
+async def test_the_sweepers_pass_marks_missing_files_deletes_old_leftovers_and_no_more(
+    runtime: Runtime,
+) -> None:
+    root = runtime.settings.storage_dir
+    async with runtime.sessions() as session:
+        lost, kept = (await session.scalars(select(SegmentRow).limit(2))).all()
+    (root / lost.path).unlink()
+    folder = (root / kept.path).parent
+    old_leftover, young_leftover = folder / ".a.parquet.tmp", folder / ".b.parquet.tmp"
+    orphan = folder / "orphan.parquet"
+    for path in (old_leftover, young_leftover, orphan):
+        path.write_bytes(b"PAR1")
+    aged(old_leftover, DAY)
+    aged(orphan, DAY)
+
+    report = await periodic_check(runtime)
+    assert {(f.kind, f.path) for f in report.findings if f.repaired} == {
+        ("segment", lost.path),
+        ("temporary", str(old_leftover.relative_to(root))),
+    }
+    assert not old_leftover.exists() and young_leftover.exists()
+    assert orphan.exists()  # orphans are the orphan pass's, not this one's
+    async with runtime.sessions() as session:
+        marked = await session.get(SegmentRow, lost.id)
+        assert marked is not None and "missing" in (marked.broken_reason or "")
+        assert (await operational_counts(session)).broken == {"segment": 1, "artifact": 0}
+    again = await periodic_check(runtime)  # marked once, not found again
+    assert [(f.path, f.repaired) for f in again.findings] == [
+        (str(young_leftover.relative_to(root)), False)
+    ]

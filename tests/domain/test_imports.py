@@ -26,6 +26,7 @@ from app.domain.imports.commands import ImportRequest
 from app.domain.imports.execution import run_import_job
 from app.domain.ingest import ingest_tables
 from app.domain.runtime import Runtime
+from engine.segment_meta import read_footer
 from engine.timestamps import now_ns
 from tests.domain.helpers import OnFirstRunning, runtime_for, settings_with
 from tests.helpers.inprocess import TRADES, RecordingEffects, Seed
@@ -72,19 +73,22 @@ async def job_row(runtime: Runtime, job_id: str) -> ImportJobRow:
 
 
 async def stored_after_seed(runtime: Runtime) -> list[tuple[int, str]]:
-    """Records of the datastream from BASE_TS on: what imports added."""
+    """Records of the datastream from BASE_TS on: what imports added (each file describing
+    itself as the segment its catalog row is)."""
     import pyarrow.parquet as pq
 
     async with runtime.sessions() as session:
-        paths = list(
-            await session.scalars(
-                select(SegmentRow.path).where(
+        segments = (
+            await session.execute(
+                select(SegmentRow.id, SegmentRow.path).where(
                     SegmentRow.datastream_id == TRADES.id, SegmentRow.max_ts >= BASE_TS
                 )
             )
-        )
+        ).all()
     rows: list[tuple[int, str]] = []
-    for path in paths:
+    for segment_id, path in segments:
+        description = read_footer(runtime.settings.storage_dir / path).description
+        assert description is not None and description.label.segment_id == segment_id
         table = pq.read_table(runtime.settings.storage_dir / path)
         rows += zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True)
     return sorted(rows)

@@ -44,7 +44,7 @@ async def test_a_many_stream_job_records_its_streams_in_order(runtime: Runtime, 
     assert job.datastream_id == BYBIT_TRADES.id
     assert job.datastream_ids == [BYBIT_TRADES.id, TRADES.id]
     assert job.options is not None and job.options["streamColumns"] is True
-    assert job.estimated_rows > 0
+    assert job.records_total > 0
 
 
 async def test_streams_of_another_category_are_refused_by_index(

@@ -12,7 +12,8 @@ from app.domain.exports import commands, queries, runs
 from app.domain.exports.queries import ListFilter
 from app.domain.runtime import JobEvent, Runtime
 from app.domain.sweeper import end_of_life_pass, resume_unfinished, sweep_once, wake_stale
-from app.storage import artifact_dir
+from app.storage import artifact_key
+from engine.export import Progress
 from engine.timestamps import now_ns
 from tests.domain.helpers import (
     Witness,
@@ -159,7 +160,7 @@ async def test_a_running_job_past_the_time_limit_with_no_live_worker_fails(
         overdue, recent = await create(runtime, seed), await create(runtime, seed, format="JSONL")
         dead = claim(runtime, overdue)
         claim(runtime, recent)
-        partial = artifact_dir(settings, overdue, dead.claim_token) / "partial.tmp"
+        partial = settings.storage_dir / artifact_key(overdue, dead.claim_token) / "partial.tmp"
         partial.parent.mkdir(parents=True)
         partial.write_bytes(b"cut off")
         await set_job(runtime, overdue, started_at=now_ns() - 6 * SECOND)
@@ -190,7 +191,7 @@ async def test_resume_unfinished_requeues_running_jobs_and_wakes_every_unfinishe
     assert (requeued.status, requeued.claim_token) == ("QUEUED", None)
     assert (await stored_job(runtime, canceled)).status == "CANCELED"
     with runtime.sync_sessions() as session, pytest.raises(runs.ClaimLost):
-        runs.record_progress(session, old_claim, 1, 1)
+        runs.record_progress(session, old_claim, Progress(1, 1, 0))
     await run_job(runtime, orphan)
     assert (await stored_job(runtime, orphan)).status == "SUCCEEDED"
 

@@ -27,7 +27,7 @@ from tests.helpers.operations import (
     WINDOW,
     download,
     expected_normalized,
-    final_update,
+    followed_to_success,
     read_text_rows,
     run_export,
 )
@@ -475,7 +475,13 @@ def test_split_by_hour_writes_predictable_files_and_a_manifest(
         },
     )["createExport"]
     assert payload["userErrors"] == []
-    job = final_update(gateway, payload["exportJob"]["id"])
+    # Followed over a WebSocket: the parts' progress, summed, rises to 1.
+    updates = followed_to_success(gateway, payload["exportJob"]["id"])
+    fractions = [u["progress"]["fraction"] for u in updates]
+    assert fractions[0] < 1.0 and any(0 < f < 1 for f in fractions), fractions
+    job = updates[-1]
+    progress = job["progress"]
+    assert int(progress["recordsRead"]) == pytest.approx(int(progress["recordsTotal"]), rel=0.02)
     *files, manifest = job["artifacts"]
     assert [f["filename"] for f in files] == [
         f"{BIG_ID}_20240301T003000Z_20240301T010000Z.csv.gz",

@@ -80,7 +80,7 @@ def test_through_a_redis_outage_gateways_answer_and_subscriptions_keep_following
         tmp_path / "gateway",
         dataset,
         workers=0,  # jobs stay queued until the test starts one
-        streams=[BINANCE],
+        streams=[BINANCE.id],
         BROKER_URL=own_redis.url,
         GATEWAY_EVENTS_FALLBACK_POLL_SECONDS="0.3",
     ) as handle:

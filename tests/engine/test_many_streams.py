@@ -43,7 +43,7 @@ def _export(
     tmp_path: Path,
     sources: list[ExportSource],
     fmt: str = "CSV",
-    on_progress: Any = lambda _rows, _bytes: None,
+    on_progress: Any = lambda _progress: None,
     **requested: Any,
 ) -> list[Any]:
     from engine.export_schema import compile_schema
@@ -281,5 +281,5 @@ def test_a_merge_whose_batches_keep_no_rows_still_reports_progress(tmp_path: Pat
     b = _source(tmp_path, B, [(T0 + HOUR + i, f"{100 + i}.00") for i in range(10)])
     reports: list[int] = []
     nothing = {"column": "price", "op": "gt", "value": "1000"}
-    _export(tmp_path, [a, b], on_progress=lambda rows, _b: reports.append(rows), filter=nothing)
+    _export(tmp_path, [a, b], on_progress=lambda p: reports.append(p.rows_written), filter=nothing)
     assert reports[:-1] == [0, 0]  # one per source batch, then the final report

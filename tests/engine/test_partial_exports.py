@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.export import ExportTask, PartialExport, run_export
+from engine.export import ExportTask, PartialExport, Progress, run_export
 from engine.options import ExportOptions
 from engine.options.model import Split
 from engine.segments import SegmentFile, write_segment
@@ -68,11 +68,11 @@ def task(tmp_path: Path, fmt: str, compression: str, keep: bool, **options: obje
     )
 
 
-def fail_after(batches: int) -> Callable[[int, int], None]:
+def fail_after(batches: int) -> Callable[[Progress], None]:
     """Progress is reported after each batch is written: fail once `batches` are."""
     calls = 0
 
-    def on_progress(_rows: int, _bytes: int) -> None:
+    def on_progress(_progress: Progress) -> None:
         nonlocal calls
         calls += 1
         if calls == batches:

@@ -164,7 +164,7 @@ def export(
         filename_stem="out",
         options=ExportOptions.defaults(fmt),
     )
-    files = run_export(task, lambda _rows, _bytes: None)
+    files = run_export(task, lambda _progress: None)
     assert len(files) == 1
     return files[0].path.read_bytes()
 

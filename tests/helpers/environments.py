@@ -83,17 +83,15 @@ def mode_env(mode: str, data_dir: Path, database_url: str | None, **extra: str) 
     return gateway_env(data_dir, **{**settings, **extra})
 
 
-ALL_STREAMS = (BINANCE, BYBIT, BIG, BINANCE_BOOK, BYBIT_BOOK)
-
-
 def prepare(
-    env: dict[str, str], dataset: Dataset, streams: Sequence[DatastreamSpec] = ALL_STREAMS
+    env: dict[str, str], dataset: Dataset, streams: Sequence[int] | None = None
 ) -> tuple[str, str]:
-    """Migrate, ingest the generated files of `streams`, create one key in each of two
-    workspaces."""
+    """Migrate, ingest the generated files (or those of `streams`), create one key in each
+    of two workspaces."""
     run_cli(env, "migrate")
-    for spec in streams:
-        run_cli(env, *_ingest_args(spec, dataset.files[spec.id]))
+    for spec in (BINANCE, BYBIT, BIG, BINANCE_BOOK, BYBIT_BOOK):
+        if streams is None or spec.id in streams:
+            run_cli(env, *_ingest_args(spec, dataset.files[spec.id]))
     key_a = run_cli(env, "create-key", "--workspace", "alpha").stdout.strip()
     key_b = run_cli(env, "create-key", "--workspace", "beta").stdout.strip()
     return key_a, key_b
@@ -105,7 +103,7 @@ def environment(
     data_dir: Path,
     dataset: Dataset,
     workers: int = 2,
-    streams: Sequence[DatastreamSpec] = ALL_STREAMS,
+    streams: Sequence[int] | None = None,
     **extra: str,
 ) -> Iterator[GatewayHandle]:
     """A prepared store (`streams` ingested) and a running gateway (plus worker processes

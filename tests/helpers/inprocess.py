@@ -69,6 +69,7 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
         # Tests poll jobs fast; the rate limits have their own tests.
         "rate_limit_requests_per_minute": 1_000_000,
         "collect_in_gateway": False,  # the collection tests start their own feed and collector
+        "tracing": False,  # OTEL_* variables of the environment must not turn it on
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

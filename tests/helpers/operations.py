@@ -30,7 +30,8 @@ mutation($input: CreateExportInput!) {
 FOLLOW = """
 subscription($id: ID!) {
   exportJobUpdated(id: $id) {
-    id status reason progress { rowsWritten bytesWritten estimatedRows }
+    id status reason revision
+    progress { recordsRead recordsTotal fraction etaSeconds rowsWritten bytesWritten }
     artifacts { filename url expiresAt byteSize rowCount sha256 contentType }
   }
 }"""
@@ -99,7 +100,19 @@ def run_export(
     assert updates[0]["id"] == job["id"]
     assert updates[-1]["status"] == "SUCCEEDED", updates[-1]
     assert all(u["status"] in ("QUEUED", "RUNNING") for u in updates[:-1])
+    assert_progress_rises_to_the_end(updates)
     return updates[-1]
+
+
+def assert_progress_rises_to_the_end(updates: list[dict[str, Any]]) -> None:
+    """What a subscriber saw of a job that SUCCEEDED: newer states only, a fraction that
+    never went back and ended at 1 with no time left."""
+    revisions = [int(u["revision"]) for u in updates]
+    assert revisions == sorted(set(revisions)), revisions
+    fractions = [u["progress"]["fraction"] for u in updates]
+    assert fractions == sorted(fractions), fractions
+    assert all(f < 1.0 for f in fractions[:-1]), fractions
+    assert fractions[-1] == 1.0 and updates[-1]["progress"]["etaSeconds"] == 0.0
 
 
 def download(artifact: dict[str, Any]) -> bytes:
@@ -139,10 +152,16 @@ def create(gateway: GatewayHandle, key: str = "a", **fields: object) -> dict:
 
 
 def final_update(gateway: GatewayHandle, job_id: str) -> dict[str, Any]:
-    *_, last = subscribe(gateway.gateway.url, gateway.key_a, FOLLOW, {"id": job_id})
-    update = last["payload"]["data"]["exportJobUpdated"]
-    assert update["status"] == "SUCCEEDED", update
-    return dict(update)
+    return followed_to_success(gateway, job_id)[-1]
+
+
+def followed_to_success(gateway: GatewayHandle, job_id: str) -> list[dict[str, Any]]:
+    """Every state a subscription over WebSocket sent of the job, which must succeed."""
+    messages = subscribe(gateway.gateway.url, gateway.key_a, FOLLOW, {"id": job_id})
+    updates = [dict(m["payload"]["data"]["exportJobUpdated"]) for m in messages]
+    assert updates[-1]["status"] == "SUCCEEDED", updates[-1]
+    assert_progress_rises_to_the_end(updates)
+    return updates
 
 
 def _binance(path: str, kind: str, transform: str | None = None) -> list[dict[str, Any]]:

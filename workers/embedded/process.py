@@ -15,6 +15,7 @@ import threading
 
 import dramatiq
 
+from app import tracing
 from app.config import Settings
 from app.domain.runtime import Effects, JobEvent, Runtime
 from workers import broker as brokers
@@ -65,6 +66,7 @@ def serve_gateway(settings: Settings, fd: int, threads: int) -> None:
         publish=events.publish,
         wake_delivery=brokers.wake_delivery,
     )
+    tracing.configure(settings)  # before the runtime's engines are made
     runtime = Runtime.create(settings, effects)
     use_runtime(runtime)
     # A short poll timeout lets the process stop its workers in a fraction of a second.
@@ -77,12 +79,13 @@ def serve_gateway(settings: Settings, fd: int, threads: int) -> None:
                 if wake is None:
                     log.warning("ignored a line from the gateway: %r", line[:200])
                     continue
-                kind, job_id = wake
-                WAKES[kind](job_id)
+                with tracing.attached(wake.trace):  # the message continues the waker's trace
+                    WAKES[wake.kind](wake.job_id)
     except OSError:
         pass
     finally:
         worker.stop()
+        tracing.shutdown()
         use_runtime(None)
         runtime.sync_sessions.kw["bind"].dispose()
         sock.close()

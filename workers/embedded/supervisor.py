@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
+from app import tracing
 from app.config import Settings
 from app.domain.runtime import Effects, JobEvent
 from workers.embedded.channel import WakeKind, parse_event, wake_line
@@ -75,7 +76,7 @@ class WorkerSupervisor:
         loop = self._loop
         if loop is None:
             return
-        line = wake_line(kind, job_id)
+        line = wake_line(kind, job_id, tracing.carrier())  # this thread's trace, if any
         try:
             if asyncio.get_running_loop() is loop:
                 self._write(line)

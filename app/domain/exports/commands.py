@@ -20,6 +20,7 @@ from app.domain import job_rows
 from app.domain.auth import Principal, Role, require
 from app.domain.catalog import estimate_rows, segments_in_range_async
 from app.domain.errors import DomainError, ErrorCode, Problem, user_error
+from app.domain.exports.changes import bury
 from app.domain.exports.queries import get_export
 from app.domain.exports.requests import ExportRequest, validate_export
 from app.domain.exports.status import ACTIVE, JobStatus
@@ -82,7 +83,9 @@ async def _record(
         rows_written=0,
         bytes_written=0,
         attempts=0,
-        estimated_rows=estimated,
+        records_total=estimated,
+        records_read=0,
+        fraction=0.0,
         keep_partial=request.keep_partial,
     )
     session.add(job)
@@ -130,8 +133,8 @@ async def _check_active_cap(
             select(
                 ExportJobRow.status,
                 ExportJobRow.started_at,
-                ExportJobRow.rows_written,
-                ExportJobRow.estimated_rows,
+                ExportJobRow.records_read,
+                ExportJobRow.records_total,
             ).where(ExportJobRow.workspace_id == who.workspace_id, ExportJobRow.status.in_(ACTIVE))
         )
     ).all()
@@ -169,44 +172,45 @@ async def _lock_workspace(session: AsyncSession, workspace_id: str) -> None:
 
 
 def _retry_after(active: Sequence[Any], now: int, settings: Settings, throughput: float) -> float:
-    """Seconds until the soonest running job is expected to finish: the rows it still has to
-    write at its own rate once it has one (a second of work), else at `throughput` (what
+    """Seconds until the soonest running job is expected to finish: the records it still has
+    to read at its own rate once it has one (a second of work), else at `throughput` (what
     recent jobs achieved); never beyond the time limit that stops it anyway; whole seconds
-    between 1 and MAX_RETRY_AFTER_SECONDS."""
+    between 1 and MAX_RETRY_AFTER_SECONDS. Records, not rows: a job's total is known in
+    records (the catalog's), and unfolding makes rows many times more."""
     estimates = []
-    for status, started_at, written, estimated in active:
+    for status, started_at, read, total in active:
         if status != JobStatus.RUNNING.value or started_at is None:
             continue
         elapsed = max(0.0, (now - started_at) / 1e9)
-        rate = written / elapsed if written > 0 and elapsed >= 1 else throughput
-        to_write = max(0, estimated - written)
-        estimates.append(min(max(0.0, settings.job_timeout_seconds - elapsed), to_write / rate))
+        rate = read / elapsed if read > 0 and elapsed >= 1 else throughput
+        to_read = max(0, total - read)
+        estimates.append(min(max(0.0, settings.job_timeout_seconds - elapsed), to_read / rate))
     seconds = min(estimates) if estimates else DEFAULT_RETRY_AFTER_SECONDS
     return float(min(max(math.ceil(seconds), 1), MAX_RETRY_AFTER_SECONDS))
 
 
-# Rows per second a job writes when nothing better is known (the engine does 300k-600k on
+# Records per second a job reads when nothing better is known (the engine does 300k-600k on
 # two cores for the normalized trades of `make bench`; jobs vary, so this is cautious).
 DEFAULT_THROUGHPUT = 100_000.0
 THROUGHPUT_SAMPLE = 20
 
 
 async def _measured_throughput(session: AsyncSession) -> float:
-    """The median rows per second of the latest jobs that succeeded with some work to do."""
+    """The median records per second of the latest jobs that succeeded with some work to do."""
     duration = ExportJobRow.finished_at - ExportJobRow.started_at
     recent = (
         await session.execute(
-            select(ExportJobRow.rows_written, duration)
+            select(ExportJobRow.records_read, duration)
             .where(
                 ExportJobRow.status == JobStatus.SUCCEEDED.value,
-                ExportJobRow.rows_written >= 1_000,
+                ExportJobRow.records_read >= 1_000,
                 duration > 0,
             )
             .order_by(ExportJobRow.finished_at.desc())
             .limit(THROUGHPUT_SAMPLE)
         )
     ).all()
-    rates = sorted(rows / (ns / 1e9) for rows, ns in recent if ns)
+    rates = sorted(records / (ns / 1e9) for records, ns in recent if ns)
     return rates[len(rates) // 2] if rates else DEFAULT_THROUGHPUT
 
 
@@ -266,6 +270,7 @@ async def _delete(
     )
     await session.execute(delete(ExportArtifactRow).where(ExportArtifactRow.job_id == job.id))
     await session.execute(delete(ExportPartRow).where(ExportPartRow.job_id == job.id))
+    bury(session, job)  # for subscriptions that resume from before the deletion
     await session.execute(
         delete(ExportJobRow).where(
             ExportJobRow.id == job.id, ExportJobRow.workspace_id == who.workspace_id

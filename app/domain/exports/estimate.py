@@ -114,7 +114,7 @@ def _sample(checked: ValidatedExport, files: list[list[SegmentFile]]) -> tuple[i
                 if checked.many
                 else (),
             ),
-            lambda _rows, _bytes: None,
+            lambda _progress: None,
         )
     sampled = max(1, estimate_rows([f for f in firsts if f is not None], start, end))
     return sampled, sum(a.row_count for a in artifacts), sum(a.byte_size for a in artifacts)

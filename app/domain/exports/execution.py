@@ -14,24 +14,24 @@ import dataclasses
 import errno
 import logging
 import secrets
-import shutil
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from app import tracing
 from app.config import Settings
 from app.db.models import ExportJobRow
 from app.domain.catalog import segment_files, segments_in_range
 from app.domain.exports import parts, runs
 from app.domain.runtime import JobEvent, Runtime
-from app.storage import artifact_dir, job_artifacts_dir, remove_job_files
+from app.storage import Storage, artifact_key, job_artifacts_key, remove_job_files, storage_for
 from engine.export import (
     ArtifactFile,
     ExportTask,
     PartialExport,
+    Progress,
     partial_filename,
     run_export,
     write_manifest,
@@ -89,62 +89,68 @@ def run_export_job(
     if job is None:
         return  # finished, canceled, or being run by a live worker: nothing to do
     _announce(runtime, job, "RUNNING")
-    out_dir = artifact_dir(settings, job.id, job.claim_token)
+    out_key = artifact_key(job.id, job.claim_token)
     partial: list[ArtifactFile] = []  # what a failed run kept, when the job asked for it
     try:
         try:
-            files = _run(runtime, job, out_dir)
+            files, records_read = _run(runtime, job, out_key)
         except PartialExport as kept:
             partial = kept.files
             raise kept.cause from None
     except runs.ClaimLost:
         # Canceled, deleted or taken over: whoever did it has announced the new state.
-        shutil.rmtree(out_dir, ignore_errors=True)
+        storage_for(settings).delete_tree(out_key)
         return
     except shutdown:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        storage_for(settings).delete_tree(out_key)
         with runtime.sync_sessions() as session:
             runs.release(session, job)
         runtime.effects.wake_export(job.id)
         _announce(runtime, job, "QUEUED")
         return
     except PERMANENT_FAILURES as exc:
-        _finish_failed(runtime, job, out_dir, str(exc), partial)
+        _finish_failed(runtime, job, out_key, str(exc), partial)
         return
     except (OSError, OperationalError) as exc:
         if (reason := _storage_full(exc)) is not None:
-            _finish_failed(runtime, job, out_dir, reason, [])
+            _finish_failed(runtime, job, out_key, reason, [])
             return
-        shutil.rmtree(out_dir, ignore_errors=True)
+        storage_for(settings).delete_tree(out_key)
         with runtime.sync_sessions() as session:
             runs.release(session, job)
         raise TransientError(f"{job.id}: {exc}") from exc
     except Exception as exc:
         log.exception("export %s failed", job.id)
         reason = f"internal error ({type(exc).__name__}): {exc}"
-        _finish_failed(runtime, job, out_dir, reason, partial)
+        _finish_failed(runtime, job, out_key, reason, partial)
         return
-    _publish(runtime, job, out_dir, files)
+    _publish(runtime, job, out_key, files, records_read)
 
 
 def _publish(
-    runtime: Runtime, job: runs.ClaimedJob, out_dir: Path, files: list[ArtifactFile]
+    runtime: Runtime,
+    job: runs.ClaimedJob,
+    out_key: str,
+    files: list[ArtifactFile],
+    records_read: int,
 ) -> None:
     settings = runtime.settings
+    artifacts = _catalogued(settings, files)
     with runtime.sync_sessions() as session:
-        won = runs.succeed(session, job, _catalogued(settings, files), settings.retention_seconds)
+        won = runs.succeed(session, job, artifacts, settings.retention_seconds, records_read)
     if not won:  # canceled at the last moment (and announced): the files are never listed
-        shutil.rmtree(out_dir, ignore_errors=True)
+        storage_for(settings).delete_tree(out_key)
         return
-    _remove_other_attempts(out_dir)
+    _remove_other_attempts(settings, out_key)
     _announce(runtime, job, "SUCCEEDED")
 
 
 def _catalogued(settings: Settings, files: list[ArtifactFile]) -> list[runs.PublishedArtifact]:
+    storage = storage_for(settings)
     return [
         runs.PublishedArtifact(
             filename=f.filename,
-            path=str(f.path.relative_to(settings.storage_dir)),
+            path=storage.key(f.path),
             content_type=f.content_type,
             byte_size=f.byte_size,
             row_count=f.row_count,
@@ -158,7 +164,7 @@ def _catalogued(settings: Settings, files: list[ArtifactFile]) -> list[runs.Publ
 def _task(
     runtime: Runtime,
     job: runs.ClaimedJob,
-    out_dir: Path,
+    out_key: str,
     part: parts.ClaimedPart | None = None,
     scan: bool = True,
 ) -> ExportTask:
@@ -176,6 +182,7 @@ def _task(
         segments = files(job.datastream_id)
         sources = [ExportSource(context, files(stream_id)) for stream_id, context in job.sources]
     owner = "streams" if sources else str(job.datastream_id)
+    storage = storage_for(settings)
     return ExportTask(
         schema_spec=job.schema_spec,
         context=job.context,
@@ -184,7 +191,8 @@ def _task(
         end_ns=end,
         format=job.format,
         compression=job.compression,
-        output_dir=out_dir,
+        output_dir=storage.path(out_key),
+        filesystem=storage.filesystem,
         filename_stem=f"{owner}_{job.id}",
         options=ExportOptions.from_json(job.format, job.options),
         keep_partial=job.keep_partial,
@@ -194,48 +202,76 @@ def _task(
     )
 
 
-def _run(runtime: Runtime, job: runs.ClaimedJob, out_dir: Path) -> list[ArtifactFile]:
+def _run(runtime: Runtime, job: runs.ClaimedJob, out_key: str) -> tuple[list[ArtifactFile], int]:
+    """The job's files and the input records it read."""
     settings = runtime.settings
-    task = _task(runtime, job, out_dir)
-    last = 0.0
+    task = _task(runtime, job, out_key)
+    due = _ticks(settings.progress_interval_seconds, progress_clock)
+    read = 0
 
-    def on_progress(rows: int, byte_count: int) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last >= settings.progress_interval_seconds:
-            last = now
+    def on_progress(progress: Progress) -> None:
+        nonlocal read
+        read = progress.records_read
+        if due():
             with runtime.sync_sessions() as session:
-                runs.record_progress(session, job, rows, byte_count)
+                runs.record_progress(session, job, progress)
             _announce(runtime, job, "RUNNING")
 
-    return run_export(task, _with_time_limit(on_progress, settings.job_timeout_seconds))
+    attributes = {"job.id": job.id, "export.format": job.format, "workspace.id": job.workspace_id}
+    with tracing.span("export run", attributes):
+        files = run_export(task, _with_time_limit(on_progress, settings.job_timeout_seconds))
+    return files, read
 
 
-def _with_time_limit(on_progress: Callable[..., None], limit: float) -> Callable[..., None]:
+# What progress ticks are timed by: a seam for tests, which step it by hand.
+progress_clock: Callable[[], float] = time.monotonic
+
+
+def _ticks(interval: float, clock: Callable[[], float]) -> Callable[[], bool]:
+    """True at most once per `interval` seconds (the first call included): the engine reports
+    after every batch, the job row and the subscribers hear of it at this rate, one UPDATE
+    and one event per tick."""
+    last: float | None = None
+
+    def due() -> bool:
+        nonlocal last
+        now = clock()
+        if last is not None and now - last < interval:
+            return False
+        last = now
+        return True
+
+    return due
+
+
+def _with_time_limit(
+    on_progress: Callable[[Progress], None], limit: float
+) -> Callable[[Progress], None]:
     """Stop the export (TimeLimitExceeded: the job fails, its files are removed) once it has
     run for `limit` seconds; checked at every batch, like cancellation."""
     check = runs.time_limit_check(limit)
 
-    def checked(*args: Any) -> None:
+    def checked(progress: Progress) -> None:
         check()
-        on_progress(*args)
+        on_progress(progress)
 
     return checked
 
 
-def _remove_other_attempts(winner: Path) -> None:
+def _remove_other_attempts(settings: Settings, winner: str) -> None:
     """Leftovers of attempts that died (a killed worker's partial file) are never listed;
     the attempt that published removes them."""
+    storage = storage_for(settings)
     with contextlib.suppress(FileNotFoundError):  # deleteExport may have removed them all
-        for attempt in winner.parent.iterdir():
+        for attempt in storage.folders(winner.rsplit("/", 1)[0]):
             if attempt != winner:
-                shutil.rmtree(attempt, ignore_errors=True)
+                storage.delete_tree(attempt)
 
 
 def _finish_failed(
     runtime: Runtime,
     job: runs.ClaimedJob,
-    out_dir: Path,
+    out_key: str,
     reason: str,
     partial: list[ArtifactFile],
 ) -> None:
@@ -243,15 +279,15 @@ def _finish_failed(
     are listed as partial artifacts, kept for the retention period like a success's)."""
     settings = runtime.settings
     if not partial:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        storage_for(settings).delete_tree(out_key)
     kept = _catalogued(settings, partial)
     with runtime.sync_sessions() as session:
         recorded = runs.fail(session, job, reason, kept, settings.retention_seconds)
     if not recorded:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        storage_for(settings).delete_tree(out_key)
         return
     if partial:
-        _remove_other_attempts(out_dir)
+        _remove_other_attempts(settings, out_key)
     _announce(runtime, job, "FAILED")
 
 
@@ -285,77 +321,90 @@ def _run_part(
         return
     job = part.job
     _announce(runtime, job, "RUNNING")
-    out_dir = artifact_dir(runtime.settings, job.id, job.claim_token)
+    settings = runtime.settings
+    out_key = artifact_key(job.id, job.claim_token)
     partial: list[ArtifactFile] = []
     try:
         try:
-            files = _run_one_part(runtime, part, out_dir)
+            files, records_read = _run_one_part(runtime, part, out_key)
         except PartialExport as kept:
             partial = kept.files
             raise kept.cause from None
     except runs.ClaimLost:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        storage_for(settings).delete_tree(out_key)
         with runtime.sync_sessions() as session:
             canceled = parts.job_status(session, job.id) == "CANCELED"
         if canceled:  # the files of the parts that finished go too
             remove_job_files(runtime.settings, job.id)
         return
     except shutdown:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        storage_for(settings).delete_tree(out_key)
         with runtime.sync_sessions() as session:
             parts.release(session, part)
         runtime.effects.wake_export(job.id)
         return
     except PERMANENT_FAILURES as exc:
-        _fail_parts(runtime, part, out_dir, str(exc), partial)
+        _fail_parts(runtime, part, out_key, str(exc), partial)
         return
     except (OSError, OperationalError) as exc:
         if (reason := _storage_full(exc)) is not None:
-            _fail_parts(runtime, part, out_dir, reason, [])
+            _fail_parts(runtime, part, out_key, reason, [])
             return
-        shutil.rmtree(out_dir, ignore_errors=True)
+        storage_for(settings).delete_tree(out_key)
         with runtime.sync_sessions() as session:
             parts.release(session, part)
         raise TransientError(f"{part.id}: {exc}") from exc
     except Exception as exc:
         log.exception("export %s failed", part.id)
         reason = f"internal error ({type(exc).__name__}): {exc}"
-        _fail_parts(runtime, part, out_dir, reason, partial)
+        _fail_parts(runtime, part, out_key, reason, partial)
         return
     with runtime.sync_sessions() as session:
-        done = parts.succeed(session, part, [_file_record(runtime.settings, f) for f in files])
+        records = [_file_record(runtime.settings, f) for f in files]
+        done = parts.succeed(session, part, records, records_read)
     if not done:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        storage_for(settings).delete_tree(out_key)
         return
     _announce(runtime, job, "RUNNING")
     _publish_parts(runtime, job_id)
 
 
-def _run_one_part(runtime: Runtime, part: parts.ClaimedPart, out_dir: Path) -> list[ArtifactFile]:
+def _run_one_part(
+    runtime: Runtime, part: parts.ClaimedPart, out_key: str
+) -> tuple[list[ArtifactFile], int]:
+    """The part's files and the input records it read."""
     settings = runtime.settings
-    task = _task(runtime, part.job, out_dir, part)
+    task = _task(runtime, part.job, out_key, part)
     deadline = part.job_started_at + int(settings.job_timeout_seconds * 1e9)
-    last = 0.0
+    due = _ticks(settings.progress_interval_seconds, progress_clock)
+    read = 0
 
-    def on_progress(rows: int, byte_count: int) -> None:
-        nonlocal last
+    def on_progress(progress: Progress) -> None:
+        nonlocal read
+        read = progress.records_read
         if now_ns() > deadline:  # the time limit is the job's, whichever part runs
             raise runs.TimeLimitExceeded(runs.time_limit_reason(settings.job_timeout_seconds))
-        now = time.monotonic()
-        if now - last >= settings.progress_interval_seconds:
-            last = now
+        if due():
             with runtime.sync_sessions() as session:
-                parts.record_progress(session, part, rows, byte_count)
+                parts.record_progress(session, part, progress)
             _announce(runtime, part.job, "RUNNING")
 
-    return run_export(task, on_progress)
+    attributes = {
+        "job.id": part.job.id,
+        "export.format": part.job.format,
+        "export.part.id": part.id,
+        "export.part.seq": part.seq,
+    }
+    with tracing.span("export part", attributes):
+        files = run_export(task, on_progress)
+    return files, read
 
 
 def _file_record(settings: Settings, f: ArtifactFile) -> dict[str, Any]:
     """A part's published file as its row keeps it (what the manifest and artifacts need)."""
     return {
         "filename": f.filename,
-        "path": str(f.path.relative_to(settings.storage_dir)),
+        "path": storage_for(settings).key(f.path),
         "content_type": f.content_type,
         "byte_size": f.byte_size,
         "row_count": f.row_count,
@@ -370,7 +419,7 @@ def _artifact_file(
     settings: Settings, record: dict[str, Any], partial: bool = False
 ) -> ArtifactFile:
     return ArtifactFile(
-        path=settings.storage_dir / record["path"],
+        path=storage_for(settings).path(record["path"]),
         filename=record["filename"],
         content_type=record["content_type"],
         byte_size=record["byte_size"],
@@ -400,8 +449,8 @@ def _publish_parts(runtime: Runtime, job_id: str) -> None:
     job = _job_for_manifest(runtime, job_id)
     if job is None:
         return
-    out_dir = artifact_dir(settings, job_id, f"manifest-{secrets.token_hex(8)}")
-    task = _task(runtime, job, out_dir, scan=False)
+    out_key = artifact_key(job_id, f"manifest-{secrets.token_hex(8)}")
+    task = _task(runtime, job, out_key, scan=False)
     with runtime.sync_sessions() as session:
         if not parts.take_success(session, job_id, settings.retention_seconds):
             return
@@ -410,28 +459,27 @@ def _publish_parts(runtime: Runtime, job_id: str) -> None:
             manifest = write_manifest(task, files)
         except BaseException:
             session.rollback()
-            shutil.rmtree(out_dir, ignore_errors=True)
+            storage_for(settings).delete_tree(out_key)
             raise
         parts.add_artifacts(session, job_id, _catalogued(settings, [*files, manifest]))
         used = parts.used_directories(session, job_id)
-    _remove_unused_attempts(
-        settings, job_id, {*used, str(out_dir.relative_to(settings.storage_dir))}
-    )
+    _remove_unused_attempts(settings, job_id, {*used, out_key})
     _announce(runtime, job, "SUCCEEDED")
 
 
 def _remove_unused_attempts(settings: Settings, job_id: str, used: set[str]) -> None:
     """Directories of part attempts that died (or lost their part) are never listed."""
+    storage = storage_for(settings)
     with contextlib.suppress(FileNotFoundError):
-        for attempt in job_artifacts_dir(settings, job_id).iterdir():
-            if str(attempt.relative_to(settings.storage_dir)) not in used:
-                shutil.rmtree(attempt, ignore_errors=True)
+        for attempt in storage.folders(job_artifacts_key(job_id)):
+            if attempt not in used:
+                storage.delete_tree(attempt)
 
 
 def _fail_parts(
     runtime: Runtime,
     part: parts.ClaimedPart,
-    out_dir: Path,
+    out_key: str,
     reason: str,
     partial: list[ArtifactFile],
 ) -> None:
@@ -442,11 +490,11 @@ def _fail_parts(
     with runtime.sync_sessions() as session:
         if not parts.take_failure(session, part, reason):
             session.close()
-            shutil.rmtree(out_dir, ignore_errors=True)
+            storage_for(settings).delete_tree(out_key)
             return
         kept: list[ArtifactFile] = []
         if job.keep_partial:
-            task = _task(runtime, job, out_dir, scan=False)
+            task = _task(runtime, job, out_key, scan=False)
             by_part = parts.kept_files(session, job.id)
             for seq, records in sorted([*by_part, (part.seq, [])], key=lambda item: item[0]):
                 if seq == part.seq:
@@ -467,8 +515,9 @@ def _fail_parts(
 def _renamed_partial(settings: Settings, task: ExportTask, record: dict[str, Any]) -> ArtifactFile:
     """A finished part's file, kept from a failed job: named as partial, like the files a
     sequential export keeps."""
+    storage: Storage = storage_for(settings)
     file = _artifact_file(settings, record, partial=True)
     name = partial_filename(task, file.filename)
     target = file.path.with_name(name)
-    file.path.replace(target)
+    storage.move(storage.key(file.path), storage.key(target))
     return dataclasses.replace(file, path=target, filename=name)

@@ -6,9 +6,10 @@ does, by whichever worker finished it. Blocking SQLAlchemy, like `runs`.
 
 A part is claimed by the rules of jobs (`job_rows`: QUEUED, or RUNNING with a stale
 heartbeat, by a conditional update). Its progress is its heartbeat and the job's: the job's
-rows and bytes are the sums of its parts'. A finished part keeps its files (listed in the part
-row) across crashes; only unfinished parts run again. The job reaches a terminal state once,
-with a conditional update on its status (RUNNING, and for success no part unfinished).
+rows, bytes and records read are the sums of its parts'. A finished part keeps its files
+(listed in the part row) across crashes; only unfinished parts run again. The job reaches a
+terminal state once, with a conditional update on its status (RUNNING, and for success no
+part unfinished).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.db.engine import rows_changed
 from app.db.models import ExportJobRow, ExportPartRow, SegmentRow
 from app.domain import job_rows
+from app.domain.exports.progress import raised_fraction
 from app.domain.exports.runs import (
     ClaimedJob,
     ClaimLost,
@@ -33,7 +35,7 @@ from app.domain.exports.runs import (
 )
 from app.domain.exports.status import JobStatus
 from app.domain.notifications.events import record_job_event
-from engine.export import period_bounds
+from engine.export import Progress, period_bounds
 from engine.options import ExportOptions
 from engine.timestamps import now_ns
 
@@ -167,7 +169,13 @@ def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedPart | 
     ).all()
     for part_id in candidates:
         token = job_rows.claim(
-            session, ExportPartRow, part_id, stale_before_ns, rows_written=0, bytes_written=0
+            session,
+            ExportPartRow,
+            part_id,
+            stale_before_ns,
+            rows_written=0,
+            bytes_written=0,
+            records_read=0,
         )
         if token is None:
             continue  # another worker took it first
@@ -190,20 +198,29 @@ def _owned(part: ClaimedPart) -> Any:
     return job_rows.owned(ExportPartRow, part.id, part.job.claim_token)
 
 
+def _parts_sum(column: Any, job_id: str) -> Any:
+    return (
+        select(func.coalesce(func.sum(column), 0))
+        .where(ExportPartRow.job_id == job_id)
+        .scalar_subquery()
+    )
+
+
 def _sum_progress(session: Session, job_id: str) -> int:
-    """The job's rows and bytes become its parts' sums, and its heartbeat now."""
-    total = select(func.coalesce(func.sum(ExportPartRow.rows_written), 0)).where(
-        ExportPartRow.job_id == job_id
-    )
-    total_bytes = select(func.coalesce(func.sum(ExportPartRow.bytes_written), 0)).where(
-        ExportPartRow.job_id == job_id
-    )
+    """The job's rows, bytes and records read become its parts' sums (the records in range
+    are the whole job's, counted at creation), its fraction rises with them, and its heartbeat
+    is now: one UPDATE of the job's row."""
+    records_read = _parts_sum(ExportPartRow.records_read, job_id)
     result = session.execute(
         update(ExportJobRow)
         .where(ExportJobRow.id == job_id, ExportJobRow.status == JobStatus.RUNNING.value)
         .values(
-            rows_written=total.scalar_subquery(),
-            bytes_written=total_bytes.scalar_subquery(),
+            rows_written=_parts_sum(ExportPartRow.rows_written, job_id),
+            bytes_written=_parts_sum(ExportPartRow.bytes_written, job_id),
+            records_read=records_read,
+            fraction=raised_fraction(
+                ExportJobRow.fraction, records_read, ExportJobRow.records_total
+            ),
             heartbeat_at=now_ns(),
         )
         .execution_options(synchronize_session=False)
@@ -211,13 +228,20 @@ def _sum_progress(session: Session, job_id: str) -> int:
     return rows_changed(result)
 
 
-def record_progress(session: Session, part: ClaimedPart, rows: int, byte_count: int) -> None:
-    """The part's heartbeat and the job's; raises ClaimLost when the part is no longer ours
-    or the job stopped (canceled, failed by another part, past its time limit)."""
+def record_progress(session: Session, part: ClaimedPart, progress: Progress) -> None:
+    """The part's heartbeat and the job's (one UPDATE of each row); raises ClaimLost when
+    the part is no longer ours or the job stopped (canceled, failed by another part, past its
+    time limit)."""
     result = session.execute(
         update(ExportPartRow)
         .where(_owned(part))
-        .values(rows_written=rows, bytes_written=byte_count, heartbeat_at=now_ns())
+        .values(
+            rows_written=progress.rows_written,
+            bytes_written=progress.bytes_written,
+            records_read=progress.records_read,
+            heartbeat_at=now_ns(),
+        )
+        .execution_options(synchronize_session=False)
     )
     job_running = _sum_progress(session, part.job.id)
     session.commit()
@@ -225,7 +249,9 @@ def record_progress(session: Session, part: ClaimedPart, rows: int, byte_count: 
         raise ClaimLost(part.id)
 
 
-def succeed(session: Session, part: ClaimedPart, files: Sequence[dict[str, Any]]) -> bool:
+def succeed(
+    session: Session, part: ClaimedPart, files: Sequence[dict[str, Any]], records_read: int
+) -> bool:
     """The part is done and its files recorded; False if it was no longer ours."""
     rows = sum(int(f["row_count"]) for f in files)
     byte_count = sum(int(f["byte_size"]) for f in files)
@@ -238,6 +264,7 @@ def succeed(session: Session, part: ClaimedPart, files: Sequence[dict[str, Any]]
             files=list(files),
             rows_written=rows,
             bytes_written=byte_count,
+            records_read=records_read,
             finished_at=now,
             heartbeat_at=now,
         )
@@ -295,6 +322,7 @@ def take_success(session: Session, job_id: str, retention_seconds: float) -> boo
         )
         .values(
             status=JobStatus.SUCCEEDED.value,
+            fraction=1.0,
             finished_at=now,
             heartbeat_at=now,
             expires_at=now + int(retention_seconds * 1e9),

@@ -15,12 +15,21 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.engine import rows_changed
-from app.db.models import DatastreamRow, ExportArtifactRow, ExportJobRow, InstrumentRow
+from app.db.models import (
+    EXPORT_TOTALS_ID,
+    DatastreamRow,
+    ExportArtifactRow,
+    ExportJobRow,
+    ExportTotalsRow,
+    InstrumentRow,
+)
 from app.domain import job_rows
 from app.domain.catalog import source_context
+from app.domain.exports.progress import raised_fraction
 from app.domain.exports.status import JobStatus
 from app.domain.notifications.events import record_job_event
 from app.ids import new_id
+from engine.export import Progress
 from engine.logical import SourceContext
 from engine.timestamps import now_ns
 
@@ -77,7 +86,13 @@ class PublishedArtifact:
 def claim(session: Session, job_id: str, stale_before_ns: int) -> ClaimedJob | None:
     """Take a QUEUED job, or a RUNNING one whose worker stopped sending heartbeats."""
     token = job_rows.claim(
-        session, ExportJobRow, job_id, stale_before_ns, rows_written=0, bytes_written=0
+        session,
+        ExportJobRow,
+        job_id,
+        stale_before_ns,
+        rows_written=0,
+        bytes_written=0,
+        records_read=0,
     )
     if token is None:
         return None
@@ -113,12 +128,22 @@ def _owned(job: ClaimedJob) -> Any:
     return job_rows.owned(ExportJobRow, job.id, job.claim_token)
 
 
-def record_progress(session: Session, job: ClaimedJob, rows: int, byte_count: int) -> None:
-    """Progress doubles as the heartbeat; raises ClaimLost when the job is no longer ours."""
+def record_progress(session: Session, job: ClaimedJob, progress: Progress) -> None:
+    """Progress doubles as the heartbeat, in one UPDATE of the job's row (the fraction is
+    raised in the same statement); raises ClaimLost when the job is no longer ours."""
     result = session.execute(
         update(ExportJobRow)
         .where(_owned(job))
-        .values(rows_written=rows, bytes_written=byte_count, heartbeat_at=now_ns())
+        .values(
+            rows_written=progress.rows_written,
+            bytes_written=progress.bytes_written,
+            records_read=progress.records_read,
+            fraction=raised_fraction(
+                ExportJobRow.fraction, progress.records_read, ExportJobRow.records_total
+            ),
+            heartbeat_at=now_ns(),
+        )
+        .execution_options(synchronize_session=False)
     )
     session.commit()
     if rows_changed(result) != 1:
@@ -126,11 +151,17 @@ def record_progress(session: Session, job: ClaimedJob, rows: int, byte_count: in
 
 
 def succeed(
-    session: Session, job: ClaimedJob, artifacts: list[PublishedArtifact], retention_seconds: float
+    session: Session,
+    job: ClaimedJob,
+    artifacts: list[PublishedArtifact],
+    retention_seconds: float,
+    records_read: int | None = None,
 ) -> bool:
     """Terminal state and artifacts in one transaction: both visible, or neither. The files
-    are kept for `retention_seconds`; then the sweeper marks the job EXPIRED."""
-    return _finish(session, job, JobStatus.SUCCEEDED, None, artifacts, retention_seconds)
+    are kept for `retention_seconds`; then the sweeper marks the job EXPIRED. `records_read`:
+    the input records the export read in all (the last progress tick may be older)."""
+    extra = {} if records_read is None else {"records_read": records_read}
+    return _finish(session, job, JobStatus.SUCCEEDED, None, artifacts, retention_seconds, extra)
 
 
 def fail(
@@ -152,11 +183,15 @@ def _finish(
     reason: str | None,
     artifacts: Sequence[PublishedArtifact],
     retention_seconds: float,
+    extra: dict[str, Any] | None = None,
 ) -> bool:
     now = now_ns()
     values: dict[str, Any] = {"status": status.value, "finished_at": now, "heartbeat_at": now}
+    values |= extra or {}
     if reason is not None:
         values["reason"] = reason[:2000]
+    if status is JobStatus.SUCCEEDED:
+        values["fraction"] = 1.0
     if artifacts or status is JobStatus.SUCCEEDED:
         values.update(
             expires_at=now + int(retention_seconds * 1e9),
@@ -193,7 +228,27 @@ def catalog_artifacts(
         for a in artifacts
     ]
     session.add_all(rows)
+    _add_to_totals(session, artifacts)
     return rows
+
+
+def _add_to_totals(session: Session, artifacts: Sequence[PublishedArtifact]) -> None:
+    """The output counters, in the transaction that publishes the files (so a rolled-back
+    publication counts nothing). One row: a concurrent publication waits for this commit."""
+    if not artifacts:
+        return
+    added = {
+        "files": len(artifacts),
+        "rows_written": sum(a.row_count for a in artifacts),
+        "bytes_written": sum(a.byte_size for a in artifacts),
+    }
+    result = session.execute(
+        update(ExportTotalsRow)
+        .where(ExportTotalsRow.id == EXPORT_TOTALS_ID)
+        .values({name: getattr(ExportTotalsRow, name) + n for name, n in added.items()})
+    )
+    if rows_changed(result) == 0:  # a store made without the migration's first row
+        session.add(ExportTotalsRow(id=EXPORT_TOTALS_ID, **added))
 
 
 def _record_event(

@@ -179,7 +179,7 @@ async def discard_upload(runtime: Runtime, upload: ImportUploadRow) -> None:
         if row is not None and row.import_job_id is None:
             await session.delete(row)
             await session.commit()
-    await asyncio.to_thread(remove_upload_files, runtime.settings.storage_dir, upload)
+    await asyncio.to_thread(remove_upload_files, runtime.settings, upload)
 
 
 async def cancel_import(runtime: Runtime, who: Principal, job_id: str) -> ImportJobRow:

@@ -16,7 +16,6 @@ import contextlib
 import csv
 import itertools
 import logging
-import shutil
 import time
 from pathlib import Path
 from typing import IO
@@ -31,8 +30,8 @@ from app.domain.imports import runs
 from app.domain.ingest import ingest_tables, stored_before
 from app.domain.runtime import JobEvent, Runtime
 from app.domain.wire_formats import sample_warning
-from app.storage import import_report_path
-from engine.files import publish_file, sha256_of
+from app.storage import Storage, folder_of, import_report_key, storage_for
+from engine.files import sha256_of
 from engine.record_files import IngestError, Rejected, read_records
 
 log = logging.getLogger(__name__)
@@ -78,7 +77,7 @@ def run_import_job(
             return
     else:
         _announce(runtime, job, JobStatus.SUCCEEDED)
-        _remove_other_attempts(run.report.final.parent)
+        _remove_other_attempts(run.storage, folder_of(run.report.key))
     _remove_upload(runtime, job)
 
 
@@ -86,9 +85,9 @@ class _RejectedReport:
     """The CSV of rejected records (line, reason, record), written as they come and
     published under the job's name when the job succeeds."""
 
-    def __init__(self, final: Path, storage_dir: Path) -> None:
-        self.final, self.storage_dir = final, storage_dir
-        self.temp = final.with_name(f".{final.name}.{time.time_ns()}.part")
+    def __init__(self, storage: Storage, key: str) -> None:
+        self.storage, self.key = storage, key
+        self.temp = storage.staging_file(key)
         self.count = 0
         self.published = False
         self._file: IO[str] | None = None
@@ -106,13 +105,14 @@ class _RejectedReport:
         self.count += 1
 
     def publish(self) -> tuple[str, int] | None:
-        """(path relative to the storage directory, size), or None if nothing was rejected."""
+        """(key in the storage, size), or None if nothing was rejected."""
         if self._file is None:
+            self.temp.unlink(missing_ok=True)
             return None
         self._file.close()
-        publish_file(self.temp, self.final)
+        size = self.storage.publish(self.temp, self.key)
         self.published = True
-        return str(self.final.relative_to(self.storage_dir)), self.final.stat().st_size
+        return self.key, size
 
     def discard(self) -> None:
         """Nothing of this attempt is kept (also a report published just before the job's
@@ -121,22 +121,24 @@ class _RejectedReport:
             self._file.close()
         self.temp.unlink(missing_ok=True)
         if self.published:
-            self.final.unlink(missing_ok=True)
+            self.storage.delete(self.key)
 
 
 class _ImportRun:
     def __init__(self, runtime: Runtime, job: runs.ClaimedImport) -> None:
         self.runtime, self.job = runtime, job
         self.settings = runtime.settings
-        self.path = self.settings.storage_dir / job.upload_path
+        self.storage = storage_for(self.settings)
         self.counts = runs.Counts()
-        self.report = _RejectedReport(
-            import_report_path(self.settings, job.id, job.claim_token), self.settings.storage_dir
-        )
+        self.report = _RejectedReport(self.storage, import_report_key(job.id, job.claim_token))
         self._last_progress = 0.0
 
     def execute(self) -> None:
-        digest = sha256_of(self.path)
+        with self.storage.local_copy(self.job.upload_path) as path:
+            self._import(path)
+
+    def _import(self, path: Path) -> None:
+        digest = sha256_of(path)
         if not self.job.force:
             already = stored_before(self.runtime, self.job.datastream_id, digest, self.job.filename)
             if already is not None:
@@ -144,7 +146,7 @@ class _ImportRun:
                 return
         skip = self.job.on_error == "SKIP"
         tables = read_records(
-            self.path, on_reject=self._reject if skip else None, on_progress=self._progress
+            path, on_reject=self._reject if skip else None, on_progress=self._progress
         )
         first = next(tables, None)
         note = self._wire_format_warning(first)
@@ -213,17 +215,17 @@ def _hand_back(runtime: Runtime, job: runs.ClaimedImport) -> None:
     _announce(runtime, job, JobStatus.QUEUED)
 
 
-def _remove_other_attempts(winner: Path) -> None:
-    """What attempts that died or lost the job left (a temporary report) is never kept."""
+def _remove_other_attempts(storage: Storage, winner: str) -> None:
+    """What attempts that died or lost the job left (a report) is never kept."""
     with contextlib.suppress(FileNotFoundError):
-        for attempt in winner.parent.iterdir():
+        for attempt in storage.folders(folder_of(winner)):
             if attempt != winner:
-                shutil.rmtree(attempt, ignore_errors=True)
+                storage.delete_tree(attempt)
 
 
 def _remove_upload(runtime: Runtime, job: runs.ClaimedImport) -> None:
     """The records are stored (or the import failed for good): the upload is not needed."""
-    shutil.rmtree((runtime.settings.storage_dir / job.upload_path).parent, ignore_errors=True)
+    storage_for(runtime.settings).delete_tree(folder_of(job.upload_path))
 
 
 def _announce(runtime: Runtime, job: runs.ClaimedImport, status: JobStatus) -> None:

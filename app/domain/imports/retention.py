@@ -6,8 +6,6 @@ that dies half-way is finished by the next one)."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-from pathlib import Path
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.db.models import ImportJobRow, ImportUploadRow
 from app.domain.exports.status import ACTIVE
+from app.storage import Storage, folder_of, storage_for
 from engine.timestamps import now_ns
 
 BATCH = 200
@@ -22,9 +21,9 @@ BATCH = 200
 
 async def purge(session: AsyncSession, settings: Settings) -> int:
     """One step of each clean-up; how many files or folders were removed."""
-    paths = await _expired_reports(session) + await _unneeded_uploads(session)
-    await asyncio.to_thread(_remove, settings.storage_dir, paths)
-    return len(paths)
+    reports, uploads = await _expired_reports(session), await _unneeded_uploads(session)
+    await asyncio.to_thread(_remove, storage_for(settings), reports, uploads)
+    return len(reports) + len(uploads)
 
 
 async def _expired_reports(session: AsyncSession) -> list[str]:
@@ -65,13 +64,11 @@ async def _unneeded_uploads(session: AsyncSession) -> list[str]:
             delete(ImportUploadRow).where(ImportUploadRow.id.in_([r.id for r in rows]))
         )
         await session.commit()
-    return [str(Path(path).parent) for _id, path in rows]
+    return [folder_of(path) for _id, path in rows]
 
 
-def _remove(storage_dir: Path, paths: list[str]) -> None:
-    for path in paths:
-        target = storage_dir / path
-        if target.is_dir():
-            shutil.rmtree(target, ignore_errors=True)
-        else:
-            target.unlink(missing_ok=True)
+def _remove(storage: Storage, reports: list[str], folders: list[str]) -> None:
+    for report in reports:
+        storage.delete(report)
+    for folder in folders:
+        storage.delete_tree(folder)

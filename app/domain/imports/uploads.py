@@ -7,23 +7,21 @@ used once their URL has expired."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import BinaryIO
 
 import anyio
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.db.engine import rows_changed
 from app.db.models import ImportUploadRow
 from app.domain.auth import Principal, Role, require
 from app.domain.errors import ErrorCode, user_error
 from app.domain.runtime import Runtime
 from app.ids import new_id
-from engine.files import publish_file
+from app.storage import Storage, folder_of, storage_for
 from engine.record_files import supported
 from engine.timestamps import now_ns
 
@@ -107,8 +105,8 @@ async def receive_upload(
         raise UploadRefused(404, "NOT_FOUND", f"no upload {upload_id}")
     if upload.received_at is not None:
         raise UploadRefused(409, "CONFLICT", "this upload already has its file")
-    target = settings.storage_dir / upload.path
-    size = await _write_chunks(chunks, target, settings.max_import_bytes)
+    storage, limit = storage_for(settings), settings.max_import_bytes
+    size = await _write_chunks(chunks, storage, upload.path, limit)
     async with runtime.sessions() as session:
         won = await _mark_received(session, upload.id, size)
     if not won:  # a concurrent PUT finished first: the file is its
@@ -117,9 +115,11 @@ async def receive_upload(
     return upload
 
 
-async def _write_chunks(chunks: AsyncIterator[bytes], target: Path, limit: int) -> int:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.{id(chunks)}.part")
+async def _write_chunks(
+    chunks: AsyncIterator[bytes], storage: Storage, key: str, limit: int
+) -> int:
+    temp = storage.staging_file(key)  # unique: concurrent PUTs never share it
+    temp.parent.mkdir(parents=True, exist_ok=True)
     size = 0
     try:
         async with await anyio.open_file(temp, "wb") as out:
@@ -130,7 +130,7 @@ async def _write_chunks(chunks: AsyncIterator[bytes], target: Path, limit: int) 
                         413, "PAYLOAD_TOO_LARGE", f"imports take at most {limit:,} bytes"
                     )
                 await out.write(chunk)
-        await anyio.to_thread.run_sync(publish_file, temp, target)
+        await anyio.to_thread.run_sync(storage.publish, temp, key)
     finally:
         temp.unlink(missing_ok=True)
     return size
@@ -154,10 +154,12 @@ async def store_file(
     check_filename(filename, field)
     settings = runtime.settings
     upload = _new_row(who, filename, now_ns() + int(settings.upload_ttl_seconds * 1e9))
-    target = settings.storage_dir / upload.path
-    size = await anyio.to_thread.run_sync(_copy, source, target, settings.max_import_bytes)
+    storage = storage_for(settings)
+    size = await anyio.to_thread.run_sync(
+        _copy, source, storage, upload.path, settings.max_import_bytes
+    )
     if size is None:
-        shutil.rmtree(target.parent, ignore_errors=True)
+        await anyio.to_thread.run_sync(storage.delete_tree, folder_of(upload.path))
         raise user_error(
             ErrorCode.PAYLOAD_TOO_LARGE,
             field,
@@ -170,10 +172,10 @@ async def store_file(
     return upload
 
 
-def _copy(source: BinaryIO, target: Path, limit: int) -> int | None:
-    """Copy up to `limit` bytes; None if the source holds more."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.part")
+def _copy(source: BinaryIO, storage: Storage, key: str, limit: int) -> int | None:
+    """Copy up to `limit` bytes; None if the source holds more (nothing is kept then)."""
+    temp = storage.staging_file(key)
+    temp.parent.mkdir(parents=True, exist_ok=True)
     size = 0
     try:
         with open(temp, "wb") as out:
@@ -182,7 +184,7 @@ def _copy(source: BinaryIO, target: Path, limit: int) -> int | None:
                 if size > limit:
                     return None
                 out.write(chunk)
-        publish_file(temp, target)
+        storage.publish(temp, key)
         return size
     finally:
         temp.unlink(missing_ok=True)
@@ -201,6 +203,6 @@ async def own_upload(session: AsyncSession, who: Principal, upload_id: str) -> I
     return upload
 
 
-def remove_upload_files(storage_dir: Path, upload: ImportUploadRow) -> None:
+def remove_upload_files(settings: Settings, upload: ImportUploadRow) -> None:
     """Blocking; missing files are fine."""
-    shutil.rmtree((storage_dir / upload.path).parent, ignore_errors=True)
+    storage_for(settings).delete_tree(folder_of(upload.path))

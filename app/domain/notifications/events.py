@@ -109,9 +109,12 @@ def export_job_data(
             k: options.get(k) for k in ("columns", "limit", "filter", "decimation", "split")
         },
         "progress": {
+            "recordsRead": job.records_read,
+            "recordsTotal": job.records_total,
+            "fraction": job.fraction,
             "rowsWritten": job.rows_written,
             "bytesWritten": job.bytes_written,
-            "estimatedRows": job.estimated_rows,
+            "estimatedRows": job.records_total,  # the API's deprecated alias
         },
         "artifacts": [
             {

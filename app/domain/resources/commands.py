@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import delete
@@ -44,6 +43,7 @@ from app.domain.resources.model import (
 from app.domain.resources.schedules import EXPORT_SCHEDULES
 from app.domain.resources.webhooks import WEBHOOKS
 from app.domain.runtime import Runtime
+from app.storage import Storage, storage_for
 
 RESOURCES: dict[ResourceKind, Resource] = {
     r.kind: r
@@ -145,7 +145,7 @@ async def import_resources(
             await _consume(session, upload)
         await _commit(session)
     if upload is not None:
-        await asyncio.to_thread(remove_upload_files, runtime.settings.storage_dir, upload)
+        await asyncio.to_thread(remove_upload_files, runtime.settings, upload)
     return outcome
 
 
@@ -206,10 +206,14 @@ async def _sent(runtime: Runtime, sent: SentFile) -> bytes:
     return content
 
 
+def _read_bytes(storage: Storage, key: str) -> bytes:
+    with storage.local_copy(key) as path:
+        return path.read_bytes()
+
+
 async def _uploaded(runtime: Runtime, upload: ImportUploadRow) -> bytes:
-    path: Path = runtime.settings.storage_dir / upload.path
     try:
-        return await asyncio.to_thread(path.read_bytes)
+        return await asyncio.to_thread(_read_bytes, storage_for(runtime.settings), upload.path)
     except FileNotFoundError:
         raise user_error(
             ErrorCode.FAILED_PRECONDITION,

@@ -9,12 +9,13 @@ from strawberry.scalars import JSON
 
 from app.db import models
 from app.domain import catalog
+from app.domain.exports.progress import eta_seconds
 from app.graphql.catalog.types import Datastream, datastream_nodes
 from app.graphql.context import Info, computed
 from app.graphql.errors import UserError
 from app.graphql.relay import Node
 from app.graphql.scalars import Long, Timestamp
-from app.storage import signed_path
+from app.storage import download_url
 from engine.timestamps import now_ns
 
 
@@ -69,8 +70,10 @@ class ExportStatus(Enum):
     )
     DELETED = strawberry.enum_value(
         "DELETED",
-        description="Only in `exportJobsUpdated`: the job was deleted (`deleteExport`) and no "
-        "longer exists; this is its last announcement, with its other fields as last seen.",
+        description="Only in subscriptions: the job was deleted (`deleteExport`) and no longer "
+        "exists; this is its last announcement, with its other fields as last seen (and "
+        "`updatedAt` the time of the deletion). Replayed to a subscription resuming `since` a "
+        "time before the deletion, for the retention period.",
     )
 
 
@@ -90,13 +93,46 @@ class Compression(Enum):
     ZSTD = strawberry.enum_value("ZSTD", description="Zstandard (`.zst`), for CSV and JSON lines.")
 
 
-@strawberry.type(description="How far a job has come.")
+@strawberry.type(
+    description="How far a job has come. Two units never mix: records are the stored input "
+    "messages the export reads (`recordsRead` of `recordsTotal`, what `fraction` and "
+    "`etaSeconds` are computed from); rows are what the files hold, after the schema unfolds "
+    "messages (a book update gives many rows) and filters and decimation drop rows. A running "
+    "job updates these about four times a second (`GATEWAY_PROGRESS_INTERVAL_SECONDS`)."
+)
 class ExportProgress:
-    rows_written: Long = strawberry.field(description="Rows written so far.")
-    bytes_written: Long = strawberry.field(description="Bytes written so far.")
+    records_read: Long = strawberry.field(
+        description="Input records (stored messages) read so far, in the same unit as "
+        "`recordsTotal`. A retried attempt starts again from zero; a job in parts shows the "
+        "sum of its parts'."
+    )
+    records_total: Long = strawberry.field(
+        description="Input records in the job's range, counted from the segment catalog when "
+        "the job was created (prorated over segments that straddle the range's ends, so "
+        "`recordsRead` may end a little above or below it)."
+    )
+    fraction: float = strawberry.field(
+        description="How much of the job is done, between 0 and 1: `recordsRead / "
+        "recordsTotal`, never decreasing (not even when an attempt starts over), below 1 while "
+        "the job runs and exactly 1 once it SUCCEEDED."
+    )
+    eta_seconds: float | None = strawberry.field(
+        description="Seconds until the job should finish, at the rate it has read records "
+        "since it started running; null while queued and until 1% of the records and a "
+        "second have gone by; 0 once it has ended."
+    )
+    rows_written: Long = strawberry.field(
+        description="Output rows written to the files so far (after unfolding, filters and "
+        "decimation); every file's rows once the job SUCCEEDED."
+    )
+    bytes_written: Long = strawberry.field(
+        description="Bytes written to the files so far, as stored (compressed for gzip and "
+        "zstd, counted as each compressed block reaches the file); the files' sizes once the "
+        "job SUCCEEDED."
+    )
     estimated_rows: Long = strawberry.field(
-        description="Estimate of the records in range, from the segment catalog (messages, "
-        "before unfolding)."
+        description="The same number as `recordsTotal` (input records in range, not output rows).",
+        deprecation_reason="Counts input records, not rows: use `recordsTotal` (and `fraction`).",
     )
 
 
@@ -104,7 +140,9 @@ class ExportProgress:
 class ExportArtifact:
     filename: str = strawberry.field(description="File name, e.g. `101_exp_....csv.gz`.")
     url: str = strawberry.field(
-        description="Signed download URL; no API key needed until it expires."
+        description="Signed download URL; no API key needed until it expires. With "
+        "artifacts in an object store, the store's presigned URL (STORAGE_DOWNLOADS=presigned) "
+        "or the gateway's, which streams the file from the store (proxy)."
     )
     expires_at: Timestamp = strawberry.field(description="When `url` stops working.")
     byte_size: Long = strawberry.field(description="Size of the file in bytes.")
@@ -157,7 +195,19 @@ class ExportJob(Node):
     options: ExportJobOptions = strawberry.field(
         description="Column selection, limit, filter, decimation and split, as resolved."
     )
-    progress: ExportProgress = strawberry.field(description="Rows and bytes written so far.")
+    progress: ExportProgress = strawberry.field(
+        description="Records read of the records in range, the fraction done, an ETA, and the "
+        "rows and bytes written so far."
+    )
+    revision: Long = strawberry.field(
+        description="Grows by at least one with every change to the job (status, progress, "
+        "anything): of two states of the same job, the one with the higher revision is the "
+        "newer. Subscriptions may send a state again (a replay with `since`); keep the higher."
+    )
+    updated_at: Timestamp = strawberry.field(
+        description="When the job last changed: pass the greatest you have seen as `since` to "
+        "`exportJobsUpdated` or `exportJobUpdated` when you reconnect."
+    )
     keep_partial: bool = strawberry.field(
         description="Whether a failure keeps the rows written so far as partial artifacts."
     )
@@ -184,11 +234,13 @@ class ExportJob(Node):
         base = info.context.base_url()
         result = []
         for row in rows:
-            path, expires = signed_path(info.context.settings, row.id, row.filename)
+            url, expires = download_url(
+                info.context.settings, base, row.id, row.filename, row.path, row.content_type
+            )
             result.append(
                 ExportArtifact(
                     filename=row.filename,
-                    url=base + path,
+                    url=url,
                     expires_at=expires * 1_000_000_000,
                     byte_size=row.byte_size,
                     row_count=row.row_count,
@@ -236,10 +288,22 @@ class ExportJob(Node):
                 timezone=(job.options or {}).get("timezone") or "UTC",
             ),
             progress=ExportProgress(
+                records_read=job.records_read,
+                records_total=job.records_total,
+                fraction=job.fraction,
+                eta_seconds=eta_seconds(
+                    job.status,
+                    job.records_read,
+                    job.records_total,
+                    job.started_at,
+                    job.heartbeat_at,
+                ),
                 rows_written=job.rows_written,
                 bytes_written=job.bytes_written,
-                estimated_rows=job.estimated_rows,
+                estimated_rows=job.records_total,
             ),
+            revision=job.revision,
+            updated_at=job.updated_at,
             keep_partial=job.keep_partial,
         )
 

@@ -11,7 +11,7 @@ from app.graphql.context import Info, computed
 from app.graphql.errors import UserError
 from app.graphql.relay import Node
 from app.graphql.scalars import Long, Timestamp
-from app.storage import signed_path, signed_upload_path
+from app.storage import download_url, signed_upload_path
 
 
 @strawberry.enum(description="Lifecycle of an import job.")
@@ -58,7 +58,10 @@ class ImportProgress:
 
 @strawberry.type(description="The records an import left out: a CSV of line, reason, record.")
 class RejectedRecordsReport:
-    url: str = strawberry.field(description="Signed download link; no API key needed.")
+    url: str = strawberry.field(
+        description="Signed download link; no API key needed. With files in an object store "
+        "and STORAGE_DOWNLOADS=presigned, the store's presigned URL."
+    )
     url_expires_at: Timestamp = strawberry.field(description="When this link stops working.")
     byte_size: Long = strawberry.field(description="Size of the report.")
     kept_until: Timestamp = strawberry.field(description="When the report is deleted.")
@@ -94,9 +97,17 @@ class ImportJob(Node):
     async def rejected_records(self, info: Info) -> RejectedRecordsReport | None:
         if self.report_path is None or self.expires_at is None:
             return None
-        path, expires = signed_path(info.context.settings, str(self.id), "rejected.csv")
+        url, expires = download_url(
+            info.context.settings,
+            info.context.base_url(),
+            str(self.id),
+            "rejected.csv",
+            self.report_path,
+            "text/csv",
+            saved_as=f"{self.id}-rejected.csv",
+        )
         return RejectedRecordsReport(
-            url=info.context.base_url() + path,
+            url=url,
             url_expires_at=expires * 1_000_000_000,
             byte_size=self.report_byte_size or 0,
             kept_until=self.expires_at,
