@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install frontend frontend-check run test test-fast fuzz check lint format schema schema-check codegen codegen-check worker collector scheduler migrate bench clean
+.PHONY: install frontend frontend-check run test test-fast fuzz chaos check lint format schema schema-check codegen codegen-check worker collector scheduler migrate bench clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,11 +54,14 @@ run: install frontend  ## migrate, load demo data if empty, serve on :8000 with 
 test: install frontend  ## the whole suite (CI runs exactly this)
 	$(PY) -m pytest
 
-test-fast: install frontend  ## the inner loop: all but the real-process and fuzz tests, on every core
-	$(PY) -m pytest -m "not e2e and not fuzz" -n auto
+test-fast: install frontend  ## the inner loop: all but the real-process, fuzz and chaos tests, on every core
+	$(PY) -m pytest -m "not e2e and not fuzz and not chaos" -n auto
 
 fuzz: install  ## the fuzz tests with a long budget (make test runs a bounded one)
 	FUZZ_BUDGET=full $(PY) -m pytest tests/api/test_fuzz.py
+
+chaos: install  ## the chaos test with a long budget (make test runs a bounded one; CHAOS_SEED=n replays a run)
+	CHAOS_BUDGET=full $(PY) -m pytest tests/chaos -m chaos
 
 CODE := app engine workers tests bench clients/python/src
 

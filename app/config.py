@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         description="redis://... for job events across processes; default: BROKER_URL if it "
         "is Redis, else in-process only.",
     )
+    events_fallback_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="While the events Redis is unreachable, how often subscriptions re-read "
+        "the jobs they follow (they go back to pushed events once it is back).",
+    )
     queue_name: str = Field(
         default="exports",
         description="Broker queue (and event channel) name: separates gateways sharing a broker.",

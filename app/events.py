@@ -15,6 +15,13 @@ fan-out; when the bridge (re)connects, subscribers are told to re-read everythin
 (`RESYNC`), since events may have passed while it was away. When the bus cannot see every change
 (other processes and no Redis), rows are re-read every second, still once per process; otherwise
 only every `SAFETY_RECHECK_SECONDS`, against a publisher that could not reach Redis.
+
+While the bridge has lost Redis, subscribers fall back to re-reading what they follow every
+`fallback_poll_seconds` (one read per process, as ever), and go back to waiting for pushes once
+it is back: the bridge tells them both times (a `RESYNC`), so no subscription is dropped and
+none waits out a long recheck. The bridge reconnects by itself (the client's own silent
+reconnection would hide the gap), and pings an idle connection so that a Redis that stopped
+answering counts as lost too.
 """
 
 from __future__ import annotations
@@ -39,6 +46,11 @@ T = TypeVar("T")
 # cannot see other processes' changes, else only as a safety net. Reads are shared either way.
 POLL_SECONDS = 1.0
 SAFETY_RECHECK_SECONDS = 30.0
+# The default of `Settings.events_fallback_poll_seconds`: re-reads while the bridge is down.
+FALLBACK_POLL_SECONDS = 1.0
+# The bridge pings Redis after this long without a message; twice this without an answer
+# and the connection counts as lost.
+BRIDGE_PING_SECONDS = 5.0
 # A notice to every subscriber: re-read all you follow (events may have been missed).
 RESYNC = JobEvent("*", "*", "RESYNC")
 # Versions and shared reads kept per process before they are dropped all at once.
@@ -68,6 +80,7 @@ class EventBus:
         channel: str = "exports",
         queue_size: int = 256,
         sees_every_change: bool | None = None,
+        fallback_poll_seconds: float = FALLBACK_POLL_SECONDS,
     ) -> None:
         self._subscribers: set[_Subscriber] = set()
         self._lock = threading.Lock()
@@ -80,6 +93,11 @@ class EventBus:
         self.sees_every_change = (
             redis_url is not None if sees_every_change is None else (sees_every_change)
         )
+        self.fallback_poll_seconds = fallback_poll_seconds
+        # Whether the Redis channel reaches this process now (always, without Redis): set by
+        # the bridge when it subscribes, cleared when it loses the connection.
+        self._bridged = redis_url is None
+        self._publish_failing = False  # to log an outage once, not once per event
         self._versions: dict[str, int] = {}
         self._epoch = 0  # bumped by a resync: every version changes
         self.reads = SharedReads(self)
@@ -90,8 +108,17 @@ class EventBus:
             return len(self._subscribers)
 
     @property
+    def bridged(self) -> bool:
+        """Whether events of other processes reach this one now (False while Redis is down)."""
+        return self._bridged
+
+    @property
     def recheck_seconds(self) -> float:
-        return SAFETY_RECHECK_SECONDS if self.sees_every_change else POLL_SECONDS
+        if not self.sees_every_change:
+            return POLL_SECONDS
+        if not self._bridged:
+            return self.fallback_poll_seconds
+        return SAFETY_RECHECK_SECONDS
 
     def version(self, key: str) -> tuple[int, int, int]:
         """Changes with every event about `key` (a job, or any job of a workspace), every
@@ -109,9 +136,13 @@ class EventBus:
             return
         try:
             self._redis_client(url).publish(self.channel, json.dumps(asdict(event)))
-        except Exception:
-            log.warning("could not publish job event to Redis; delivering locally", exc_info=True)
+        except Exception as exc:
+            if not self._publish_failing:  # once per outage: events come many a second
+                log.warning("could not publish job events to Redis (%s); delivering locally", exc)
+            self._publish_failing = True
             self.deliver_locally(event)
+        else:
+            self._publish_failing = False
 
     def resync(self) -> None:
         """Every subscriber re-reads what it follows, and no earlier read is reused."""
@@ -157,29 +188,64 @@ class EventBus:
                 self._subscribers.discard(subscriber)
 
     async def bridge_forever(self) -> None:
-        """Gateway side: feed the Redis channel into local subscribers, reconnecting on error."""
+        """Gateway side: feed the Redis channel into local subscribers, reconnecting on error.
+        Subscribers are told (RESYNC) when it connects, since events published while it was
+        away are lost, and when it loses Redis, so that they re-read at the fallback interval
+        until it is back."""
         url = self.redis_url
         if url is None:
             return
         import redis.asyncio as aioredis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         while True:
-            client = aioredis.Redis.from_url(url)
+            # No retries inside the client: a reconnection it made silently would hide the gap.
+            client = aioredis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(self.channel)
-                    self.resync()  # what was published while the bridge was away is lost
-                    async for message in pubsub.listen():
-                        if message.get("type") == "message":
-                            self.deliver_locally(JobEvent(**json.loads(message["data"])))
+                    self._set_bridged(True)
+                    await self._pump(pubsub)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("job event bridge lost Redis; reconnecting", exc_info=True)
+            except Exception as exc:
+                if self._bridged:
+                    log.warning(
+                        "job event bridge lost Redis (%s): subscribers re-read every %g s "
+                        "until it is back",
+                        exc,
+                        self.fallback_poll_seconds,
+                    )
+                self._set_bridged(False)
                 await asyncio.sleep(1)
             finally:
                 with contextlib.suppress(Exception):
                     await client.aclose()
+
+    def _set_bridged(self, bridged: bool) -> None:
+        """Every change of the bridge's state is a resync: on connecting, events may have
+        been missed; on losing Redis, subscribers waiting for a push switch to re-reading."""
+        changed = bridged != self._bridged
+        self._bridged = bridged
+        if changed or bridged:
+            self.resync()
+
+    async def _pump(self, pubsub: Any) -> None:
+        """Deliver the channel's messages until the connection fails; an idle connection is
+        pinged, and one that answers nothing for two ping periods is given up."""
+        loop = asyncio.get_running_loop()
+        heard = loop.time()
+        while True:
+            message = await pubsub.get_message(timeout=BRIDGE_PING_SECONDS)
+            if message is not None:
+                heard = loop.time()
+                if message.get("type") == "message":
+                    self.deliver_locally(JobEvent(**json.loads(message["data"])))
+                continue
+            if loop.time() - heard > 2 * BRIDGE_PING_SECONDS:
+                raise ConnectionError("Redis stopped answering the event bridge's pings")
+            await pubsub.ping()
 
 
 class SharedReads:
@@ -224,4 +290,5 @@ def build_event_bus(settings: Settings) -> EventBus:
         settings.resolved_events_url,
         settings.queue_name,
         sees_every_change=settings.resolved_events_url is not None or settings.embedded_broker,
+        fallback_poll_seconds=settings.events_fallback_poll_seconds,
     )

@@ -35,6 +35,7 @@ from strawberry.types.unset import UNSET
 
 from app import tracing
 from app.config import Settings, get_settings
+from app.db.engine import is_unavailable
 from app.demo.feed import exchange_feed
 from app.domain.auth import authenticate
 from app.domain.notifications.dispatch import notify_forever
@@ -98,8 +99,16 @@ class GatewayGraphQL(GraphQL):
         token = params.get("apiKey") or params.get("X-Api-Key") or params.get("x-api-key")
         if token is not None and not isinstance(token, str):
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
-        async with context.sessions() as session:
-            context.principal = await authenticate(session, token)
+        try:
+            async with context.sessions() as session:
+                context.principal = await authenticate(session, token)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # The database is down: the key is checked at each operation instead, which
+            # answers UNAVAILABLE until the database is back (not a broken connection).
+            context.unchecked_token = token
+            return {"authenticated": None}
         # Without a valid key the connection stays open and each operation gets an
         # UNAUTHENTICATED error, which clients can show; introspection still works.
         return {"authenticated": context.principal is not None}

@@ -112,6 +112,11 @@ def rows_changed(result: Result[Any]) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
+# SQLSTATE classes of a server that cannot serve now: 08 (connection exceptions) and 57P
+# (shut down by an operator or a crash, or starting up: "not yet accepting connections").
+UNAVAILABLE_SQLSTATES = ("08", "57P")
+
+
 def is_unavailable(error: BaseException | None) -> bool:
     """The database could not be reached or answered in time (down, restarting, locked, its
     pool exhausted): worth retrying shortly, and never the client's fault or a bug."""
@@ -127,5 +132,8 @@ def is_unavailable(error: BaseException | None) -> bool:
             return True
         if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
             return True
-        error = error.__cause__ or error.__context__
+        if str(getattr(error, "sqlstate", None) or "").startswith(UNAVAILABLE_SQLSTATES):
+            return True  # a driver's own error (asyncpg's are not OperationalErrors)
+        driver_error = error.orig if isinstance(error, sa_exc.DBAPIError) else None
+        error = error.__cause__ or error.__context__ or driver_error
     return False

@@ -15,7 +15,7 @@ from strawberry.permission import BasePermission
 from app.config import Settings
 from app.db.models import ExportArtifactRow, ExportJobRow
 from app.domain import catalog
-from app.domain.auth import Principal
+from app.domain.auth import Principal, authenticate
 from app.domain.exports import queries as export_queries
 from app.domain.runtime import Runtime
 from app.events import EventBus
@@ -27,6 +27,8 @@ class Context:
     runtime: Runtime
     bus: EventBus
     principal: Principal | None = None
+    # A WebSocket's key that could not be checked when it connected (the database was down).
+    unchecked_token: str | None = None
     connection_params: dict[str, Any] | None = None
     response: Any = None
     artifacts: DataLoader[str, list[ExportArtifactRow]] = field(init=False)
@@ -102,8 +104,14 @@ class IsAuthenticated(BasePermission):
     )
     error_extensions = {"code": "UNAUTHENTICATED"}
 
-    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-        return info.context.principal is not None
+    async def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        context: Context = info.context
+        if context.principal is None and context.unchecked_token is not None:
+            # Raises while the database is still down: the operation gets UNAVAILABLE.
+            async with context.sessions() as session:
+                context.principal = await authenticate(session, context.unchecked_token)
+            context.unchecked_token = None
+        return context.principal is not None
 
 
 Info = strawberry.Info[Context, None]

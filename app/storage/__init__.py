@@ -57,8 +57,10 @@ def job_artifacts_key(job_id: str) -> str:
     return f"artifacts/{job_id}"
 
 
-def import_report_key(job_id: str) -> str:
-    return f"imports/{job_id}/rejected.csv"
+def import_report_key(job_id: str, attempt_token: str) -> str:
+    # One folder per attempt, as for exports: a worker that lost the job (a stopped one that
+    # came back) never replaces or deletes the report of the worker that took it over.
+    return f"imports/{job_id}/{attempt_token}/rejected.csv"
 
 
 def folder_of(key: str) -> str:

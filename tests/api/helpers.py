@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -94,20 +94,30 @@ async def idle_app(settings: Settings, keys: dict[str, str]) -> AsyncIterator[Ap
 
 class WithoutLifespan:
     """An ASGI app that answers the lifespan protocol without running the app's own (no
-    workers, no sweeper), for Starlette's TestClient; its runtime is disposed at shutdown."""
+    workers, no sweeper), for Starlette's TestClient; its runtime is disposed at shutdown.
+    `background`: loops of the app's own to run all the same (the event bridge, say), in
+    the server's event loop, canceled at shutdown."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(
+        self, app: Starlette, background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()
+    ) -> None:
         self.app = app
+        self.background = background
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
             await self.app(scope, receive, send)
             return
+        tasks: list[asyncio.Task[None]] = []
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                tasks = [asyncio.create_task(loop()) for loop in self.background]
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
                 await release(self.app)
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -11,7 +11,9 @@ import dataclasses
 import gzip
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -19,8 +21,10 @@ from sqlalchemy import func, select, update
 from app.db.models import ImportJobRow, ImportUploadRow, SegmentRow
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.imports import commands, retention, uploads
+from app.domain.imports import runs as import_runs
 from app.domain.imports.commands import ImportRequest
 from app.domain.imports.execution import run_import_job
+from app.domain.ingest import ingest_tables
 from app.domain.runtime import Runtime
 from engine.segment_meta import read_footer
 from engine.timestamps import now_ns
@@ -269,3 +273,89 @@ async def test_expired_unused_uploads_and_reports_are_removed(runtime: Runtime, 
         assert after is not None and after.report_path is None
     assert not (runtime.settings.storage_dir / job.report_path).exists()
     assert not (runtime.settings.storage_dir / unused.path).exists()
+
+
+# -- a worker that lost its import (stopped past the heartbeat timeout, then continued) -----
+
+
+def _taken_over(runtime: Runtime, job_id: str) -> None:
+    """The worker's claim looks dead (its heartbeat is old): the next claim takes the job."""
+    with runtime.sync_sessions() as session:
+        session.execute(
+            update(ImportJobRow).where(ImportJobRow.id == job_id).values(heartbeat_at=1)
+        )
+        session.commit()
+
+
+def _on_first_ingest(
+    monkeypatch: pytest.MonkeyPatch, action: Callable[[], None], fail: bool = False
+) -> None:
+    """When the first worker starts storing (its file open, its rejects being reported), do
+    `action` on its thread first; with `fail`, that worker then meets an unexpected error."""
+    calls = 0
+
+    def ingest(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            action()
+            if fail:
+                raise RuntimeError("the first worker's disk hiccup")
+        return ingest_tables(*args, **kwargs)
+
+    monkeypatch.setattr("app.domain.imports.execution.ingest_tables", ingest)
+
+
+async def _started(runtime: Runtime, seed: Seed, content: bytes) -> tuple[str, Path]:
+    up = await upload(runtime, seed, "desk.jsonl", content)
+    job, _ = await commands.start_import(
+        runtime,
+        seed.principals["alpha"],
+        ImportRequest(upload_id=up.id, datastream_id=str(TRADES.id), on_error="SKIP"),
+    )
+    return job.id, runtime.settings.storage_dir / up.path
+
+
+async def test_a_worker_that_lost_its_import_keeps_off_the_new_owners_report(
+    runtime: Runtime, seed: Seed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [trade_line(i) for i in range(50)]
+    lines[7] = "not json"
+    job_id, _ = await _started(runtime, seed, jsonl(lines))
+
+    def another_worker_takes_over_and_finishes() -> None:
+        _taken_over(runtime, job_id)
+        run_import_job(runtime, job_id)
+
+    _on_first_ingest(monkeypatch, another_worker_takes_over_and_finishes)
+    await asyncio.to_thread(run_import_job, runtime, job_id)  # the first worker, back
+    job = await job_row(runtime, job_id)
+    assert (job.status, job.attempts, job.records_stored) == ("SUCCEEDED", 2, 49)
+    assert job.report_path is not None
+    report = runtime.settings.storage_dir / job.report_path
+    assert report.stat().st_size == job.report_byte_size  # the new owner's, still there
+    assert [r["line"] for r in csv.DictReader(io.StringIO(report.read_text()))] == ["8"]
+    assert [p for p in report.parent.parent.rglob("*") if p.is_file()] == [report]
+    assert len(await stored_after_seed(runtime)) == 49  # stored once
+
+
+async def test_a_worker_that_lost_its_import_and_fails_leaves_the_upload_to_the_new_owner(
+    runtime: Runtime, seed: Seed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id, upload_file = await _started(runtime, seed, jsonl([trade_line(i) for i in range(30)]))
+
+    def another_worker_takes_over() -> None:
+        _taken_over(runtime, job_id)
+        with runtime.sync_sessions() as session:
+            assert import_runs.claim(session, job_id, now_ns()) is not None
+
+    _on_first_ingest(monkeypatch, another_worker_takes_over, fail=True)
+    await asyncio.to_thread(run_import_job, runtime, job_id)
+    job = await job_row(runtime, job_id)
+    assert job.status == "RUNNING" and job.reason is None  # not failed by the first worker
+    assert upload_file.exists()  # the new owner still has its file
+    _taken_over(runtime, job_id)  # the new owner dies too; a third worker finishes
+    await asyncio.to_thread(run_import_job, runtime, job_id)
+    job = await job_row(runtime, job_id)
+    assert (job.status, job.records_stored) == ("SUCCEEDED", 30)
+    assert not upload_file.exists()

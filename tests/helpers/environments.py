@@ -106,9 +106,9 @@ def environment(
     streams: Sequence[int] | None = None,
     **extra: str,
 ) -> Iterator[GatewayHandle]:
-    """A prepared store and a running gateway (plus worker processes when distributed).
-    On the way out, every process started inside (a gateway the test restarted, too) is
-    stopped, however the block ends."""
+    """A prepared store (`streams` ingested) and a running gateway (plus worker processes
+    when distributed). On the way out, every process started inside (a gateway the test
+    restarted, too) is stopped, however the block ends."""
     with ExitStack() as stack:
         database_url = None
         if mode == "distributed":

@@ -24,7 +24,8 @@ _started: list[subprocess.Popen[bytes]] = []
 _lock = threading.Lock()
 
 
-def _register(process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+def register(process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+    """Stopped by `stop_started_since` (and at the end of the session) if still running."""
     with _lock:
         _started.append(process)
     return process
@@ -45,6 +46,15 @@ def stop_started_since(mark: int) -> list[int]:
     for process in processes:
         _stop_group(process, signal.SIGTERM, wait=20)
     return stopped
+
+
+def kill_started_since(mark: int) -> None:
+    """SIGKILL every registered process started after `mark`, with its process group: for
+    what a test throws away and need not stop gracefully."""
+    with _lock:
+        processes = _started[mark:]
+    for process in processes:
+        _stop_group(process, signal.SIGKILL, wait=20)
 
 
 @contextmanager
@@ -113,7 +123,7 @@ def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.P
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return _register(process)
+    return register(process)
 
 
 class Gateway:

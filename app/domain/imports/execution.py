@@ -12,6 +12,7 @@ stored in the datastream is not stored again (unless forced): the job succeeds s
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import logging
@@ -64,16 +65,19 @@ def run_import_job(
         runtime.effects.wake_import(job.id)
         return
     except PERMANENT_FAILURES as exc:
-        run.fail(str(exc))
+        if not run.fail(str(exc)):
+            return  # taken over meanwhile: the upload is the new owner's to read
     except (OSError, OperationalError) as exc:
         run.report.discard()
         _hand_back(runtime, job)
         raise TransientError(f"{job.id}: {exc}") from exc
     except Exception as exc:
         log.exception("import %s failed", job.id)
-        run.fail(f"internal error ({type(exc).__name__}): {exc}")
+        if not run.fail(f"internal error ({type(exc).__name__}): {exc}"):
+            return
     else:
         _announce(runtime, job, JobStatus.SUCCEEDED)
+        _remove_other_attempts(run.storage, folder_of(run.report.key))
     _remove_upload(runtime, job)
 
 
@@ -126,7 +130,7 @@ class _ImportRun:
         self.settings = runtime.settings
         self.storage = storage_for(self.settings)
         self.counts = runs.Counts()
-        self.report = _RejectedReport(self.storage, import_report_key(job.id))
+        self.report = _RejectedReport(self.storage, import_report_key(job.id, job.claim_token))
         self._last_progress = 0.0
 
     def execute(self) -> None:
@@ -194,19 +198,29 @@ class _ImportRun:
             self._mark_succeeded(session, note)
             session.commit()
 
-    def fail(self, reason: str) -> None:
+    def fail(self, reason: str) -> bool:
+        """FAILED with `reason`; False if the job was no longer this worker's."""
         self.report.discard()
         self.counts.records_stored = 0
         with self.runtime.sync_sessions() as session:
             failed = runs.fail(session, self.job, reason, self.counts)
         if failed:
             _announce(self.runtime, self.job, JobStatus.FAILED)
+        return failed
 
 
 def _hand_back(runtime: Runtime, job: runs.ClaimedImport) -> None:
     with runtime.sync_sessions() as session:
         runs.release(session, job)
     _announce(runtime, job, JobStatus.QUEUED)
+
+
+def _remove_other_attempts(storage: Storage, winner: str) -> None:
+    """What attempts that died or lost the job left (a report) is never kept."""
+    with contextlib.suppress(FileNotFoundError):
+        for attempt in storage.folders(folder_of(winner)):
+            if attempt != winner:
+                storage.delete_tree(attempt)
 
 
 def _remove_upload(runtime: Runtime, job: runs.ClaimedImport) -> None:
