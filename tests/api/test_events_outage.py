@@ -9,7 +9,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -39,20 +39,10 @@ from tests.api.helpers import (
     until_complete,
 )
 from tests.helpers.inprocess import Seed, copy_seed, settings_for
-from tests.helpers.own_services import RedisServer, require_servers
+from tests.helpers.own_services import RedisServer
 from workers.broker import broker
 
 COUNT = "{ exportJobs { totalCount } }"
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    require_servers()
-    server = RedisServer(tmp_path / "redis").start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
@@ -185,7 +175,7 @@ async def test_with_the_rate_limit_redis_down_each_gateway_counts_alone(
         answers = [await api.post(COUNT) for _ in range(6)]
         # Answered, and still limited: by this gateway's own count, from zero.
         assert [a.status_code for a in answers] == [200, 200, 200, 200, 200, 429]
-        assert answers[0].json()["data"]["exportJobs"]["totalCount"] >= 0
+        assert int(answers[0].json()["data"]["exportJobs"]["totalCount"]) >= 0
         assert answers[-1].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
         # createExport still queues (its announcement stays in this process).
         created = await create_payload(api, key="alpha-member")
