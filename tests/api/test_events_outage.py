@@ -38,7 +38,7 @@ from tests.api.helpers import (
     subscription,
     until_complete,
 )
-from tests.helpers.inprocess import Seed, copy_seed, settings_for
+from tests.helpers.inprocess import Seed, copy_seed, post_data, settings_for
 from tests.helpers.own_services import RedisServer
 from workers.broker import broker
 
@@ -83,16 +83,6 @@ async def test_the_bus_re_reads_while_its_redis_is_down_and_is_pushed_to_again_a
         await asyncio.gather(bridge, return_exceptions=True)
 
 
-def post(client: TestClient, key: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers={"X-Api-Key": key}
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert not body.get("errors"), body["errors"]
-    return dict(body["data"])
-
-
 def changed_elsewhere(runtime: Runtime, job_id: str) -> None:
     """What another process does to a job when no event of it can reach this gateway."""
     with runtime.sync_sessions() as session:
@@ -126,10 +116,8 @@ def test_a_subscription_follows_other_processes_changes_through_a_redis_outage(
     bus, runtime, key = app.state.bus, app.state.runtime, seed.keys["alpha"]
     with TestClient(WithoutLifespan(app, [bus.bridge_forever])) as client:
         wait_until(lambda: bus.bridged)
-        first, second = (
-            post(client, key, CREATE, {"input": export_input()})["createExport"]["exportJob"]["id"]
-            for _ in range(2)
-        )
+        created = [post_data(client, key, CREATE, {"input": export_input()}) for _ in range(2)]
+        first, second = (c["createExport"]["exportJob"]["id"] for c in created)
         with (
             subscription(client, key, FOLLOW, {"id": first}) as (before, _),
             subscription(client, key, FOLLOW, {"id": second}) as (through, _),
