@@ -412,6 +412,7 @@ def _run_one_part(
     attributes = {
         "job.id": part.job.id,
         "export.format": part.job.format,
+        "workspace.id": part.job.workspace_id,
         "export.part.id": part.id,
         "export.part.seq": part.seq,
     }
