@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow.fs as pafs
 
@@ -69,8 +70,14 @@ def temporary_for(final: Path, filesystem: pafs.FileSystem | None = None) -> Ite
 
 def sha256_of(path: Path) -> str:
     """Lowercase hex SHA-256 of the file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
+        return sha256_of_stream(handle)
+
+
+def sha256_of_stream(handle: BinaryIO) -> str:
+    """Lowercase hex SHA-256 of what `handle` (a binary file, local or an object store's
+    stream) has left to read, in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    while chunk := handle.read(1 << 20):
+        digest.update(chunk)
     return digest.hexdigest()

@@ -22,8 +22,16 @@ from tests.helpers.inprocess import (
     running_app,
     settings_for,
 )
+from tests.helpers.own_services import RedisServer, own_redis_server
 from tests.helpers.processes import stop_started_since
 from tests.helpers.receivers import smtp_inbox
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of the test's own, which it may kill and restart (the machine's stays up)."""
+    with own_redis_server(tmp_path / "redis") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

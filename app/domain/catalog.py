@@ -103,7 +103,7 @@ def ensure_datastream(session: Session, spec: DatastreamSpec) -> DatastreamRow:
 def segments_in_range(
     session: Session, datastream_id: int, start_ns: int, end_ns: int
 ) -> list[SegmentInfo]:
-    rows = session.scalars(_segments_query(datastream_id, start_ns, end_ns))
+    rows = session.scalars(_segments_query([datastream_id], start_ns, end_ns))
     return [_segment_info(s) for s in rows]
 
 
@@ -114,16 +114,7 @@ def segments_in_range_many(
     found: dict[int, list[SegmentInfo]] = {i: [] for i in datastream_ids}
     if not datastream_ids:
         return found
-    query = (
-        select(SegmentRow)
-        .where(
-            SegmentRow.datastream_id.in_(datastream_ids),
-            SegmentRow.max_ts >= start_ns,
-            SegmentRow.min_ts < end_ns,
-            SegmentRow.retired_at.is_(None),
-        )
-        .order_by(SegmentRow.datastream_id, SegmentRow.min_ts)
-    )
+    query = _segments_query(datastream_ids, start_ns, end_ns)
     for row in session.scalars(query):
         found[row.datastream_id].append(_segment_info(row))
     return found
@@ -132,20 +123,22 @@ def segments_in_range_many(
 async def segments_in_range_async(
     session: AsyncSession, datastream_id: int, start_ns: int, end_ns: int
 ) -> list[SegmentInfo]:
-    rows = await session.scalars(_segments_query(datastream_id, start_ns, end_ns))
+    rows = await session.scalars(_segments_query([datastream_id], start_ns, end_ns))
     return [_segment_info(s) for s in rows]
 
 
-def _segments_query(datastream_id: int, start_ns: int, end_ns: int) -> Select[Any]:
+def _segments_query(datastream_ids: list[int], start_ns: int, end_ns: int) -> Select[Any]:
+    """The live segments of these datastreams that overlap [start_ns, end_ns), by datastream
+    then start: one definition of "in range" for the single and the many-stream reads."""
     return (
         select(SegmentRow)
         .where(
-            SegmentRow.datastream_id == datastream_id,
+            SegmentRow.datastream_id.in_(datastream_ids),
             SegmentRow.max_ts >= start_ns,
             SegmentRow.min_ts < end_ns,
             SegmentRow.retired_at.is_(None),  # replaced by a compacted segment
         )
-        .order_by(SegmentRow.min_ts)
+        .order_by(SegmentRow.datastream_id, SegmentRow.min_ts)
     )
 
 

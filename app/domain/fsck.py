@@ -25,7 +25,6 @@ checksums, no footers, and orphans are left to `app.domain.orphans`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from app.db.models import ExportArtifactRow, ExportJobRow, SegmentRow
 from app.domain.orphans import GRACE_SECONDS  # the sweeper's: beyond any write-then-commit
 from app.domain.runtime import Runtime
 from app.storage import Storage, storage_for
+from engine.files import sha256_of_stream
 from engine.segment_meta import DescriptionError, read_footer
 from engine.timestamps import now_ns
 
@@ -130,11 +130,8 @@ def check(
 
 
 def _sha256(storage: Storage, key: str) -> str:
-    digest = hashlib.sha256()
     with storage.open_read(key) as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return sha256_of_stream(handle)
 
 
 def _file_problem(storage: Storage, key: str, size: int) -> str | None:

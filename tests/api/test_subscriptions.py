@@ -24,7 +24,7 @@ from tests.api.helpers import (
     subscription,
     until_complete,
 )
-from tests.helpers.inprocess import MINUTE, START, TRADES, Seed, copy_seed, settings_for
+from tests.helpers.inprocess import MINUTE, START, TRADES, Seed, copy_seed, post_data, settings_for
 from workers.broker import broker
 
 FIRST_MESSAGE_SECONDS = 30.0
@@ -48,18 +48,8 @@ def idle(settings: Settings) -> Iterator[TestClient]:
     broker.flush_all()
 
 
-def post(client: TestClient, key: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers={"X-Api-Key": key}
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert not body.get("errors"), body["errors"]
-    return dict(body["data"])
-
-
 def new_job(client: TestClient, key: str, **fields: Any) -> str:
-    payload = post(client, key, CREATE, {"input": export_input(**fields)})["createExport"]
+    payload = post_data(client, key, CREATE, {"input": export_input(**fields)})["createExport"]
     assert payload["userErrors"] == [], payload
     return str(payload["exportJob"]["id"])
 
@@ -92,7 +82,7 @@ def test_the_current_state_comes_first_and_a_cancel_ends_the_stream(
         first = receive(ws, time.monotonic() + FIRST_MESSAGE_SECONDS)
         assert first["type"] == "next"
         assert first["payload"]["data"]["exportJobUpdated"]["status"] == "QUEUED"  # no worker
-        canceled = post(idle, key, CANCEL, {"id": job_id})["cancelExport"]
+        canceled = post_data(idle, key, CANCEL, {"id": job_id})["cancelExport"]
         assert canceled["userErrors"] == []
         rest = updates(until_complete(ws))
     assert [u["status"] for u in rest] == ["CANCELED"]
@@ -107,7 +97,7 @@ def test_a_deleted_job_is_announced_to_its_followers_then_completes(
     with subscription(idle, key, FOLLOW, {"id": job_id}) as (ws, _):
         first = receive(ws, time.monotonic() + FIRST_MESSAGE_SECONDS)
         assert first["payload"]["data"]["exportJobUpdated"]["id"] == job_id
-        deleted = post(idle, key, DELETE, {"id": job_id})["deleteExport"]
+        deleted = post_data(idle, key, DELETE, {"id": job_id})["deleteExport"]
         assert deleted == {"deletedId": job_id, "userErrors": []}
         rest = updates(until_complete(ws))
     assert [(u["id"], u["status"]) for u in rest] == [(job_id, "DELETED")]
@@ -162,7 +152,7 @@ def test_a_dashboard_sees_new_jobs_queued_and_deleted_ones_go(idle: TestClient, 
         assert receive(ws, time.monotonic() + FIRST_MESSAGE_SECONDS)["payload"]["data"][
             "exportJobsUpdated"
         ] == {"id": job_id, "status": "QUEUED"}
-        post(idle, key, DELETE, {"id": job_id})
+        post_data(idle, key, DELETE, {"id": job_id})
         assert receive(ws, time.monotonic() + FIRST_MESSAGE_SECONDS)["payload"]["data"][
             "exportJobsUpdated"
         ] == {"id": job_id, "status": "DELETED"}
@@ -191,14 +181,16 @@ def test_a_dashboard_resuming_since_its_last_update_misses_no_change(
 ) -> None:
     key = seed.keys["alpha"]
     long_done = new_job(idle, key)
-    post(idle, key, CANCEL, {"id": long_done})
+    post_data(idle, key, CANCEL, {"id": long_done})
     _age(settings, long_done, 600)  # finished well before the client's last update
     kept, canceled, deleted = (new_job(idle, key) for _ in range(3))
-    seen = {j: post(idle, key, STATE, {"id": j})["exportJob"] for j in (kept, canceled, deleted)}
+    seen = {
+        j: post_data(idle, key, STATE, {"id": j})["exportJob"] for j in (kept, canceled, deleted)
+    }
     since = max(s["updatedAt"] for s in seen.values())  # ISO, nine digits: sorts as time
     # While the client is away: one job ends, one is deleted, one is created.
-    post(idle, key, CANCEL, {"id": canceled})
-    post(idle, key, DELETE, {"id": deleted})
+    post_data(idle, key, CANCEL, {"id": canceled})
+    post_data(idle, key, DELETE, {"id": deleted})
     created = new_job(idle, key)
     with subscription(idle, key, RESUMING_DASHBOARD, {"since": since}) as (ws, _):
         deadline = time.monotonic() + FIRST_MESSAGE_SECONDS
@@ -219,8 +211,8 @@ def test_a_dashboard_resuming_since_its_last_update_misses_no_change(
 def test_a_follower_resuming_after_a_deletion_hears_of_it(idle: TestClient, seed: Seed) -> None:
     key = seed.keys["alpha"]
     job_id = new_job(idle, key)
-    since = post(idle, key, STATE, {"id": job_id})["exportJob"]["updatedAt"]
-    post(idle, key, DELETE, {"id": job_id})
+    since = post_data(idle, key, STATE, {"id": job_id})["exportJob"]["updatedAt"]
+    post_data(idle, key, DELETE, {"id": job_id})
     with subscription(idle, key, RESUMING_FOLLOW, {"id": job_id, "since": since}) as (ws, _):
         followed = [m["payload"]["data"]["exportJobUpdated"] for m in until_complete(ws)]
     assert [(u["id"], u["status"]) for u in followed] == [(job_id, "DELETED")]

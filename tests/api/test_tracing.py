@@ -15,7 +15,14 @@ from typing import Any
 
 from app.config import Settings
 from tests.api.helpers import CREATE, export_input, finished, idle_app
-from tests.helpers.inprocess import Seed, copy_seed, running_app, settings_for
+from tests.helpers.inprocess import (
+    BYBIT_TRADES,
+    TRADES,
+    Seed,
+    copy_seed,
+    running_app,
+    settings_for,
+)
 from tests.helpers.tracing import hex_ids, memory_spans
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -77,6 +84,32 @@ async def test_the_worker_continues_the_trace_of_the_request_that_created_the_jo
     assert hex_ids(worker)[2] == hex_ids(resolver)[1]
     # Arguments may hold secrets (a webhook's): none is recorded.
     assert not [k for k in dict(resolver.attributes or {}) if k.startswith("graphql.param")]
+
+
+async def test_each_part_of_an_export_is_a_span_of_its_job_and_workspace(
+    seed: Seed, tmp_path: Path
+) -> None:
+    """A split export runs in parts, each a span a trace backend can find by job and by
+    workspace, like the span of an export run in one piece."""
+    spans = memory_spans()
+    request = export_input(
+        datastreamId=None,
+        datastreamIds=[str(TRADES.id), str(BYBIT_TRADES.id)],
+        split={"perDatastream": True},
+    )
+    async with running_app(traced(seed, tmp_path), seed.keys) as api:
+        created = await api.execute(CREATE, {"input": request})
+        job = created["createExport"]["exportJob"]
+        assert (await finished(api, job["id"]))["status"] == "SUCCEEDED"
+        await _span_named(spans, "export part")
+        workspace = (await api.execute(VIEWER))["viewer"]["workspace"]["id"]
+    parts = [s for s in spans.get_finished_spans() if s.name == "export part"]
+    assert len(parts) == 2, [s.name for s in spans.get_finished_spans()]
+    for part in parts:
+        attributes = dict(part.attributes or {})
+        assert attributes["job.id"] == job["id"]
+        assert attributes["workspace.id"] == workspace
+    assert len({dict(p.attributes or {})["export.part.id"] for p in parts}) == 2
 
 
 async def _span_named(spans: Any, name: str, timeout: float = 10) -> Any:

@@ -28,14 +28,12 @@ from tests.domain.helpers import artifact_rows, runtime_for, set_job, settings_w
 from tests.domain.test_compaction import SPEC, exported, flushes, live_segments
 from tests.domain.test_export_parts import _create, _drain, _more_hours
 from tests.helpers.inprocess import RecordingEffects, Seed
-from tests.helpers.object_store import CREDENTIALS, ObjectStore, object_store, upload_storage
+from tests.helpers.object_store import ObjectStore, object_store_in_env, upload_storage
 
 
 @pytest.fixture(scope="module")
 def store() -> Iterator[ObjectStore]:
-    with pytest.MonkeyPatch.context() as env, object_store() as started:
-        for name, value in CREDENTIALS.items():  # the standard AWS chain reads them
-            env.setenv(name, value)
+    with object_store_in_env() as started:
         yield started
 
 

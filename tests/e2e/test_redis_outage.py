@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from tests.helpers.clients import GraphQLClient, subscribe
 from tests.helpers.data import BINANCE, Dataset
 from tests.helpers.environments import environment
 from tests.helpers.operations import CANCEL, CREATE, FOLLOW
-from tests.helpers.own_services import RedisServer, require_servers
+from tests.helpers.own_services import RedisServer
 from tests.helpers.processes import Gateway, WorkerProcess
 
 pytestmark = pytest.mark.e2e
@@ -60,16 +59,6 @@ class Follower:
         assert self.ended.wait(timeout), f"the subscription never completed: {self.statuses()}"
         assert self.failure is None, self.failure
         return dict(self.messages[-1]["payload"]["data"]["exportJobUpdated"])
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    require_servers()
-    server = RedisServer(tmp_path / "redis").start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 def test_through_a_redis_outage_gateways_answer_and_subscriptions_keep_following(

@@ -10,19 +10,15 @@ import http.server
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tests.helpers.clients import GraphQLClient
 from tests.helpers.data import BINANCE, Dataset
-from tests.helpers.environments import _ingest_args, mode_env
+from tests.helpers.environments import environment
 from tests.helpers.operations import CREATE, JOB
-from tests.helpers.processes import Gateway, WorkerProcess, run_cli, stopping_started_processes
-from tests.helpers.services import require_postgres_and_redis, temporary_database
 
 pytestmark = pytest.mark.e2e
 
@@ -116,27 +112,17 @@ def collector() -> Iterator[Collector]:
 def test_an_export_is_traced_from_the_request_into_the_worker_process(
     mode: str, collector: Collector, dataset: Dataset, tmp_path: Path
 ) -> None:
-    with ExitStack() as stack:
-        database_url = None
-        if mode == "distributed":
-            require_postgres_and_redis()
-            database_url = stack.enter_context(temporary_database())
-        stack.enter_context(stopping_started_processes())
-        env = mode_env(
-            mode,
-            tmp_path,
-            database_url,
-            OTEL_EXPORTER_OTLP_ENDPOINT=collector.endpoint,
-            OTEL_SERVICE_NAME="traced-gateway",
-            OTEL_BSP_SCHEDULE_DELAY="100",  # milliseconds between batches
-        )
-        run_cli(env, "migrate")
-        run_cli(env, *_ingest_args(BINANCE, dataset.files[BINANCE.id]))
-        key = run_cli(env, "create-key", "--workspace", "traced").stdout.strip()
-        if mode == "distributed":
-            WorkerProcess(env, tmp_path / "worker.log", threads=1).start()
-        gateway = Gateway(env, tmp_path / "gateway.log").start()
-        client = GraphQLClient(gateway.url, key)
+    with environment(
+        mode,
+        tmp_path,
+        dataset,
+        workers=1,
+        streams=[BINANCE.id],
+        OTEL_EXPORTER_OTLP_ENDPOINT=collector.endpoint,
+        OTEL_SERVICE_NAME="traced-gateway",
+        OTEL_BSP_SCHEDULE_DELAY="100",  # milliseconds between batches
+    ) as gateway:
+        client = gateway.client()
         variables = {
             "input": {
                 "datastreamId": str(BINANCE.id),

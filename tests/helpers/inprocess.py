@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from starlette.testclient import TestClient
 
 from app.config import Settings
 from app.db.migrate import upgrade
@@ -177,3 +178,17 @@ async def running_app(settings: Settings, keys: dict[str, str]) -> AsyncIterator
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
             yield ApiClient(http, keys)
     broker.flush_all()  # nothing left for the next test's workers
+
+
+def post_data(
+    client: TestClient, key: str, query: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    """A query or mutation over HTTP through a Starlette test client: its `data`, asserted
+    free of errors."""
+    response = client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers={"X-Api-Key": key}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert not body.get("errors"), body["errors"]
+    return dict(body["data"])

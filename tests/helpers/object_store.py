@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pyarrow.fs as pafs
+import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.helpers.processes import free_port
@@ -81,6 +82,16 @@ def object_store() -> Iterator[ObjectStore]:
         yield store
     finally:
         server.stop()
+
+
+@contextmanager
+def object_store_in_env() -> Iterator[ObjectStore]:
+    """`object_store()` with its credentials in this process's environment, where the
+    standard AWS chain of an in-process gateway or worker reads them."""
+    with pytest.MonkeyPatch.context() as env, object_store() as started:
+        for name, value in CREDENTIALS.items():
+            env.setenv(name, value)
+        yield started
 
 
 def upload_storage(store: ObjectStore, storage_dir: Path, prefix: str) -> None:

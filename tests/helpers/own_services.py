@@ -15,13 +15,15 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-import pytest
 import redis
 
 from tests.helpers.processes import free_port, register
+from tests.helpers.services import unavailable
 
 
 def _postgres_bin(name: str) -> str:
@@ -50,12 +52,8 @@ def require_servers() -> None:
         )
         if not found
     ]
-    if not missing:
-        return
-    message = f"not installed: {', '.join(missing)}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message} (CI=true: these tests must run)")
-    pytest.skip(message)
+    if missing:
+        unavailable(f"not installed: {', '.join(missing)}")
 
 
 class PostgresServer:
@@ -192,3 +190,14 @@ class RedisServer:
     def restart(self) -> None:
         self.kill()
         self.start()
+
+
+@contextmanager
+def own_redis_server(work_dir: Path) -> Iterator[RedisServer]:
+    """A started `RedisServer` (see `require_servers`), killed on the way out."""
+    require_servers()
+    server = RedisServer(work_dir).start()
+    try:
+        yield server
+    finally:
+        server.kill()

@@ -18,6 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from pydantic import AliasChoices
+
+from app.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 _started: list[subprocess.Popen[bytes]] = []
@@ -103,11 +106,25 @@ def run_cli(
     return result
 
 
+def _settings_without_prefix() -> set[str]:
+    """The variables the gateway reads besides GATEWAY_* (DATABASE_URL, EVENTS_URL,
+    STORAGE_DOWNLOADS, AWS_REGION...), from the settings' aliases: a new one is never
+    forgotten here."""
+    names: set[str] = set()
+    for setting in Settings.model_fields.values():
+        if isinstance(setting.validation_alias, AliasChoices):
+            names.update(c for c in setting.validation_alias.choices if isinstance(c, str))
+    return {name for name in names if not name.startswith("GATEWAY_")}
+
+
 def gateway_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    """This process's environment without any of the gateway's settings, plus `extra`: a
+    variable of the developer's shell never reaches a gateway the tests start."""
+    unwanted = _settings_without_prefix()
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_") and k not in unwanted
+    }
     env.update({"GATEWAY_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
-    for key in ("DATABASE_URL", "BROKER_URL", "STORAGE_URL"):
-        env.pop(key, None)
     env.update(extra)
     return env
 

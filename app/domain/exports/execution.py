@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from app import tracing
 from app.config import Settings
@@ -212,23 +213,38 @@ def _task(
 
 def _run(runtime: Runtime, job: runs.ClaimedJob, out_key: str) -> tuple[list[ArtifactFile], int]:
     """The job's files and the input records it read."""
-    settings = runtime.settings
     task = _task(runtime, job, out_key)
-    due = _ticks(settings.progress_interval_seconds, progress_clock)
-    read = 0
-
-    def on_progress(progress: Progress) -> None:
-        nonlocal read
-        read = progress.records_read
-        if due():
-            with runtime.sync_sessions() as session:
-                runs.record_progress(session, job, progress)
-            _announce(runtime, job, "RUNNING")
-
+    report = _ProgressReport(
+        runtime, job, lambda session, progress: runs.record_progress(session, job, progress)
+    )
     attributes = {"job.id": job.id, "export.format": job.format, "workspace.id": job.workspace_id}
     with tracing.span("export run", attributes):
-        files = run_export(task, _with_time_limit(on_progress, settings.job_timeout_seconds))
-    return files, read
+        limit = runtime.settings.job_timeout_seconds
+        files = run_export(task, _with_time_limit(report, limit))
+    return files, report.records_read
+
+
+class _ProgressReport:
+    """What the engine calls after every batch: keeps the input records read so far (the
+    finished run records the last count) and, at most once per progress interval, records
+    the progress with `record` (one UPDATE, also the heartbeat) and announces it."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        job: runs.ClaimedJob,
+        record: Callable[[Session, Progress], None],
+    ) -> None:
+        self.records_read = 0
+        self._runtime, self._job, self._record = runtime, job, record
+        self._due = _ticks(runtime.settings.progress_interval_seconds, progress_clock)
+
+    def __call__(self, progress: Progress) -> None:
+        self.records_read = progress.records_read
+        if self._due():
+            with self._runtime.sync_sessions() as session:
+                self._record(session, progress)
+            _announce(self._runtime, self._job, "RUNNING")
 
 
 # What progress ticks are timed by: a seam for tests, which step it by hand.
@@ -384,28 +400,25 @@ def _run_one_part(
     settings = runtime.settings
     task = _task(runtime, part.job, out_key, part)
     deadline = part.job_started_at + int(settings.job_timeout_seconds * 1e9)
-    due = _ticks(settings.progress_interval_seconds, progress_clock)
-    read = 0
+    report = _ProgressReport(
+        runtime, part.job, lambda session, progress: parts.record_progress(session, part, progress)
+    )
 
     def on_progress(progress: Progress) -> None:
-        nonlocal read
-        read = progress.records_read
         if now_ns() > deadline:  # the time limit is the job's, whichever part runs
             raise runs.TimeLimitExceeded(runs.time_limit_reason(settings.job_timeout_seconds))
-        if due():
-            with runtime.sync_sessions() as session:
-                parts.record_progress(session, part, progress)
-            _announce(runtime, part.job, "RUNNING")
+        report(progress)
 
     attributes = {
         "job.id": part.job.id,
         "export.format": part.job.format,
+        "workspace.id": part.job.workspace_id,
         "export.part.id": part.id,
         "export.part.seq": part.seq,
     }
     with tracing.span("export part", attributes):
         files = run_export(task, on_progress)
-    return files, read
+    return files, report.records_read
 
 
 def _file_record(settings: Settings, f: ArtifactFile) -> dict[str, Any]:

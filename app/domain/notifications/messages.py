@@ -11,7 +11,7 @@ from typing import Any
 
 from app.config import Settings
 from app.db.models import EmailNotificationRow, NotificationEventRow
-from app.storage import signed_path
+from app.storage import download_url
 from engine.timestamps import format_timestamp
 
 
@@ -27,11 +27,15 @@ def event_data(settings: Settings, event: NotificationEventRow) -> dict[str, Any
     data = dict(event.data)
     artifacts = []
     for artifact in data.get("artifacts") or []:
-        path, expires = signed_path(settings, artifact["artifactId"], artifact["filename"])
+        # The event records no storage key: the gateway's link, which redirects to the
+        # store's presigned URL when downloads are presigned.
+        url, expires = download_url(
+            settings, base_url(settings), artifact["artifactId"], artifact["filename"]
+        )
         artifacts.append(
             {
                 **artifact,
-                "url": base_url(settings) + path,
+                "url": url,
                 "expiresAt": format_timestamp(expires * 1_000_000_000),
             }
         )
