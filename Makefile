@@ -51,8 +51,11 @@ frontend-check: $(NODE_STAMP)  ## fail when frontend/src/gql is stale against sc
 run: install frontend  ## migrate, load demo data if empty, serve on :8000 with embedded workers
 	$(PY) -m app serve --demo
 
+# The whole suite in two runs: the in-process layers on both cores, then, one at a time,
+# what starts real processes (e2e, chaos) or owns the machine's time (the bounded fuzz run).
 test: install frontend  ## the whole suite (CI runs exactly this)
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not e2e and not fuzz and not chaos" -n 2
+	$(PY) -m pytest -m "e2e or fuzz or chaos"
 
 test-fast: install frontend  ## the inner loop: all but the real-process, fuzz and chaos tests, on every core
 	$(PY) -m pytest -m "not e2e and not fuzz and not chaos" -n auto
