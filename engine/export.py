@@ -34,8 +34,8 @@ from engine.writers import (
 )
 
 MANIFEST_TYPE = "application/json"
-# With maxBytesPerFile, rows go to the file in slices sized from the bytes per row seen so
-# far to fit what is left (at most this many, and this many to probe a first file).
+# With maxBytesPerFile, the file is measured after slices of rows sized from the bytes per row
+# seen so far to fit what is left (at most this many, and this many to probe a first file).
 BYTES_CHECK_ROWS = 4096
 PROBE_ROWS = 256
 MAX_FILES = 10_000
@@ -262,6 +262,8 @@ class _OpenFile:
     first_ns: int | None = None
     last_ns: int | None = None
     byte_size: int = 0
+    # With maxBytesPerFile: rows to append before the file is next settled and measured.
+    rows_to_measure: int | None = None
 
 
 class _FileSet:
@@ -305,23 +307,35 @@ class _FileSet:
             while part.num_rows:
                 if self.current is None:
                     self.current = self._open(period, stream)
+                current = self.current
                 room = part.num_rows
                 if self.max_rows is not None:
-                    room = min(room, self.max_rows - self.current.rows)
+                    room = min(room, self.max_rows - current.rows)
                 if self.max_bytes is not None:
-                    room = min(room, self._rows_that_fit())
+                    if current.rows_to_measure is None:
+                        current.rows_to_measure = self._rows_that_fit()
+                    room = min(room, current.rows_to_measure)
                 self._append(part.slice(0, room))
                 part = part.slice(room)
-                if self.max_bytes is not None:
-                    self.current.writer.settle()
-                    self._learn_row_size()
-                full_rows = self.max_rows is not None and self.current.rows >= self.max_rows
-                full_bytes = (
-                    self.max_bytes is not None
-                    and self.current.writer.bytes_written() >= self.max_bytes
-                )
-                if full_rows or full_bytes:
+                full = self.max_rows is not None and current.rows >= self.max_rows
+                if current.rows_to_measure is not None:
+                    current.rows_to_measure -= room
+                    if current.rows_to_measure == 0:
+                        full = self._measure() or full
+                if full:
                     self._close()
+
+    def _measure(self) -> bool:
+        """Settle the file and learn the bytes per row: whether it is full. Only at the rows
+        `rows_to_measure` counted down, never where a batch happened to end: a settle ends a
+        gzip member (or a Parquet row group), and when the file is full depends on what was
+        measured, so the files are the same for the same rows however the scan batched them
+        (segments compacted or not)."""
+        assert self.current is not None and self.max_bytes is not None
+        self.current.rows_to_measure = None
+        self.current.writer.settle()
+        self._learn_row_size()
+        return self.current.writer.bytes_written() >= self.max_bytes
 
     def _rows_that_fit(self) -> int:
         assert self.current is not None and self.max_bytes is not None

@@ -1,0 +1,81 @@
+"""The same request over the same records gives the same files, byte for byte, however the
+records are laid out in segments (one batch per segment: compaction merges them, so a retried
+job may read them in other batches than its first attempt did). maxBytesPerFile is the case
+to watch: a file is settled to be measured (which ends a gzip member, a zstd block or a
+Parquet row group), and where it is full depends on what was measured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from engine.export import ExportTask, run_export
+from engine.options import ExportOptions
+from engine.options.model import Split
+from engine.segments import SegmentFile, write_segment
+from tests.engine.schema_helpers import BINANCE, T0
+
+ROWS = 8_000
+MAX_BYTES = 16_000  # several files, each measured several times
+SCHEMA = {
+    "name": "test",
+    "streamCategory": "trade",
+    "columns": [
+        {"outputColumn": "ts", "meta": "collection_timestamp_ns"},
+        {"outputColumn": "price", "data": {"binance": {"path": "data.p", "type": "string"}}},
+    ],
+}
+
+
+def segments(folder: Path, rows_per_segment: int) -> list[SegmentFile]:
+    """The same ROWS records, cut into segments of `rows_per_segment`."""
+    made = []
+    for first in range(0, ROWS, rows_per_segment):
+        numbers = range(first, min(first + rows_per_segment, ROWS))
+        table = pa.table(
+            {
+                "collection_timestamp_ns": pa.array([T0 + n * 1_000 for n in numbers], pa.int64()),
+                "data": pa.array(
+                    [json.dumps({"data": {"p": f"{n * 7919 % 100_003}.{n % 97}"}}) for n in numbers]
+                ),
+            }
+        )
+        made.append(write_segment(table, folder / "segments" / f"{first}.parquet"))
+    return made
+
+
+def exported(
+    folder: Path, rows_per_segment: int, fmt: str, compression: str
+) -> list[tuple[str, int, int, bytes]]:
+    options = {**ExportOptions.defaults(fmt).__dict__, "split": Split(max_bytes_per_file=MAX_BYTES)}
+    task = ExportTask(
+        schema_spec=SCHEMA,
+        context=BINANCE,
+        segments=segments(folder, rows_per_segment),
+        start_ns=T0,
+        end_ns=T0 + 10**12,
+        format=fmt,
+        compression=compression,
+        output_dir=folder / "out",
+        filename_stem="101_exp_test",
+        options=ExportOptions(**options),
+        keep_partial=False,
+    )
+    files = run_export(task, lambda _progress: None)
+    return [(f.filename, f.row_count, f.byte_size, f.path.read_bytes()) for f in files]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "compression"), [("CSV", "GZIP"), ("JSONL", "ZSTD"), ("PARQUET", "NONE")]
+)
+def test_files_split_by_size_do_not_depend_on_how_the_records_are_batched(
+    tmp_path: Path, fmt: str, compression: str
+) -> None:
+    small_batches = exported(tmp_path / "small", 100, fmt, compression)
+    large_batches = exported(tmp_path / "large", 3_000, fmt, compression)
+    assert len(small_batches) > 2
+    assert [f[:3] for f in small_batches] == [f[:3] for f in large_batches]
+    assert small_batches == large_batches
