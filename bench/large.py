@@ -161,13 +161,13 @@ def speed_table(bench: Bench, kinds: list[str], rows: int, naive_rows: int) -> T
     )
     table.add_column("export")
     for name in (
-        f"engine {_short(rows)}",
-        f"DuckDB {_short(rows)}",
+        f"engine {report.short(rows)}",
+        f"DuckDB {report.short(rows)}",
         "engine/DuckDB",
         "target",
         "CPU engine/DuckDB",
-        f"engine {_short(naive_rows)}",
-        f"naive {_short(naive_rows)}",
+        f"engine {report.short(naive_rows)}",
+        f"naive {report.short(naive_rows)}",
         "engine/naive",
     ):
         table.add_column(name, justify="right")
@@ -204,12 +204,12 @@ def memory_table(bench: Bench, kinds: list[str], rows: int, naive_rows: int) -> 
     )
     table.add_column("export")
     for name in (
-        f"engine {_short(naive_rows)}",
-        f"engine {_short(rows)}",
+        f"engine {report.short(naive_rows)}",
+        f"engine {report.short(rows)}",
         "ratio",
-        f"DuckDB {_short(rows)}",
+        f"DuckDB {report.short(rows)}",
         "DuckDB/engine",
-        f"naive {_short(naive_rows)}",
+        f"naive {report.short(naive_rows)}",
     ):
         table.add_column(name, justify="right")
     for kind in kinds:
@@ -244,8 +244,8 @@ def series_table(bench: Bench, kinds: list[str], sizes: list[int]) -> Table:
     )
     table.add_column("export")
     for size in sizes:
-        table.add_column(_short(size), justify="right")
-    table.add_column(f"ratio {_short(sizes[-1])}/{_short(sizes[0])}", justify="right")
+        table.add_column(report.short(size), justify="right")
+    table.add_column(f"ratio {report.short(sizes[-1])}/{report.short(sizes[0])}", justify="right")
     for kind in kinds:
         runs = [bench.results[("engine", kind, size)] for size in sizes]
         cells = [
@@ -271,10 +271,6 @@ def _cores(bench: Bench, impl: str, kind: str, rows: int) -> str:
 
 def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
-
-
-def _short(rows: int) -> str:
-    return report._short(rows)
 
 
 def disk_line(directory: Path) -> str:
