@@ -87,12 +87,12 @@ def memory_table(summary: dict[str, Any]) -> Table:
     )
     table.add_column("export")
     for name in (
-        f"engine {_short(small)}",
-        f"engine {_short(large)}",
+        f"engine {short(small)}",
+        f"engine {short(large)}",
         "ratio",
         "Arrow pool ratio",
-        f"naive {_short(large)}",
-        f"DuckDB {_short(large)}",
+        f"naive {short(large)}",
+        f"DuckDB {short(large)}",
     ):
         table.add_column(name, justify="right")
     for kind, entry in summary["memory"].items():
@@ -141,7 +141,8 @@ def check_table(checks: list[Check]) -> Table:
     return table
 
 
-def _short(rows: int) -> str:
+def short(rows: int) -> str:
+    """A row count as a column label: 1M, 250k."""
     if rows % 1_000_000 == 0:
         return f"{rows // 1_000_000}M"
     if rows % 1_000 == 0:
