@@ -56,10 +56,16 @@ def staging_dir(prefix: str) -> Path:
 @contextlib.contextmanager
 def temporary_for(final: Path, filesystem: pafs.FileSystem | None = None) -> Iterator[Path]:
     """The local name to write `final` under before `publish_file`: beside it on local disk
-    (a crash leaves it for fsck to find), else in a staging directory removed afterwards."""
+    (removed if the write fails; a crash leaves it for fsck to find), else in a staging
+    directory removed afterwards."""
     if filesystem is None:
         final.parent.mkdir(parents=True, exist_ok=True)
-        yield final.with_name(f".{final.name}.tmp")
+        temporary = final.with_name(f".{final.name}.tmp")
+        try:
+            yield temporary
+        except BaseException:  # a full disk, say: its partial file would hold on to space
+            temporary.unlink(missing_ok=True)
+            raise
         return
     staging = staging_dir("publish-")
     try:

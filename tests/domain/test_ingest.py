@@ -1,10 +1,14 @@
 """Ingest is safe to repeat: the same file twice stores its records once (unless forced), an
-empty file creates nothing, a failed one leaves nothing, and datastream ids are positive."""
+empty file creates nothing, a failed one leaves nothing (a full disk included: no partial file
+stays behind), and datastream ids are positive."""
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
+from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 
@@ -77,3 +81,22 @@ def test_datastream_ids_are_positive_int64(
 ) -> None:
     with pytest.raises(ValueError, match="positive 64-bit"):
         ingest_file(runtime, datastream_id, records(tmp_path / "r.csv", 1), SPEC)
+
+
+def test_a_full_disk_keeps_what_was_stored_and_leaves_no_partial_files(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ingest_file(runtime, SPEC.id, records(tmp_path / "before.csv", 10), SPEC).rows == 10
+    segments = runtime.settings.storage_dir / "segments"
+    files_before = sorted(p for p in segments.rglob("*") if p.is_file())
+    real_write = pq.write_table
+
+    def fill_up(table: Any, where: Any, **options: Any) -> None:
+        real_write(table.slice(0, 1), where, **options)  # a partial file exists, then:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", fill_up)
+    with pytest.raises(OSError, match="No space left"):
+        ingest_file(runtime, SPEC.id, records(tmp_path / "after.csv", 12), SPEC)
+    assert stored(runtime, SPEC.id) == (True, 10)  # what was there, and nothing more
+    assert sorted(p for p in segments.rglob("*") if p.is_file()) == files_before

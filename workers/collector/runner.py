@@ -29,6 +29,9 @@ from workers.collector.connectors import Connector, UnknownFeed, connector_for
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60.0
+# A flush that fails (a full disk, the database away) keeps its records for the next one, up
+# to this many flushes' worth; beyond that the oldest go, so memory stays bounded.
+UNFLUSHED_FLUSHES_KEPT = 20
 
 
 def new_collector_id() -> str:
@@ -153,6 +156,24 @@ class FeedTask:
                     self.feed.datastream_id,
                     len(records),
                 )
+            except Exception as exc:  # a full disk, the database away: nothing was stored
+                self._keep_for_next_flush(records, exc)
+
+    def _keep_for_next_flush(self, records: list[tuple[int, str]], error: Exception) -> None:
+        """The failed flush's records go back in front of what arrived since, so the next
+        flush stores them in order; past a bound the oldest are dropped, loudly, rather than
+        the collector's memory."""
+        self.buffer[:0] = records
+        limit = self.settings.collector_flush_records * UNFLUSHED_FLUSHES_KEPT
+        dropped = max(0, len(self.buffer) - limit)
+        del self.buffer[:dropped]
+        log.error(
+            "datastream %s: flush failed (%s); %d records kept for the next flush%s",
+            self.feed.datastream_id,
+            error,
+            len(self.buffer),
+            f", {dropped} oldest dropped" if dropped else "",
+        )
 
     async def _run(self) -> None:
         backoff = 1.0
