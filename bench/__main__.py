@@ -202,19 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(report.speed_table(summary))
     console.print(report.memory_table(summary))
     console.print(report.check_table(checks))
-    if args.json:
-        document = summary | {
-            "runs": runs,
-            "checks": [vars(c) for c in checks],
-        }
-        args.json.write_text(json.dumps(document, indent=2, default=str))
-        console.print(f"results written to {args.json}", style="dim")
-    if not all(c.counts_agree for c in checks):
-        console.print("[red]FAILED: the row counts of the outputs disagree[/red]")
-        return 1
-    if not all(c.values_agree for c in checks):
-        console.print("[yellow]warning: outputs have the same rows but different values[/yellow]")
-    return 0
+    return report.finish(console, checks, args.json, summary | {"runs": runs})
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ disagree; speed and memory are reported, never asserted.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -328,22 +327,13 @@ def main(argv: list[str] | None = None) -> int:
         console.print(series_table(bench, args.series_kinds, args.series))
         console.print(f"Memory target: flat with rows ({MEMORY_REFERENCE})", style="dim")
     console.print(report.check_table(checks))
-    if args.json:
-        document = {
-            "rows": dataset.rows,
-            "generate_seconds": dataset.generate_seconds,
-            "phases": phases,
-            "runs": list(bench.results.values()),
-            "checks": [vars(c) for c in checks],
-        }
-        args.json.write_text(json.dumps(document, indent=2, default=str))
-        console.print(f"results written to {args.json}", style="dim")
-    if not all(c.counts_agree for c in checks):
-        console.print("[red]FAILED: the row counts of the outputs disagree[/red]")
-        return 1
-    if not all(c.values_agree for c in checks):
-        console.print("[yellow]warning: outputs have the same rows but different values[/yellow]")
-    return 0
+    document = {
+        "rows": dataset.rows,
+        "generate_seconds": dataset.generate_seconds,
+        "phases": phases,
+        "runs": list(bench.results.values()),
+    }
+    return report.finish(console, checks, args.json, document)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import platform
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -148,3 +150,20 @@ def short(rows: int) -> str:
     if rows % 1_000 == 0:
         return f"{rows // 1_000}k"
     return f"{rows:,}"
+
+
+def finish(
+    console: Console, checks: list[Check], json_path: Path | None, document: dict[str, Any]
+) -> int:
+    """Write the results as JSON if asked; the exit status: 1 when the row counts of the
+    outputs disagree (a wrong export, not a slow one), else 0."""
+    if json_path:
+        document = document | {"checks": [vars(c) for c in checks]}
+        json_path.write_text(json.dumps(document, indent=2, default=str))
+        console.print(f"results written to {json_path}", style="dim")
+    if not all(c.counts_agree for c in checks):
+        console.print("[red]FAILED: the row counts of the outputs disagree[/red]")
+        return 1
+    if not all(c.values_agree for c in checks):
+        console.print("[yellow]warning: outputs have the same rows but different values[/yellow]")
+    return 0

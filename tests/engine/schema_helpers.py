@@ -20,6 +20,15 @@ BUILTIN = Path(__file__).resolve().parents[2] / "app" / "domain" / "builtin_sche
 BINANCE = SourceContext("binance", "BTCUSDT", 101, "spot")
 BYBIT_LINEAR = SourceContext("bybit", "BTCUSDT", 201, "linear")
 BYBIT_SPOT = SourceContext("bybit", "BTCUSDT", 301, "spot")
+# The smallest useful export schema: the collection time and Binance's price as text.
+TIME_AND_PRICE = {
+    "name": "test",
+    "streamCategory": "trade",
+    "columns": [
+        {"outputColumn": "ts", "meta": "collection_timestamp_ns"},
+        {"outputColumn": "price", "data": {"binance": {"path": "data.p", "type": "string"}}},
+    ],
+}
 
 STRING, BOOL, INT, FLOAT = (LogicalType(k) for k in ("string", "bool", "int", "float"))
 TIMESTAMP, JSON = LogicalType("timestamp"), LogicalType("json")

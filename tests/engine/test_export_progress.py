@@ -18,17 +18,10 @@ from engine.logical import LogicalType
 from engine.options import ExportOptions
 from engine.segments import SegmentFile, write_segment
 from engine.writers import open_writer
-from tests.engine.schema_helpers import BINANCE, T0
+from tests.engine.schema_helpers import BINANCE, T0, TIME_AND_PRICE
 
 FIELDS = [("collection_timestamp_ns", LogicalType("timestamp")), ("data", LogicalType("json"))]
-SCHEMA = {
-    "name": "test",
-    "streamCategory": "trade",
-    "columns": [
-        {"outputColumn": "ts", "meta": "collection_timestamp_ns"},
-        {"outputColumn": "price", "data": {"binance": {"path": "data.p", "type": "string"}}},
-    ],
-}
+SCHEMA = TIME_AND_PRICE
 
 
 @pytest.fixture

@@ -18,17 +18,10 @@ from engine.export import ExportTask, PartialExport, Progress, run_export
 from engine.options import ExportOptions
 from engine.options.model import Split
 from engine.segments import SegmentFile, write_segment
-from tests.engine.schema_helpers import BINANCE, T0
+from tests.engine.schema_helpers import BINANCE, T0, TIME_AND_PRICE
 
 ROWS_PER_SEGMENT = 100
-SCHEMA = {
-    "name": "test",
-    "streamCategory": "trade",
-    "columns": [
-        {"outputColumn": "ts", "meta": "collection_timestamp_ns"},
-        {"outputColumn": "price", "data": {"binance": {"path": "data.p", "type": "string"}}},
-    ],
-}
+SCHEMA = TIME_AND_PRICE
 
 
 class Stop(Exception):

@@ -16,18 +16,11 @@ from engine.export import ExportTask, run_export
 from engine.options import ExportOptions
 from engine.options.model import Split
 from engine.segments import SegmentFile, write_segment
-from tests.engine.schema_helpers import BINANCE, T0
+from tests.engine.schema_helpers import BINANCE, T0, TIME_AND_PRICE
 
 ROWS = 8_000
 MAX_BYTES = 16_000  # several files, each measured several times
-SCHEMA = {
-    "name": "test",
-    "streamCategory": "trade",
-    "columns": [
-        {"outputColumn": "ts", "meta": "collection_timestamp_ns"},
-        {"outputColumn": "price", "data": {"binance": {"path": "data.p", "type": "string"}}},
-    ],
-}
+SCHEMA = TIME_AND_PRICE
 
 
 def segments(folder: Path, rows_per_segment: int) -> list[SegmentFile]:
