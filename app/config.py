@@ -214,6 +214,15 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(
         default=16 * 1024, ge=1024, description="Largest total size of a request's headers."
     )
+    auth_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="How long a gateway remembers a live API key's caller instead of "
+        "reading it again; a key revoked or a workspace's limits changed through another "
+        "gateway take effect here within this long (through this one, at once); 0: read on "
+        "every request.",
+    )
     max_json_depth: int = Field(
         default=32, ge=4, description="Deepest nesting of a JSON body (variables included)."
     )

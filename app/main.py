@@ -90,8 +90,12 @@ class GatewayGraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
         context = Context(request=request, response=response, runtime=self.runtime, bus=self.bus)
         if request.scope["type"] == "http":
-            async with context.sessions() as session:
-                context.principal = await authenticate(session, request.headers.get("x-api-key"))
+            token = request.headers.get("x-api-key")
+            principals = self.runtime.principals
+            context.principal = principals.remembered(token)
+            if context.principal is None:  # not seen a moment ago: no session opened
+                async with context.sessions() as session:
+                    context.principal = await authenticate(session, token, principals)
         return context
 
     async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
