@@ -166,6 +166,14 @@ class Settings(BaseSettings):
         "and supervises (`process`), or as threads in its own process (`thread`: the API "
         "tests, which need no second process).",
     )
+    embedded_worker_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Embedded mode: how much lower the worker process's CPU priority is than "
+        "the gateway's (added to its nice value), so that exports yield the CPU to the API "
+        "on a busy machine; 0 runs them at the gateway's priority.",
+    )
     progress_interval_seconds: float = Field(
         default=0.25,
         gt=0,
