@@ -4,6 +4,7 @@ of callers too; roles as commands check them."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -78,7 +79,7 @@ async def test_another_gateway_refuses_a_revoked_key_once_its_cache_seconds_pass
 
 
 async def test_a_lookup_that_raced_a_revocation_is_not_remembered(
-    runtime: Runtime, seed: Seed
+    runtime: Runtime, seed: Seed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A request that read the key just before it was revoked answers as it found it, but
     leaves nothing behind for the next request."""
@@ -98,12 +99,12 @@ async def test_a_lookup_that_raced_a_revocation_is_not_remembered(
 
         original = session.execute
 
-        async def execute(*args: object, **kwargs: object) -> object:
-            result = await original(*args, **kwargs)  # type: ignore[arg-type]
+        async def execute(*args: Any, **kwargs: Any) -> Any:
+            result = await original(*args, **kwargs)
             await revoke_during_lookup()
             return result
 
-        session.execute = execute  # type: ignore[method-assign]
+        monkeypatch.setattr(session, "execute", execute)
         assert await authenticate(session, token, cache) is not None
         assert revoked and cache.remembered(token) is None
 
