@@ -166,6 +166,14 @@ class Settings(BaseSettings):
         "and supervises (`process`), or as threads in its own process (`thread`: the API "
         "tests, which need no second process).",
     )
+    embedded_worker_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Embedded mode: how much lower the worker process's CPU priority is than "
+        "the gateway's (added to its nice value), so that exports yield the CPU to the API "
+        "on a busy machine; 0 runs them at the gateway's priority.",
+    )
     progress_interval_seconds: float = Field(
         default=0.25,
         gt=0,
@@ -213,6 +221,15 @@ class Settings(BaseSettings):
     )
     max_header_bytes: int = Field(
         default=16 * 1024, ge=1024, description="Largest total size of a request's headers."
+    )
+    auth_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="How long a gateway remembers a live API key's caller instead of "
+        "reading it again; a key revoked or a workspace's limits changed through another "
+        "gateway take effect here within this long (through this one, at once); 0: read on "
+        "every request.",
     )
     max_json_depth: int = Field(
         default=32, ge=4, description="Deepest nesting of a JSON body (variables included)."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -90,8 +91,12 @@ class GatewayGraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
         context = Context(request=request, response=response, runtime=self.runtime, bus=self.bus)
         if request.scope["type"] == "http":
-            async with context.sessions() as session:
-                context.principal = await authenticate(session, request.headers.get("x-api-key"))
+            token = request.headers.get("x-api-key")
+            principals = self.runtime.principals
+            context.principal = principals.remembered(token)
+            if context.principal is None:  # not seen a moment ago: no session opened
+                async with context.sessions() as session:
+                    context.principal = await authenticate(session, token, principals)
         return context
 
     async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
@@ -209,8 +214,15 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
                 stop = asyncio.Event()
                 collector = asyncio.create_task(Collector(runtime).run(stop))
                 stack.push_async_callback(_stop_collector, stop, collector)
+            # What was made at start (modules, the schema, the pools) lives as long as the
+            # process: out of the collector's sight, a full collection no longer walks its
+            # ~200k objects (some 50-80 ms with the event loop stopped, every request in the
+            # queue waiting), only what requests made since. Start-up's garbage goes first.
+            gc.collect()
+            gc.freeze()
             yield
     finally:
+        gc.unfreeze()  # an app stopped in a longer-lived process (the tests) is collectable
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import ApiKeyRow, WorkspaceRow
-from app.domain.auth import Principal, Role, new_key, require
+from app.domain.auth import Principal, PrincipalCache, Role, new_key, require
 from app.domain.errors import DomainError, ErrorCode, Problem, user_error
 from engine.timestamps import TimestampError, now_ns, parse_timestamp
 
@@ -86,8 +86,11 @@ async def list_keys(
     return list(rows), int(total or 0)
 
 
-async def revoke_key(session: AsyncSession, who: Principal, key_id: str) -> ApiKeyRow:
-    """Revoking takes effect at the key's next request; revoking twice is a no-op."""
+async def revoke_key(
+    session: AsyncSession, who: Principal, key_id: str, principals: PrincipalCache
+) -> ApiKeyRow:
+    """Revoking takes effect at the key's next request (through another gateway, within its
+    `principals` cache's seconds); revoking twice is a no-op."""
     require(who, Role.ADMIN, ("input",))
     key = await _own_key(session, who, key_id)
     if key.revoked_at is None:
@@ -95,6 +98,7 @@ async def revoke_key(session: AsyncSession, who: Principal, key_id: str) -> ApiK
             update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(revoked_at=now_ns())
         )
         await session.commit()
+        principals.forget(api_key_id=key.id)
         await session.refresh(key)
     return key
 
@@ -131,6 +135,7 @@ async def update_rate_limits(
     who: Principal,
     requests_per_minute: int | None,
     query_cost_per_minute: int | None,
+    principals: PrincipalCache,
 ) -> WorkspaceRow:
     """Null (or 0) returns a limit to the gateway's default."""
     require(who, Role.ADMIN, ("input",))
@@ -150,4 +155,5 @@ async def update_rate_limits(
     workspace.requests_per_minute = requests_per_minute or None
     workspace.query_cost_per_minute = query_cost_per_minute or None
     await session.commit()
+    principals.forget(workspace_id=workspace.id)  # its keys' callers carry the limits
     return workspace

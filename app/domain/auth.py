@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from enum import Enum
 
@@ -108,16 +110,88 @@ def find_workspace(session: Session, name: str) -> WorkspaceRow | None:
     return session.scalars(select(WorkspaceRow).where(WorkspaceRow.name == name)).first()
 
 
-async def authenticate(session: AsyncSession, token: str | None) -> Principal | None:
-    """The caller of a live key (not revoked, not expired); notes its last use."""
+@dataclass(frozen=True)
+class _Remembered:
+    principal: Principal
+    key_expires_at: int | None
+    until: float  # time.monotonic() after which the database is asked again
+
+
+class PrincipalCache:
+    """Live keys' callers, by key hash, for `seconds`: a dashboard polling every second
+    would otherwise cost a query (and a trip through the database driver's thread) per
+    request before any work. Only live keys are remembered (an unknown key is looked up every
+    time, so a key created a moment ago works at once). A change made through this cache's
+    runtime (a key revoked, a workspace's limits changed) forgets what it touches when it
+    commits; one made by another process (another gateway) is seen within `seconds`, the
+    bound the README documents. One per runtime: each database has its own keys."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, _Remembered] = {}
+        self._lock = threading.Lock()
+        # Bumped by every forget: a lookup that started before a change must not put back
+        # what the change made stale.
+        self.generation = 0
+
+    def remembered(self, token: str | None) -> Principal | None:
+        """The caller of a key looked up a moment ago, or None (then ask `authenticate`)."""
+        if self.seconds <= 0 or not token or len(token) > 256:
+            return None
+        key_hash = hash_key(token)
+        found = self._entries.get(key_hash)
+        if found is None:
+            return None
+        if found.until <= time.monotonic() or (
+            found.key_expires_at is not None and found.key_expires_at <= now_ns()
+        ):
+            self._entries.pop(key_hash, None)
+            return None
+        return found.principal
+
+    def _put(
+        self, key_hash: str, principal: Principal, key_expires_at: int | None, generation: int
+    ) -> None:
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            if generation != self.generation:
+                return
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()  # a flood of distinct keys: start over, never grow
+            self._entries[key_hash] = _Remembered(
+                principal, key_expires_at, time.monotonic() + self.seconds
+            )
+
+    def forget(self, *, api_key_id: str | None = None, workspace_id: str | None = None) -> None:
+        """After a change to a key or a workspace has committed."""
+        with self._lock:
+            self.generation += 1
+            self._entries = {
+                key_hash: entry
+                for key_hash, entry in self._entries.items()
+                if entry.principal.api_key_id != api_key_id
+                and entry.principal.workspace_id != workspace_id
+            }
+
+
+async def authenticate(
+    session: AsyncSession, token: str | None, cache: PrincipalCache | None = None
+) -> Principal | None:
+    """The caller of a live key (not revoked, not expired), from the database; notes its
+    last use (at most once a minute). `cache` remembers it (see `PrincipalCache`)."""
     if not token or len(token) > 256:
         return None
     now = now_ns()
+    key_hash = hash_key(token)
+    generation = cache.generation if cache is not None else 0
     found = (
         await session.execute(
             select(ApiKeyRow, WorkspaceRow)
             .join(WorkspaceRow, WorkspaceRow.id == ApiKeyRow.workspace_id)
-            .where(ApiKeyRow.key_hash == hash_key(token), ApiKeyRow.revoked_at.is_(None))
+            .where(ApiKeyRow.key_hash == key_hash, ApiKeyRow.revoked_at.is_(None))
         )
     ).first()
     if found is None:
@@ -130,10 +204,13 @@ async def authenticate(session: AsyncSession, token: str | None) -> Principal | 
             update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(last_used_at=now)
         )
         await session.commit()
-    return Principal(
+    principal = Principal(
         key.workspace_id,
         key.id,
         Role(key.role),
         workspace.requests_per_minute,
         workspace.query_cost_per_minute,
     )
+    if cache is not None:
+        cache._put(key_hash, principal, key.expires_at, generation)
+    return principal

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.db.engine import make_async_sessions, make_sync_sessions
+from app.domain.auth import PrincipalCache
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,20 @@ class Runtime:
     effects: Effects
     sessions: async_sessionmaker[AsyncSession] = field(repr=False)
     sync_sessions: sessionmaker[Session] = field(repr=False)
+    # The callers of keys the gateway authenticated a moment ago (HTTP requests).
+    principals: PrincipalCache = field(default_factory=PrincipalCache, repr=False)
 
     @classmethod
     def create(cls, settings: Settings, effects: Effects) -> Runtime:
         """Engines connect lazily: a process that only uses one kind of session never opens
         a connection of the other kind."""
-        return cls(settings, effects, make_async_sessions(settings), make_sync_sessions(settings))
+        return cls(
+            settings,
+            effects,
+            make_async_sessions(settings),
+            make_sync_sessions(settings),
+            PrincipalCache(settings.auth_cache_seconds),
+        )
 
     async def dispose(self) -> None:
         await self.sessions.kw["bind"].dispose()

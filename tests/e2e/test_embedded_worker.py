@@ -1,5 +1,6 @@
 """Embedded mode's worker process: the gateway restarts it when it dies (the job it was running
-still finishes), and it never outlives the gateway, however the gateway ends."""
+still finishes), it never outlives the gateway, however the gateway ends, and its threads run
+at a lower CPU priority than the gateway's."""
 
 from __future__ import annotations
 
@@ -86,6 +87,28 @@ def _one_worker(gateway: Gateway, other_than: int | None = None) -> int:
 
     _wait_for(started, 30, "the worker process")
     return found[0]
+
+
+def _niceness(pid: int, task: str) -> int:
+    fields = Path(f"/proc/{pid}/task/{task}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])  # field 19 of stat(5), counted after the command's name
+
+
+def test_the_worker_process_yields_the_cpu_to_the_gateway(handle: GatewayHandle) -> None:
+    gateway = handle.gateway
+    assert gateway.process is not None
+    worker = _one_worker(gateway)
+    job = create(handle, **LONG_EXPORT)["exportJob"]
+    client = handle.client()
+
+    def running() -> bool:
+        return bool(client.execute(JOB, {"id": job["id"]})["exportJob"]["status"] == "RUNNING")
+
+    _wait_for(running, 30, "the export to run")  # its threads (and pyarrow's) have started
+    gateway_nice = os.getpriority(os.PRIO_PROCESS, gateway.process.pid)
+    tasks = [t.name for t in Path(f"/proc/{worker}/task").iterdir()]
+    assert len(tasks) > 1
+    assert {_niceness(worker, task) for task in tasks} == {gateway_nice + 10}
 
 
 def test_a_killed_worker_process_is_replaced_and_its_job_finishes(handle: GatewayHandle) -> None:

@@ -8,10 +8,13 @@ next worker process) and exits, so it never outlives the gateway."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import signal
 import socket
 import threading
+from pathlib import Path
 
 import dramatiq
 
@@ -47,6 +50,22 @@ WAKES = {
 }
 
 
+def _lower_priority(by: int) -> None:
+    """Every thread of this process, before the workers start theirs (which inherit it): on
+    Linux a thread's nice value is its own, and imports have started some already."""
+    if by == 0:
+        return
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():
+        os.nice(by)
+        return
+    for task in tasks.iterdir():
+        with contextlib.suppress(ProcessLookupError):  # a thread that just ended
+            tid = int(task.name)
+            nice = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, nice + by))
+
+
 def serve_gateway(settings: Settings, fd: int, threads: int) -> None:
     """Run the actors until the gateway closes the socket on `fd`."""
     import workers.actors  # noqa: F401  (registers the actors)
@@ -58,6 +77,8 @@ def serve_gateway(settings: Settings, fd: int, threads: int) -> None:
     # process that stopped on its own while the gateway itself was stopping.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Batch work yields the CPU to the gateway's event loop, whose requests someone waits for.
+    _lower_priority(settings.embedded_worker_nice)
     sock = socket.socket(fileno=fd)
     events = _Events(sock)
     effects = Effects(

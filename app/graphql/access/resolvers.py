@@ -37,7 +37,9 @@ async def _created(info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
 
 async def _revoked(info: Info, key_id: str) -> RevokeApiKeyPayload:
     async with info.context.sessions() as session:
-        key = await api_keys.revoke_key(session, info.context.caller, key_id)
+        key = await api_keys.revoke_key(
+            session, info.context.caller, key_id, info.context.runtime.principals
+        )
     return RevokeApiKeyPayload(api_key=ApiKey.from_row(key))
 
 
@@ -46,7 +48,11 @@ async def _updated(
 ) -> UpdateWorkspaceSettingsPayload:
     async with info.context.sessions() as session:
         workspace = await api_keys.update_rate_limits(
-            session, info.context.caller, input.requests_per_minute, input.query_cost_per_minute
+            session,
+            info.context.caller,
+            input.requests_per_minute,
+            input.query_cost_per_minute,
+            info.context.runtime.principals,
         )
     return UpdateWorkspaceSettingsPayload(workspace=Workspace.from_row(workspace))
 

@@ -254,12 +254,21 @@ class ExportJob(Node, SharedEvent):
 
     @classmethod
     def from_row(cls, job: models.ExportJobRow) -> ExportJob:
+        # Each attribute of an ORM row is read once (a descriptor call each time): a page of
+        # jobs is converted on every poll.
+        options = job.options or {}
+        status, datastream_id = job.status, job.datastream_id
+        records_read, records_total, started_at = (
+            job.records_read,
+            job.records_total,
+            job.started_at,
+        )
         return cls(
             id=strawberry.ID(job.id),
-            status=ExportStatus(job.status),
+            status=ExportStatus(status),
             reason=job.reason,
-            datastream_id=job.datastream_id,
-            datastream_ids=job.datastream_ids or [job.datastream_id],
+            datastream_id=datastream_id,
+            datastream_ids=job.datastream_ids or [datastream_id],
             format=ExportFormat(job.format),
             compression=Compression(job.compression),
             schema=ExportJobSchema(
@@ -271,37 +280,33 @@ class ExportJob(Node, SharedEvent):
             start_time=job.start_ns,
             end_time=job.end_ns,
             created_at=job.created_at,
-            started_at=job.started_at,
+            started_at=started_at,
             finished_at=job.finished_at,
             expires_at=job.expires_at,
             idempotency_key=job.idempotency_key,
             attempts=job.attempts,
-            format_options=(job.options or {}).get("formatOptions", {}),
+            format_options=options.get("formatOptions", {}),
             options=ExportJobOptions(
-                columns=(job.options or {}).get("columns"),
-                limit=(job.options or {}).get("limit"),
-                filter=(job.options or {}).get("filter"),
-                decimation=(job.options or {}).get("decimation"),
-                split=(job.options or {}).get("split"),
-                layout=(job.options or {}).get("layout") or "LONG",
-                stream_labels=(job.options or {}).get("streamLabels"),
-                column_labels=(job.options or {}).get("columnLabels"),
-                timezone=(job.options or {}).get("timezone") or "UTC",
+                columns=options.get("columns"),
+                limit=options.get("limit"),
+                filter=options.get("filter"),
+                decimation=options.get("decimation"),
+                split=options.get("split"),
+                layout=options.get("layout") or "LONG",
+                stream_labels=options.get("streamLabels"),
+                column_labels=options.get("columnLabels"),
+                timezone=options.get("timezone") or "UTC",
             ),
             progress=ExportProgress(
-                records_read=job.records_read,
-                records_total=job.records_total,
+                records_read=records_read,
+                records_total=records_total,
                 fraction=job.fraction,
                 eta_seconds=eta_seconds(
-                    job.status,
-                    job.records_read,
-                    job.records_total,
-                    job.started_at,
-                    job.heartbeat_at,
+                    status, records_read, records_total, started_at, job.heartbeat_at
                 ),
                 rows_written=job.rows_written,
                 bytes_written=job.bytes_written,
-                estimated_rows=job.records_total,
+                estimated_rows=records_total,
             ),
             revision=job.revision,
             updated_at=job.updated_at,
