@@ -12,7 +12,7 @@ import functools
 import io
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -170,7 +170,7 @@ def scan(
                 yield merged.slice(offset, SCAN_BATCH_ROWS)
 
 
-def read_ahead(batches: Iterator[T], depth: int = 2) -> Iterator[T]:
+def read_ahead(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
     """`batches`, produced on a thread of their own up to `depth` ahead of the consumer.
 
     Reading a segment (decompressing and decoding its pages) releases the GIL: on a thread of
@@ -178,12 +178,12 @@ def read_ahead(batches: Iterator[T], depth: int = 2) -> Iterator[T]:
     taking turns. The thread starts with the first batch asked for; errors are raised where
     the batch would have been; closing the iterator early stops the thread (after the batch
     it is reading). Memory: `depth` batches more."""
-    done = object()
-    slots: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(depth)
+    # (batch, None) for each batch (never None), then (None, None) at the end or (None, error).
+    slots: queue.Queue[tuple[T | None, BaseException | None]] = queue.Queue(depth)
     stop = threading.Event()
 
     def produce() -> None:
-        last: tuple[object, BaseException | None] = (done, None)
+        last: tuple[T | None, BaseException | None] = (None, None)
         try:
             for batch in batches:
                 if stop.is_set():
@@ -192,10 +192,12 @@ def read_ahead(batches: Iterator[T], depth: int = 2) -> Iterator[T]:
                 if stop.is_set():
                     return
         except BaseException as exc:
-            last = (done, exc)
+            last = (None, exc)
         finally:
-            with contextlib.suppress(Exception):
-                getattr(batches, "close", lambda: None)()
+            close = getattr(batches, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
         slots.put(last)
 
     thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
@@ -205,9 +207,9 @@ def read_ahead(batches: Iterator[T], depth: int = 2) -> Iterator[T]:
             batch, error = slots.get()
             if error is not None:
                 raise error
-            if batch is done:
+            if batch is None:
                 return
-            yield batch  # type: ignore[misc]
+            yield batch
     finally:
         stop.set()
         while thread.is_alive():  # unblock a producer waiting for room, until it sees `stop`
