@@ -8,6 +8,7 @@ integer nanoseconds and decimals exactly as the source sent them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import queue
@@ -64,6 +65,10 @@ class ArtifactWriter(Protocol):
     def settle(self) -> None:
         """Push buffered rows to the file, so bytes_written is what the file holds."""
 
+    def sha256(self) -> str:
+        """Hex SHA-256 of the file, once closed: hashed as it was written, so that publishing
+        does not read the whole file again after the last row."""
+
 
 class OutputError(ValueError):
     """Rows the chosen format options cannot represent (a permanent job failure)."""
@@ -83,9 +88,11 @@ class _CountingFile:
     def __init__(self, path: Path) -> None:
         self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
         self.count = 0
+        self.digest = hashlib.sha256()  # every byte of the file passes here, in order
 
     def write(self, data: Any) -> int:
         written = self._file.write(data)
+        self.digest.update(data)
         self.count += written
         return written
 
@@ -124,6 +131,9 @@ class _StreamWriter:
 
     def bytes_written(self) -> int:
         return self._file.count
+
+    def sha256(self) -> str:
+        return self._file.digest.hexdigest()
 
     def settle(self) -> None:
         self._stream.flush()  # gzip: ends a member; zstd: ends the block; then the file
@@ -382,7 +392,12 @@ class ParquetArtifactWriter:
         self._fields = fields
         self._timezone = timezone
         self._schema = pa.schema([pa.field(n, parquet_type(t, timezone)) for n, t in fields])
+        self._path = path
         self._file = pa.OSFile(str(path), "wb")
+        # The file's bytes hashed so far: each row group's on the encoder thread once written
+        # (read back from the page cache), the footer's at close.
+        self._digest = hashlib.sha256()
+        self._hashed = 0
         self._row_group_size = options.row_group_size
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
@@ -440,7 +455,21 @@ class ParquetArtifactWriter:
 
     def _encode(self, writer: pq.ParquetWriter, group: pa.Table) -> int:
         writer.write_table(group, row_group_size=group.num_rows)
+        self._hash_written()
         return int(self._file.tell())
+
+    def _hash_written(self) -> None:
+        """Hash what the file holds beyond what is hashed. Only the thread that writes calls
+        it (the encoder's, or the caller's once nothing is in flight), and the writer only
+        appends, so the bytes are hashed once each, in order."""
+        with open(self._path, "rb") as handle:
+            handle.seek(self._hashed)
+            while chunk := handle.read(1 << 20):
+                self._digest.update(chunk)
+                self._hashed += len(chunk)
+
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
 
     def _wait(self) -> None:
         """The row group in flight is written (its error, such as a full disk, raised here)."""
@@ -468,6 +497,7 @@ class ParquetArtifactWriter:
             finally:
                 if not self._file.closed:
                     self._file.close()
+        self._hash_written()  # the footer (and anything a failed row group left)
 
 
 def open_writer(
