@@ -394,8 +394,9 @@ class ParquetArtifactWriter:
         self._schema = pa.schema([pa.field(n, parquet_type(t, timezone)) for n, t in fields])
         self._path = path
         self._file = pa.OSFile(str(path), "wb")
-        # The file's bytes hashed so far: each row group's on the encoder thread once written
-        # (read back from the page cache), the footer's at close.
+        # The file's bytes hashed so far: each row group's once written (read back from the
+        # page cache while the encoder writes the next: the encoder is the slower side), the
+        # footer's at close.
         self._digest = hashlib.sha256()
         self._hashed = 0
         self._row_group_size = options.row_group_size
@@ -426,6 +427,7 @@ class ParquetArtifactWriter:
         self._wait()
         writer = self._writer_for(group)
         self._in_flight = self._encoder.submit(self._encode, writer, group)
+        self._hash_written(self._written)
 
     def _writer_for(self, first: pa.Table) -> pq.ParquetWriter:
         if self._writer is None:
@@ -455,16 +457,18 @@ class ParquetArtifactWriter:
 
     def _encode(self, writer: pq.ParquetWriter, group: pa.Table) -> int:
         writer.write_table(group, row_group_size=group.num_rows)
-        self._hash_written()
         return int(self._file.tell())
 
-    def _hash_written(self) -> None:
-        """Hash what the file holds beyond what is hashed. Only the thread that writes calls
-        it (the encoder's, or the caller's once nothing is in flight), and the writer only
-        appends, so the bytes are hashed once each, in order."""
+    def _hash_written(self, end: int | None = None) -> None:
+        """Hash the file's bytes after those hashed, up to `end` (the end of the row groups
+        written, which the encoder no longer touches: it only appends), or all of them once
+        the file is closed. Called by the writer's caller only, so in order."""
         with open(self._path, "rb") as handle:
             handle.seek(self._hashed)
-            while chunk := handle.read(1 << 20):
+            while end is None or self._hashed < end:
+                chunk = handle.read(1 << 20 if end is None else min(1 << 20, end - self._hashed))
+                if not chunk:
+                    return
                 self._digest.update(chunk)
                 self._hashed += len(chunk)
 
