@@ -23,7 +23,7 @@ from engine.logical import SourceContext
 from engine.options import ExportOptions
 from engine.options.model import decimated_fields, stream_fields
 from engine.pipeline import Decimator, Fields, Mask, Rows, compile_filter
-from engine.segments import SegmentFile, scan
+from engine.segments import SegmentFile, read_ahead, scan
 from engine.streams import ExportSource, merge_rows, pivot_wide, with_source, with_stream_columns
 from engine.writers import (
     ArtifactWriter,
@@ -140,8 +140,14 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
     # Every source binds the schema to the same columns: one filter serves them all.
     mask = compile_filter(options.filter, dict(fields)) if options.filter else None
 
+    # Streams read one after the other read ahead; merged streams do not (a thread and the
+    # batches ahead for each of possibly many datastreams).
+    split = options.split
+    ahead = len(sources) == 1 or (
+        options.layout != "WIDE" and split is not None and split.per_datastream
+    )
     streams = [
-        _reporting_empty(_source_rows(task, source, schema, fields, mask, read), report)
+        _reporting_empty(_source_rows(task, source, schema, fields, mask, read, ahead), report)
         for source, schema in zip(sources, compiled, strict=True)
     ]
     try:
@@ -224,6 +230,7 @@ def _source_rows(
     fields: Fields,
     mask: Mask | None,
     read: _RecordCount,
+    ahead: bool = False,
 ) -> Iterator[Rows]:
     """One source's rows, lazily: scanned, decoded, filtered, decimated (per stream), with
     the stream columns when the export has several sources."""
@@ -237,7 +244,8 @@ def _source_rows(
 
     # Segments that store this schema's decoded messages are not decoded again.
     decoded = compiled.decode_key(), compiled.needs_raw()
-    for records in scan(source.segments, task.start_ns, task.end_ns, *decoded):
+    batches = scan(source.segments, task.start_ns, task.end_ns, *decoded)
+    for records in read_ahead(batches) if ahead else batches:
         read.records += records.num_rows  # counted before unfolding: the catalog's unit
         table, times = compiled.apply_with_times(records)
         chunk = Rows(table, times)
@@ -562,7 +570,7 @@ def _published(
     partial: bool = False,
     filesystem: pafs.FileSystem | None = None,
 ) -> ArtifactFile:
-    digest = sha256_of(temp)
+    digest = file.writer.sha256() if file is not None else sha256_of(temp)
     size = publish_file(temp, final, filesystem)
     return ArtifactFile(
         final,

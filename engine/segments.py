@@ -7,11 +7,15 @@ min/max statistics prune the rest.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
-from collections.abc import Iterator, Sequence
+import queue
+import threading
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,6 +41,8 @@ _WRITE_OPTIONS: dict[str, object] = {
     "use_dictionary": False,
 }
 SCAN_BATCH_ROWS = 65_536
+
+T = TypeVar("T")
 
 
 def _write_options(schema: pa.Schema) -> dict[str, object]:
@@ -162,6 +168,53 @@ def scan(
                 merged = merged.replace_schema_metadata(common)
             for offset in range(0, merged.num_rows, SCAN_BATCH_ROWS):
                 yield merged.slice(offset, SCAN_BATCH_ROWS)
+
+
+def read_ahead(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
+    """`batches`, produced on a thread of their own up to `depth` ahead of the consumer.
+
+    Reading a segment (decompressing and decoding its pages) releases the GIL: on a thread of
+    its own it overlaps with what the consumer does with the batch before, instead of the two
+    taking turns. The thread starts with the first batch asked for; errors are raised where
+    the batch would have been; closing the iterator early stops the thread (after the batch
+    it is reading). Memory: `depth` batches more."""
+    # (batch, None) for each batch (never None), then (None, None) at the end or (None, error).
+    slots: queue.Queue[tuple[T | None, BaseException | None]] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        last: tuple[T | None, BaseException | None] = (None, None)
+        try:
+            for batch in batches:
+                if stop.is_set():
+                    return
+                slots.put((batch, None))
+                if stop.is_set():
+                    return
+        except BaseException as exc:
+            last = (None, exc)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
+        slots.put(last)
+
+    thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            batch, error = slots.get()
+            if error is not None:
+                raise error
+            if batch is None:
+                return
+            yield batch
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting for room, until it sees `stop`
+            with contextlib.suppress(queue.Empty):
+                slots.get(timeout=0.01)
 
 
 def merge_sorted(

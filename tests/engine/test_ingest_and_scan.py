@@ -1,4 +1,5 @@
 import gzip
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -6,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from engine.record_files import IngestError, read_records
-from engine.segments import SegmentFile, scan, write_segment
+from engine.segments import SegmentFile, read_ahead, scan, write_segment
 
 
 def test_csv_bad_line_reports_its_line_number(tmp_path: Path) -> None:
@@ -150,3 +151,35 @@ def test_merged_segment_equals_a_scan_of_its_parts(tmp_path: Path) -> None:
     assert [t for table in scan([merged], 0, 100) for t in table.column(0).to_pylist()] == [
         t for table in scan([a, b], 0, 100) for t in table.column(0).to_pylist()
     ]
+
+
+def test_read_ahead_gives_every_batch_in_order_and_raises_where_the_error_was() -> None:
+    def batches() -> Iterator[int]:
+        yield from range(5)
+        raise OSError("disk gone")
+
+    got = []
+    with pytest.raises(OSError, match="disk gone"):
+        for batch in read_ahead(batches()):
+            got.append(batch)
+    assert got == [0, 1, 2, 3, 4]
+
+
+def test_read_ahead_closed_early_stops_reading_and_its_thread() -> None:
+    produced: list[int] = []
+    closed = threading.Event()
+
+    def batches() -> Iterator[int]:
+        try:
+            for index in range(1_000):
+                produced.append(index)
+                yield index
+        finally:
+            closed.set()
+
+    ahead = read_ahead(batches(), depth=2)
+    assert [next(ahead), next(ahead)] == [0, 1]
+    ahead.close()
+    assert closed.is_set()  # the source was closed, on the reading thread, before close returned
+    assert len(produced) <= 2 + 2 + 1  # taken, queued, and the one being read
+    assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
