@@ -13,8 +13,10 @@ import os
 import queue
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -108,7 +110,12 @@ class _CountingFile:
 
 class _StreamWriter:
     """A file, optionally gzip- or zstd-compressed; bytes_written counts what reached the file
-    (compressed bytes, as each compressed block is written, not only at the end)."""
+    (compressed bytes, as each compressed block is written, not only at the end).
+
+    Batches are formatted into text on the shared pool (pyarrow formats without the GIL), so
+    the export prepares the next batch while earlier ones are formatted, two at a time on two
+    cores; their text reaches the stream in order, so the file's bytes are those of a writer
+    formatting in line."""
 
     def __init__(self, path: Path, compression: str) -> None:
         self._file = _CountingFile(path)
@@ -121,18 +128,55 @@ class _StreamWriter:
             # next batch on this one.
             zstd = pa.CompressedOutputStream(pa.PythonFile(self._file, mode="w"), "zstd")
             self._stream = _BackgroundWriter(zstd)
+        self._formatted = _InOrder(self._stream)
+
+    def _format_later(self, format_batch: Callable[[], Any]) -> None:
+        self._formatted.submit(format_batch)
 
     def bytes_written(self) -> int:
         return self._file.count
 
     def settle(self) -> None:
+        self._formatted.drain()
         self._stream.flush()  # gzip: ends a member; zstd: ends the block; then the file
 
     def close(self) -> None:
-        if self._stream is not self._file:
-            self._stream.close()
-        if not self._file.closed:
-            self._file.close()
+        try:
+            self._formatted.drain()
+        finally:
+            self._formatted.cancel()  # after a failure: what is left is not wanted
+            if self._stream is not self._file:
+                self._stream.close()
+            if not self._file.closed:
+                self._file.close()
+
+
+class _InOrder:
+    """Work done on the shared pool whose results (bytes) are written to `target` in the
+    order it was submitted. At most two results per core wait in memory; an error raised by
+    the work surfaces on a later call (`submit` or `drain`)."""
+
+    def __init__(self, target: Any, workers: int | None = None) -> None:
+        self._target = target
+        self._pool = _shared_pool()
+        self._pending: deque[Future[Any]] = deque()
+        self._most_pending = 2 * (workers or os.cpu_count() or 1)
+
+    def submit(self, work: Callable[[], Any]) -> None:
+        self._pending.append(self._pool.submit(work))
+        while self._pending and (
+            len(self._pending) > self._most_pending or self._pending[0].done()
+        ):
+            self._target.write(self._pending.popleft().result())
+
+    def drain(self) -> None:
+        while self._pending:
+            self._target.write(self._pending.popleft().result())
+
+    def cancel(self) -> None:
+        for pending in self._pending:
+            pending.cancel()
+        self._pending.clear()
 
 
 _pools: dict[int, ThreadPoolExecutor] = {}  # by process id: a forked child makes its own
@@ -298,15 +342,25 @@ class CsvWriter(_StreamWriter):
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
+        if self._options.quoting_style == "none":
+            # Values this style cannot hold fail the job at the batch that holds them, with
+            # the rows before it in the file (a partial export keeps exactly those).
+            self._stream.write(self._format(table))
+        else:
+            self._format_later(partial(self._format, table))
+
+    def _format(self, table: pa.Table) -> pa.Buffer:
         columns = [
             _as_text(table.column(n), t, self._times, self._timezone) for n, t in self._fields
         ]
+        text = pa.BufferOutputStream()
         try:
             pcsv.write_csv(
-                pa.table(columns, names=[n for n, _ in self._fields]), self._stream, self._options
+                pa.table(columns, names=[n for n, _ in self._fields]), text, self._options
             )
         except pa.ArrowInvalid as exc:
             raise OutputError(f"CSV cannot hold these values with these options: {exc}") from None
+        return text.getvalue()
 
 
 def _csv_name(name: str, delimiter: str, quoting: str) -> str:
@@ -333,27 +387,41 @@ class JsonLinesWriter(_StreamWriter):
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        parts: list[Any] = []
+        self._format_later(partial(self._format, table))
+
+    def _format(self, table: pa.Table) -> pa.Buffer:
+        parts: list[Any] = []  # text the same on every line (str) and a column's values
         for index, (name, logical) in enumerate(self._fields):
             key = json.dumps(name) + ":"
             parts.append(("{" if index == 0 else ",") + key)
-            parts.append(self._fragment(table.column(name), logical))
+            parts += self._fragment(table.column(name), logical)
         parts.append("}\n")
-        lines = pc.binary_join_element_wise(*parts, "")
+        lines = pc.binary_join_element_wise(*_joined_text(parts), "")
         if isinstance(lines, pa.ChunkedArray):
             lines = lines.combine_chunks()
-        self._stream.write(lines.buffers()[2][: pc.sum(pc.binary_length(lines)).as_py()])
+        return lines.buffers()[2][: pc.sum(pc.binary_length(lines)).as_py()]
 
-    def _fragment(self, values: Any, logical: LogicalType) -> Any:
+    def _fragment(self, values: Any, logical: LogicalType) -> list[Any]:
         if logical.kind == "timestamp" and self._times == "iso":
             return _json_strings(_as_text(values, logical, "iso", self._timezone))
         if logical.kind == "timestamp":
-            return pc.fill_null(
-                pc.cast(_as_text(values, logical, self._times), pa.string()), "null"
-            )
+            return [
+                pc.fill_null(pc.cast(_as_text(values, logical, self._times), pa.string()), "null")
+            ]
         if logical.kind == "decimal" and self._decimal_numbers:
-            return pc.fill_null(_json_number(_as_text(values, logical)), "null")
+            return [pc.fill_null(_json_number(_as_text(values, logical)), "null")]
         return _json_fragment(values, logical)
+
+
+def _joined_text(parts: list[Any]) -> list[Any]:
+    """Neighbouring constant texts as one: fewer pieces to join on every line."""
+    joined: list[Any] = []
+    for part in parts:
+        if isinstance(part, str) and joined and isinstance(joined[-1], str):
+            joined[-1] += part
+        else:
+            joined.append(part)
+    return joined
 
 
 def _dictionary_columns(group: pa.Table) -> list[str]:
@@ -488,9 +556,9 @@ def _as_text(values: Any, logical: LogicalType, times: str = "ns", timezone: str
 def _plain_decimal(values: Any) -> Any:
     """Decimal text without exponents. Source text passes through unchanged; computed
     decimals print like `1.0E-7` in Arrow for tiny values, which those rows (few) fix."""
-    text = pc.cast(values, pa.string())
-    if isinstance(text, pa.ChunkedArray):  # replace_with_mask takes arrays only
-        text = text.combine_chunks()
+    text = _one_array(pc.cast(values, pa.string()))  # replace_with_mask takes arrays only
+    if b"E" not in _text_bytes(text):  # one scan of the batch's text, not one per value
+        return text
     scientific = pc.fill_null(pc.match_substring(text, "E"), False)
     if not pc.any(scientific).as_py():
         return text
@@ -518,30 +586,67 @@ def _canonical(text: str) -> str:
     return plain + "0" if plain.endswith(".") else plain
 
 
-def _json_fragment(values: Any, logical: LogicalType) -> Any:
-    """Each value as JSON text; nulls as `null`."""
+def _json_fragment(values: Any, logical: LogicalType) -> list[Any]:
+    """Each value as JSON text, nulls as `null`: the parts of the line that give it."""
     if logical.kind == "json":
-        return pc.fill_null(values, "null")
+        return [pc.fill_null(values, "null")]
     if logical.kind in ("int", "timestamp", "bool"):
-        return pc.fill_null(pc.cast(values, pa.string()), "null")
+        return [pc.fill_null(pc.cast(values, pa.string()), "null")]
     if logical.kind == "float":
         finite = pc.is_finite(values)
-        return pc.fill_null(pc.if_else(finite, pc.cast(values, pa.string()), None), "null")
+        return [pc.fill_null(pc.if_else(finite, pc.cast(values, pa.string()), None), "null")]
     return _json_strings(pc.cast(values, pa.string()))
 
 
-def _json_strings(values: Any) -> Any:
+def _one_array(values: Any) -> Any:
     if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+        return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+    return values
+
+
+def _text_buffer(values: Any) -> pa.Buffer:
+    """The bytes of a string array's values, back to back (no copy)."""
+    data = values.buffers()[2]
+    if data is None or len(values) == 0:
+        return pa.py_buffer(b"")
+    large = pa.types.is_large_string(values.type)
+    offsets = memoryview(values.buffers()[1]).cast("q" if large else "i")
+    start, end = offsets[values.offset], offsets[values.offset + len(values)]
+    return data.slice(start, end - start)
+
+
+def _text_bytes(values: Any) -> bytes:
+    return _text_buffer(values).to_pybytes()
+
+
+def _needs_no_escapes(values: Any) -> bool:
+    """Whether every value is printable ASCII without `"` or `\\`: JSON text as it is. One
+    scan of the batch's text, not a regex per value."""
+    data = _text_buffer(values)
+    text = data.to_pybytes()
+    if b'"' in text or b"\\" in text:
+        return False
+    whole = pa.Array.from_buffers(
+        pa.large_string(), 1, [None, pa.array([0, data.size], pa.int64()).buffers()[1], data]
+    )
+    return pc.ascii_is_printable(whole)[0].as_py() is True
+
+
+def _json_strings(values: Any) -> list[Any]:
+    values = _one_array(values)
+    if values.null_count == 0 and _needs_no_escapes(values):
+        return ['"', values, '"']  # the quotes join the line's constant text
     if pc.any(pc.match_substring_regex(values, r"[\x00-\x1f]")).as_py():
         # Control characters need \u escapes that pyarrow.compute cannot produce: rare, so
         # this batch's column takes the exact (slower) path.
-        return pa.array(
-            [
-                json.dumps(v, ensure_ascii=False) if v is not None else "null"
-                for v in values.to_pylist()
-            ]
-        )
+        return [
+            pa.array(
+                [
+                    json.dumps(v, ensure_ascii=False) if v is not None else "null"
+                    for v in values.to_pylist()
+                ]
+            )
+        ]
     escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
     quoted = pc.binary_join_element_wise('"', escaped, '"', "")
-    return pc.fill_null(quoted, "null")
+    return [pc.fill_null(quoted, "null")]
