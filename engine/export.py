@@ -562,7 +562,7 @@ def _published(
     partial: bool = False,
     filesystem: pafs.FileSystem | None = None,
 ) -> ArtifactFile:
-    digest = sha256_of(temp)
+    digest = (file.writer.sha256() if file is not None else None) or sha256_of(temp)
     size = publish_file(temp, final, filesystem)
     return ArtifactFile(
         final,

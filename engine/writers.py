@@ -8,6 +8,7 @@ integer nanoseconds and decimals exactly as the source sent them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import queue
@@ -63,6 +64,10 @@ class ArtifactWriter(Protocol):
     def write(self, table: pa.Table) -> None: ...
     def close(self) -> None: ...
     def bytes_written(self) -> int: ...
+    def sha256(self) -> str | None:
+        """The closed file's SHA-256 (lowercase hex) if the writer hashed what it wrote; None
+        when the file must be read for it."""
+
     def settle(self) -> None:
         """Push buffered rows to the file, so bytes_written is what the file holds."""
 
@@ -85,9 +90,12 @@ class _CountingFile:
     def __init__(self, path: Path) -> None:
         self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
         self.count = 0
+        # Hashed as written: reading a large file back for its digest costs as much again.
+        self.digest = hashlib.sha256()
 
     def write(self, data: Any) -> int:
         written = self._file.write(data)
+        self.digest.update(data)
         self.count += written
         return written
 
@@ -128,6 +136,10 @@ class _StreamWriter:
             # next batch on this one.
             zstd = pa.CompressedOutputStream(pa.PythonFile(self._file, mode="w"), "zstd")
             self._stream = _BackgroundWriter(zstd)
+        else:
+            # Writing and hashing the text (as much work as formatting it) on a thread of
+            # their own: the file and hashlib release the GIL.
+            self._stream = _BackgroundWriter(self._file, copy=False)
         self._formatted = _InOrder(self._stream)
 
     def _format_later(self, format_batch: Callable[[], Any]) -> None:
@@ -135,6 +147,9 @@ class _StreamWriter:
 
     def bytes_written(self) -> int:
         return self._file.count
+
+    def sha256(self) -> str | None:
+        return self._file.digest.hexdigest()
 
     def settle(self) -> None:
         self._formatted.drain()
@@ -262,9 +277,10 @@ class _BackgroundWriter:
     """A file-like object whose writes happen, in order, on a thread of their own. The queue
     is short, so at most a few chunks wait in memory; errors surface on the next call."""
 
-    def __init__(self, target: Any, depth: int = 4) -> None:
+    def __init__(self, target: Any, depth: int = 4, copy: bool = True) -> None:
         self._target = target
-        self._queue: queue.Queue[bytes | None] = queue.Queue(depth)
+        self._copy = copy  # False: the caller never reuses what it writes
+        self._queue: queue.Queue[Any] = queue.Queue(depth)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._drain, name="compress", daemon=True)
         self._thread.start()
@@ -288,7 +304,7 @@ class _BackgroundWriter:
 
     def write(self, data: Any) -> int:
         self._check()
-        chunk = bytes(data)  # pyarrow may reuse its buffer once write returns
+        chunk = bytes(data) if self._copy else data  # pyarrow may reuse its buffer
         self._queue.put(chunk)
         return len(chunk)
 
@@ -504,6 +520,9 @@ class ParquetArtifactWriter:
             future, self._in_flight = self._in_flight, None
             self._written = future.result()
 
+    def sha256(self) -> str | None:
+        return None  # pyarrow writes the file itself
+
     def bytes_written(self) -> int:
         """Exact after `settle`; while a row group is being encoded, the size before it."""
         return self._written if self._in_flight is not None else int(self._file.tell())
@@ -616,7 +635,8 @@ def _text_buffer(values: Any) -> pa.Buffer:
 
 
 def _text_bytes(values: Any) -> bytes:
-    return _text_buffer(values).to_pybytes()
+    text: bytes = _text_buffer(values).to_pybytes()
+    return text
 
 
 def _needs_no_escapes(values: Any) -> bool:

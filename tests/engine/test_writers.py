@@ -126,3 +126,48 @@ def test_parquet_dictionary_encodes_repeating_text_columns_only(tmp_path: Path) 
     assert any("DICTIONARY" in e for e in encodings["symbol"])
     assert not any("DICTIONARY" in e for e in encodings["ts"])
     assert not any("DICTIONARY" in e for e in encodings["trade_id"])
+
+
+@pytest.mark.parametrize(("fmt", "compression"), [("CSV", "NONE"), ("JSONL", "ZSTD")])
+def test_batches_reach_the_file_in_order_and_the_digest_is_the_files(
+    tmp_path: Path, fmt: str, compression: str
+) -> None:
+    """Batches are formatted on other threads, many at a time: the file still holds them in
+    the order written, and the digest the writer reports is that of the file's bytes."""
+    path = tmp_path / "out"
+    fields = [("n", LogicalType("int")), ("s", LogicalType("string"))]
+    writer = open_writer(compression, fields, path, ExportOptions.defaults(fmt).format_options)
+    for start in range(0, 20_000, 500):
+        numbers = range(start, start + 500)
+        writer.write(pa.table({"n": list(numbers), "s": [f"v{i}" for i in numbers]}))
+    writer.close()
+    assert writer.sha256() == hashlib.sha256(path.read_bytes()).hexdigest()
+    with pa.input_stream(str(path), compression="zstd" if compression == "ZSTD" else None) as f:
+        lines = f.read().decode().splitlines()
+    if fmt == "CSV":
+        assert lines[0] == "n,s"
+        lines = lines[1:]
+    assert len(lines) == 20_000
+    expected = (
+        [f'{i},"v{i}"' for i in range(20_000)]
+        if fmt == "CSV"
+        else [f'{{"n":{i},"s":"v{i}"}}' for i in range(20_000)]
+    )
+    assert lines == expected
+
+
+def test_json_text_is_escaped_whatever_mix_of_values_a_batch_holds(tmp_path: Path) -> None:
+    """Batches whose text needs no escape take a shortcut; these hold one value that does
+    (a quote, a backslash, a control character), or nulls, or none of them."""
+    import json
+
+    odd = ['say "hi"', "back\\slash", "tab\there", "line\nbreak", "héllo", "", None, "plain"]
+    batches = [["plain", "x"], *[["plain", value, "y"] for value in odd]]
+    path = tmp_path / "out.jsonl"
+    fields = [("s", LogicalType("string"))]
+    writer = open_writer("NONE", fields, path, ExportOptions.defaults("JSONL").format_options)
+    for values in batches:
+        writer.write(pa.table({"s": pa.array(values, pa.string())}))
+    writer.close()
+    read = [json.loads(line)["s"] for line in path.read_text().splitlines()]
+    assert read == [value for values in batches for value in values]
