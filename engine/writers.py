@@ -343,6 +343,15 @@ class CsvWriter(_StreamWriter):
         self._times = options.timestamp_format
         self._timezone = timezone
         delimiter, quoting, eol = options.delimiter, options.quoting, options.line_terminator
+        self._quoting = quoting
+        self._delimiter, self._eol, self._null = delimiter, eol, options.null_string
+        # `needed`: Arrow's own "needed" quotes every text value; here text is quoted only
+        # where it holds the delimiter, a quote or a line break, or would read back as null
+        # (empty text when nulls are empty, text equal to nullString). JSON columns are
+        # always quoted (a JSON value nearly always holds quotes or commas), as before.
+        # Batches without such a value (nearly all) are written by Arrow, unquoted or quoting
+        # its JSON columns only; the others are joined here, value by value.
+        self._json = [i for i, (_, logical) in enumerate(fields) if logical.kind == "json"]
         self._options = pcsv.WriteOptions(
             include_header=False,
             delimiter=delimiter,
@@ -351,6 +360,15 @@ class CsvWriter(_StreamWriter):
             eol=eol,
             batch_size=CSV_CHUNK_ROWS,
         )
+        self._unquoted = pcsv.WriteOptions(
+            include_header=False,
+            delimiter=delimiter,
+            quoting_style="none",
+            null_string=options.null_string,
+            eol=eol,
+            batch_size=CSV_CHUNK_ROWS,
+        )
+        self._special = {delimiter.encode(), b'"', b"\n", b"\r"}
         if options.header:
             names = [_csv_name(name, delimiter, quoting) for name, _ in fields]
             self._stream.write((delimiter.join(names) + eol).encode())
@@ -358,7 +376,7 @@ class CsvWriter(_StreamWriter):
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        if self._options.quoting_style == "none":
+        if self._quoting == "none":
             # Values this style cannot hold fail the job at the batch that holds them, with
             # the rows before it in the file (a partial export keeps exactly those).
             self._stream.write(self._format(table))
@@ -367,16 +385,62 @@ class CsvWriter(_StreamWriter):
 
     def _format(self, table: pa.Table) -> pa.Buffer:
         columns = [
-            _as_text(table.column(n), t, self._times, self._timezone) for n, t in self._fields
+            _one_array(_as_text(table.column(n), t, self._times, self._timezone))
+            for n, t in self._fields
         ]
+        options = self._options
+        if self._quoting == "needed":
+            text_columns = [i for i, values in enumerate(columns) if _is_text(values)]
+            if any(self._needs_quotes(columns[i]) for i in text_columns if i not in self._json):
+                return self._joined(columns)
+            if not self._json:
+                options = self._unquoted
+            elif set(text_columns) != set(self._json):  # Arrow would quote the others too
+                return self._joined(columns)
         text = pa.BufferOutputStream()
         try:
-            pcsv.write_csv(
-                pa.table(columns, names=[n for n, _ in self._fields]), text, self._options
-            )
+            pcsv.write_csv(pa.table(columns, names=[n for n, _ in self._fields]), text, options)
         except pa.ArrowInvalid as exc:
             raise OutputError(f"CSV cannot hold these values with these options: {exc}") from None
         return text.getvalue()
+
+    def _needs_quotes(self, values: Any) -> bool:
+        """Whether some text value of this batch's column needs quotes: one scan of the
+        column's bytes, then the (cheap) null look-alike checks."""
+        text = _text_bytes(values)
+        if any(special in text for special in self._special):
+            return True
+        valid = values.drop_null() if values.null_count else values
+        if not self._null:
+            return len(valid) > 0 and pc.min(pc.binary_length(valid)).as_py() == 0
+        return bool(pc.any(pc.equal(valid, self._null)).as_py())
+
+    def _joined(self, columns: list[Any]) -> pa.Buffer:
+        """The batch's lines with the values that need it quoted (`"` doubled): the bytes
+        Arrow writes for the other batches, had it quoted only these values."""
+        parts: list[Any] = []
+        for index, values in enumerate(columns):
+            text = pc.cast(values, pa.string())  # numbers as Arrow writes them
+            json = index in self._json
+            if json or (_is_text(values) and self._needs_quotes(values)):
+                quoted = pc.binary_join_element_wise(
+                    '"', pc.replace_substring(text, '"', '""'), '"', ""
+                )
+                text = quoted if json else pc.if_else(self._quote_mask(text), quoted, text)
+            parts += [pc.fill_null(text, self._null), self._delimiter]
+        parts[-1] = self._eol
+        lines = pc.binary_join_element_wise(*parts, "")
+        return lines.buffers()[2][: pc.sum(pc.binary_length(lines)).as_py()]
+
+    def _quote_mask(self, text: Any) -> Any:
+        mask = pc.equal(text, self._null)
+        for special in self._special:
+            mask = pc.or_(mask, pc.match_substring(text, special.decode()))
+        return mask
+
+
+def _is_text(values: Any) -> bool:
+    return bool(pa.types.is_string(values.type) or pa.types.is_large_string(values.type))
 
 
 def _csv_name(name: str, delimiter: str, quoting: str) -> str:

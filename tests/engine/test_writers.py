@@ -149,7 +149,7 @@ def test_batches_reach_the_file_in_order_and_the_digest_is_the_files(
         lines = lines[1:]
     assert len(lines) == 20_000
     expected = (
-        [f'{i},"v{i}"' for i in range(20_000)]
+        [f"{i},v{i}" for i in range(20_000)]
         if fmt == "CSV"
         else [f'{{"n":{i},"s":"v{i}"}}' for i in range(20_000)]
     )
@@ -171,3 +171,35 @@ def test_json_text_is_escaped_whatever_mix_of_values_a_batch_holds(tmp_path: Pat
     writer.close()
     read = [json.loads(line)["s"] for line in path.read_text().splitlines()]
     assert read == [value for values in batches for value in values]
+
+
+def test_csv_quotes_only_the_text_that_needs_it(tmp_path: Path) -> None:
+    """Text is quoted where it holds the delimiter, a quote or a line break, or would read
+    back as null (empty text, when nulls are empty); JSON columns always are. However the
+    rows are batched, the file is the same."""
+    fields = [
+        ("n", LogicalType("int")),
+        ("s", LogicalType("string")),
+        ("j", LogicalType("json")),
+    ]
+    rows = {
+        "n": [1, 2, 3, 4, 5, None],
+        "s": ["plain", 'say "hi"', "a,b", "", "two\nlines", None],
+        "j": ["1", '{"a":1}', "null", "[]", '"x"', None],
+    }
+    options = ExportOptions.defaults("CSV").format_options
+    contents = []
+    for sizes in ((6,), (1, 5), (2, 2, 2)):
+        path = tmp_path / f"out-{len(sizes)}.csv"
+        writer = open_writer("NONE", fields, path, options)
+        start = 0
+        for size in sizes:
+            writer.write(pa.table(rows).slice(start, size))
+            start += size
+        writer.close()
+        contents.append(path.read_text())
+    assert contents[0] == contents[1] == contents[2]
+    assert contents[0] == (
+        'n,s,j\n1,plain,"1"\n2,"say ""hi""","{""a"":1}"\n3,"a,b","null"\n4,"","[]"\n'
+        '5,"two\nlines","""x"""\n,,\n'
+    )
