@@ -162,7 +162,7 @@ def test_json_text_is_escaped_whatever_mix_of_values_a_batch_holds(tmp_path: Pat
     import json
 
     odd = ['say "hi"', "back\\slash", "tab\there", "line\nbreak", "héllo", "", None, "plain"]
-    batches = [["plain", "x"], *[["plain", value, "y"] for value in odd]]
+    batches: list[list[str | None]] = [["plain", "x"], *[["plain", v, "y"] for v in odd]]
     path = tmp_path / "out.jsonl"
     fields = [("s", LogicalType("string"))]
     writer = open_writer("NONE", fields, path, ExportOptions.defaults("JSONL").format_options)
