@@ -139,7 +139,7 @@ class _StreamWriter:
         else:
             # Writing and hashing the text (as much work as formatting it) on a thread of
             # their own: the file and hashlib release the GIL.
-            self._stream = _BackgroundWriter(self._file, copy=False)
+            self._stream = _BackgroundWriter(self._file, depth=2, copy=False)
         self._formatted = _InOrder(self._stream)
 
     def _format_later(self, format_batch: Callable[[], Any]) -> None:
@@ -168,14 +168,15 @@ class _StreamWriter:
 
 class _InOrder:
     """Work done on the shared pool whose results (bytes) are written to `target` in the
-    order it was submitted. At most two results per core wait in memory; an error raised by
-    the work surfaces on a later call (`submit` or `drain`)."""
+    order it was submitted. At most one result per core waits in memory (enough to keep every
+    core busy; a formatted batch of JSON lines is megabytes); an error raised by the work
+    surfaces on a later call (`submit` or `drain`)."""
 
     def __init__(self, target: Any, workers: int | None = None) -> None:
         self._target = target
         self._pool = _shared_pool()
         self._pending: deque[Future[Any]] = deque()
-        self._most_pending = 2 * (workers or os.cpu_count() or 1)
+        self._most_pending = workers or os.cpu_count() or 1
 
     def submit(self, work: Callable[[], Any]) -> None:
         self._pending.append(self._pool.submit(work))
