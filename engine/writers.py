@@ -169,25 +169,42 @@ class _StreamWriter:
 class _InOrder:
     """Work done on the shared pool whose results (bytes) are written to `target` in the
     order it was submitted. At most one result per core waits in memory (enough to keep every
-    core busy; a formatted batch of JSON lines is megabytes); an error raised by the work
-    surfaces on a later call (`submit` or `drain`)."""
+    core busy; a formatted batch of JSON lines is megabytes). An error raised by the work
+    surfaces on a later call (`submit` or `drain`), and on every call after it: the work
+    submitted after the failed one is dropped, so the file never skips a batch."""
 
     def __init__(self, target: Any, workers: int | None = None) -> None:
         self._target = target
         self._pool = _shared_pool()
         self._pending: deque[Future[Any]] = deque()
         self._most_pending = workers or os.cpu_count() or 1
+        self._error: BaseException | None = None
 
     def submit(self, work: Callable[[], Any]) -> None:
+        self._check()
         self._pending.append(self._pool.submit(work))
         while self._pending and (
             len(self._pending) > self._most_pending or self._pending[0].done()
         ):
-            self._target.write(self._pending.popleft().result())
+            self._write_oldest()
 
     def drain(self) -> None:
+        self._check()
         while self._pending:
-            self._target.write(self._pending.popleft().result())
+            self._write_oldest()
+
+    def _write_oldest(self) -> None:
+        try:
+            result = self._pending.popleft().result()
+        except BaseException as exc:
+            self._error = exc
+            self.cancel()
+            raise
+        self._target.write(result)
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
 
     def cancel(self) -> None:
         for pending in self._pending:

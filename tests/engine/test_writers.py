@@ -203,3 +203,26 @@ def test_csv_quotes_only_the_text_that_needs_it(tmp_path: Path) -> None:
         'n,s,j\n1,plain,"1"\n2,"say ""hi""","{""a"":1}"\n3,"a,b","null"\n4,"","[]"\n'
         '5,"two\nlines","""x"""\n,,\n'
     )
+
+
+def test_a_batch_that_fails_to_format_ends_the_file_before_it(tmp_path: Path) -> None:
+    """The batches after a failed one are not written, though they may be formatted already:
+    the error surfaces on every later call, and the file holds the rows before it only."""
+    path = tmp_path / "out.jsonl"
+    fields = [("n", LogicalType("int"))]
+    writer = open_writer("NONE", fields, path, ExportOptions.defaults("JSONL").format_options)
+    formatted = writer._format  # type: ignore[attr-defined]
+
+    def failing_on_the_third(table: pa.Table) -> pa.Buffer:
+        if table.column("n")[0].as_py() == 2:
+            raise MemoryError("no room for this batch")
+        return formatted(table)
+
+    writer._format = failing_on_the_third  # type: ignore[attr-defined]
+    with pytest.raises(MemoryError):
+        for n in range(6):
+            writer.write(pa.table({"n": [n]}))
+        writer.settle()
+    with pytest.raises(MemoryError):
+        writer.close()
+    assert path.read_text() == '{"n":0}\n{"n":1}\n'
