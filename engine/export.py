@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import queue
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,6 +161,8 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
         files.discard()
         raise
     finally:
+        for source_rows in streams:  # now, not when the failure is collected: reads stop
+            source_rows.close()
         files.remove_staging()
     on_progress(Progress(rows, sum(a.byte_size for a in artifacts), read.records))
     return artifacts
@@ -172,7 +176,7 @@ class _RecordCount:
 
 
 def _ordered(
-    task: ExportTask, streams: list[Iterator[Rows]], fields: Fields
+    task: ExportTask, streams: Sequence[Iterator[Rows]], fields: Fields
 ) -> Iterator[tuple[int | None, Rows]]:
     """The chunks to write, each with its stream's index when files are per stream."""
     options = task.options
@@ -201,7 +205,9 @@ def _ordered(
             yield None, chunk
 
 
-def _reporting_empty(stream: Iterator[Rows], heartbeat: Callable[[], None]) -> Iterator[Rows]:
+def _reporting_empty(
+    stream: Iterator[Rows], heartbeat: Callable[[], None]
+) -> Generator[Rows, None, None]:
     """A source's chunks with rows; a batch that kept none (all filtered out, a decimation
     still filling its bucket) reports progress instead, so that a long stretch without rows
     still sends heartbeats and meets the time limit, however the sources are merged."""
@@ -237,7 +243,10 @@ def _source_rows(
 
     # Segments that store this schema's decoded messages are not decoded again.
     decoded = compiled.decode_key(), compiled.needs_raw()
-    for records in scan(source.segments, task.start_ns, task.end_ns, *decoded):
+    records_in_range = scan(source.segments, task.start_ns, task.end_ns, *decoded)
+    if len(task.all_sources()) == 1:  # a thread per source would be thousands for some
+        records_in_range = _read_ahead(records_in_range)
+    for records in records_in_range:
         read.records += records.num_rows  # counted before unfolding: the catalog's unit
         table, times = compiled.apply_with_times(records)
         chunk = Rows(table, times)
@@ -250,6 +259,54 @@ def _source_rows(
         last = decimator.finish()
         if last.num_rows:
             yield tagged(last)
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def _read_ahead(batches: Iterator[pa.Table]) -> Generator[pa.Table, None, None]:
+    """The batches of `batches`, the next one read on a thread of its own while this one is
+    decoded and written (Parquet decodes without the GIL). One batch ahead at most; when the
+    consumer stops early, the thread stops and the scan is closed."""
+    ready: queue.Queue[Any] = queue.Queue(1)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(_END)
+        except BaseException as exc:  # raised where the batches are consumed
+            put(_Failed(exc))
+
+    reader = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
 
 
 @dataclass
