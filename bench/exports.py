@@ -23,6 +23,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "JSONL+GZIP": ("JSONL", "GZIP"),
     "PARQUET": ("PARQUET", "NONE"),
     "CSV": ("CSV", "NONE"),
+    "JSONL": ("JSONL", "NONE"),
 }
 NORMALIZED_COLUMNS = [
     "collection_timestamp_ns",

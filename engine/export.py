@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 import json
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,6 +165,8 @@ def run_export(task: ExportTask, on_progress: ProgressCallback) -> list[Artifact
         files.discard()
         raise
     finally:
+        for source_rows in streams:  # now, not when the failure is collected: reads stop
+            source_rows.close()
         files.remove_staging()
     on_progress(Progress(rows, sum(a.byte_size for a in artifacts), read.records))
     return artifacts
@@ -178,7 +180,7 @@ class _RecordCount:
 
 
 def _ordered(
-    task: ExportTask, streams: list[Iterator[Rows]], fields: Fields
+    task: ExportTask, streams: Sequence[Iterator[Rows]], fields: Fields
 ) -> Iterator[tuple[int | None, Rows]]:
     """The chunks to write, each with its stream's index when files are per stream."""
     options = task.options
@@ -207,7 +209,9 @@ def _ordered(
             yield None, chunk
 
 
-def _reporting_empty(stream: Iterator[Rows], heartbeat: Callable[[], None]) -> Iterator[Rows]:
+def _reporting_empty(
+    stream: Iterator[Rows], heartbeat: Callable[[], None]
+) -> Generator[Rows, None, None]:
     """A source's chunks with rows; a batch that kept none (all filtered out, a decimation
     still filling its bucket) reports progress instead, so that a long stretch without rows
     still sends heartbeats and meets the time limit, however the sources are merged."""

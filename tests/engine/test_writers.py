@@ -160,3 +160,119 @@ def test_parquet_dictionary_encodes_repeating_text_columns_only(tmp_path: Path) 
     assert not any("DICTIONARY" in e for e in encodings["ts"])
     assert "DELTA_BINARY_PACKED" in encodings["ts"]  # time-ordered: small differences
     assert not any("DICTIONARY" in e for e in encodings["trade_id"])
+
+
+@pytest.mark.parametrize(("fmt", "compression"), [("CSV", "NONE"), ("JSONL", "ZSTD")])
+def test_batches_reach_the_file_in_order_and_the_digest_is_the_files(
+    tmp_path: Path, fmt: str, compression: str
+) -> None:
+    """Batches are formatted on other threads, many at a time: the file still holds them in
+    the order written, and the digest the writer reports is that of the file's bytes."""
+    path = tmp_path / "out"
+    fields = [("n", LogicalType("int")), ("s", LogicalType("string"))]
+    writer = open_writer(compression, fields, path, ExportOptions.defaults(fmt).format_options)
+    for start in range(0, 20_000, 500):
+        numbers = range(start, start + 500)
+        writer.write(pa.table({"n": list(numbers), "s": [f"v{i}" for i in numbers]}))
+    writer.close()
+    assert writer.sha256() == hashlib.sha256(path.read_bytes()).hexdigest()
+    with pa.input_stream(str(path), compression="zstd" if compression == "ZSTD" else None) as f:
+        lines = f.read().decode().splitlines()
+    if fmt == "CSV":
+        assert lines[0] == "n,s"
+        lines = lines[1:]
+    assert len(lines) == 20_000
+    expected = (
+        [f"{i},v{i}" for i in range(20_000)]
+        if fmt == "CSV"
+        else [f'{{"n":{i},"s":"v{i}"}}' for i in range(20_000)]
+    )
+    assert lines == expected
+
+
+def test_json_text_is_escaped_whatever_mix_of_values_a_batch_holds(tmp_path: Path) -> None:
+    """Batches whose text needs no escape take a shortcut; these hold one value that does
+    (a quote, a backslash, a control character), or nulls, or none of them."""
+    import json
+
+    odd = ['say "hi"', "back\\slash", "tab\there", "line\nbreak", "héllo", "", None, "plain"]
+    batches: list[list[str | None]] = [["plain", "x"], *[["plain", v, "y"] for v in odd]]
+    path = tmp_path / "out.jsonl"
+    fields = [("s", LogicalType("string"))]
+    writer = open_writer("NONE", fields, path, ExportOptions.defaults("JSONL").format_options)
+    for values in batches:
+        writer.write(pa.table({"s": pa.array(values, pa.string())}))
+    writer.close()
+    read = [json.loads(line)["s"] for line in path.read_text().splitlines()]
+    assert read == [value for values in batches for value in values]
+
+
+def test_csv_quotes_only_the_text_that_needs_it(tmp_path: Path) -> None:
+    """Text is quoted where it holds the delimiter, a quote or a line break, or would read
+    back as null (empty text, when nulls are empty); JSON columns always are. However the
+    rows are batched, the file is the same."""
+    fields = [
+        ("n", LogicalType("int")),
+        ("s", LogicalType("string")),
+        ("j", LogicalType("json")),
+    ]
+    rows = {
+        "n": [1, 2, 3, 4, 5, None],
+        "s": ["plain", 'say "hi"', "a,b", "", "two\nlines", None],
+        "j": ["1", '{"a":1}', "null", "[]", '"x"', None],
+    }
+    options = ExportOptions.defaults("CSV").format_options
+    contents = []
+    for sizes in ((6,), (1, 5), (2, 2, 2)):
+        path = tmp_path / f"out-{len(sizes)}.csv"
+        writer = open_writer("NONE", fields, path, options)
+        start = 0
+        for size in sizes:
+            writer.write(pa.table(rows).slice(start, size))
+            start += size
+        writer.close()
+        contents.append(path.read_text())
+    assert contents[0] == contents[1] == contents[2]
+    assert contents[0] == (
+        'n,s,j\n1,plain,"1"\n2,"say ""hi""","{""a"":1}"\n3,"a,b","null"\n4,"","[]"\n'
+        '5,"two\nlines","""x"""\n,,\n'
+    )
+
+
+def test_a_batch_that_fails_to_format_ends_the_file_before_it(tmp_path: Path) -> None:
+    """The batches after a failed one are not written, though they may be formatted already:
+    the error surfaces on every later call, and the file holds the rows before it only."""
+    path = tmp_path / "out.jsonl"
+    fields = [("n", LogicalType("int"))]
+    writer = open_writer("NONE", fields, path, ExportOptions.defaults("JSONL").format_options)
+    formatted = writer._format  # type: ignore[attr-defined]
+
+    def failing_on_the_third(table: pa.Table) -> pa.Buffer:
+        if table.column("n")[0].as_py() == 2:
+            raise MemoryError("no room for this batch")
+        return formatted(table)
+
+    writer._format = failing_on_the_third  # type: ignore[attr-defined]
+    with pytest.raises(MemoryError):
+        for n in range(6):
+            writer.write(pa.table({"n": [n]}))
+        writer.settle()
+    with pytest.raises(MemoryError):
+        writer.close()
+    assert path.read_text() == '{"n":0}\n{"n":1}\n'
+
+
+def test_a_file_handed_to_disk_while_written_is_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writeback starts every WRITEBACK_BYTES while the file grows; the file and its digest
+    are still every byte written, in order."""
+    monkeypatch.setattr("engine.writers.WRITEBACK_BYTES", 1000)
+    path = tmp_path / "out.csv"
+    fields = [("n", LogicalType("int"))]
+    writer = open_writer("NONE", fields, path, ExportOptions.defaults("CSV").format_options)
+    for start in range(0, 5000, 100):
+        writer.write(pa.table({"n": list(range(start, start + 100))}))
+    writer.close()
+    assert path.read_text() == "n\n" + "".join(f"{n}\n" for n in range(5000))
+    assert writer.sha256() == hashlib.sha256(path.read_bytes()).hexdigest()
