@@ -45,6 +45,7 @@ from app.domain.sweeper import resume_unfinished, sweep_forever
 from app.events import EventBus, build_event_bus
 from app.graphql.context import Context
 from app.graphql.root import build_schema
+from app.heap import freeze_startup_objects
 from app.web.downloads import download
 from app.web.health import healthz, readyz
 from app.web.limits import RequestLimits, json_nesting
@@ -214,12 +215,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
                 stop = asyncio.Event()
                 collector = asyncio.create_task(Collector(runtime).run(stop))
                 stack.push_async_callback(_stop_collector, stop, collector)
-            # What was made at start (modules, the schema, the pools) lives as long as the
-            # process: out of the collector's sight, a full collection no longer walks its
-            # ~200k objects (some 50-80 ms with the event loop stopped, every request in the
-            # queue waiting), only what requests made since. Start-up's garbage goes first.
-            gc.collect()
-            gc.freeze()
+            freeze_startup_objects()
             yield
     finally:
         gc.unfreeze()  # an app stopped in a longer-lived process (the tests) is collectable

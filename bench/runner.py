@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.heap import freeze_startup_objects
 from bench.dataset import Dataset
 from bench.exports import prepare
 
@@ -77,6 +78,8 @@ def measure(job: dict[str, Any]) -> dict[str, Any]:
     dataset = Dataset.load(Path(job["manifest"]))
     path = Path(job["path"])
     export = prepare(job["impl"], dataset, job["kind"], job["rows"], path)
+    # As a worker process does once its actors are imported (each implementation alike).
+    freeze_startup_objects()
     pool = pa.default_memory_pool()
     peak_reset = reset_peak()
     rss_before = resident_bytes()

@@ -22,6 +22,7 @@ from dramatiq.middleware import (
 
 from app import logs, tracing
 from app.config import Settings, get_settings
+from app.heap import freeze_startup_objects
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class WorkerProcessSetup(dramatiq.Middleware):
         settings = get_settings()
         logs.configure(settings.log_format)
         tracing.configure(settings)
+        freeze_startup_objects()  # the actors are imported: exports pay for no full passes
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
         tracing.shutdown()  # the spans still batched

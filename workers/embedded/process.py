@@ -21,6 +21,7 @@ import dramatiq
 from app import tracing
 from app.config import Settings
 from app.domain.runtime import Effects, JobEvent, Runtime
+from app.heap import freeze_startup_objects
 from workers import broker as brokers
 from workers.embedded.channel import event_line, parse_wake
 from workers.runtime import use_runtime
@@ -92,6 +93,7 @@ def serve_gateway(settings: Settings, fd: int, threads: int) -> None:
     use_runtime(runtime)
     # A short poll timeout lets the process stop its workers in a fraction of a second.
     worker = dramatiq.Worker(brokers.broker, worker_threads=threads, worker_timeout=100)
+    freeze_startup_objects()
     worker.start()
     try:
         with sock.makefile("rb") as lines:
