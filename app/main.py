@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -45,7 +44,7 @@ from app.domain.sweeper import resume_unfinished, sweep_forever
 from app.events import EventBus, build_event_bus
 from app.graphql.context import Context
 from app.graphql.root import build_schema
-from app.heap import freeze_startup_objects
+from app.heap import freeze_startup_objects, thaw_startup_objects
 from app.web.downloads import download
 from app.web.health import healthz, readyz
 from app.web.limits import RequestLimits, json_nesting
@@ -218,7 +217,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             freeze_startup_objects()
             yield
     finally:
-        gc.unfreeze()  # an app stopped in a longer-lived process (the tests) is collectable
+        thaw_startup_objects()  # an app stopped in a longer-lived process (the tests)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
