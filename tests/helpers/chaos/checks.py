@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -138,9 +139,19 @@ def gateways_logged_no_bug(cluster: Cluster) -> None:
             assert at < 0, f"{gateway.log_path.name}:\n{text[max(0, at - 200) : at + 3000]}"
 
 
+# What a SIGKILLed writer may leave: a segment file written before its catalog row was
+# committed (an import killed mid-file). fsck reports it and leaves it while it is young; the
+# sweeper deletes it after the grace period. Anything else is a defect.
+KILLED_WRITERS_LEFTOVERS = {"orphan-segment"}
+
+
 def fsck_is_clean(cluster: Cluster) -> None:
     result = run_cli(cluster.env, "fsck", "--checksums", check=False)
-    assert result.returncode == 0, f"fsck:\n{result.stdout}\n{result.stderr}"
+    if result.returncode == 0:
+        return
+    # The findings' table: a row's first cell is its kind (continuation lines leave it empty).
+    kinds = set(re.findall(r"^│ (\S+)", result.stdout, flags=re.MULTILINE))
+    assert kinds and kinds <= KILLED_WRITERS_LEFTOVERS, f"fsck:\n{result.stdout}\n{result.stderr}"
 
 
 def imported_rows(cluster: Cluster, datastream_id: int) -> int:
