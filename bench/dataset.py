@@ -15,6 +15,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -51,6 +52,31 @@ class Dataset:
     @property
     def byte_size(self) -> int:
         return sum(s.byte_size for s in self.segments)
+
+    @classmethod
+    def saved(
+        cls,
+        directory: Path,
+        spec: Any,
+        segments: list[SegmentFile],
+        ranges: dict[int, tuple[int, int]],
+        started: float,
+        **cost: Any,
+    ) -> Dataset:
+        """The dataset of `spec`'s segments (a `DatastreamSpec`), written to its manifest."""
+        dataset = cls(
+            directory=directory,
+            segments=segments,
+            exchange=spec.exchange,
+            symbol=spec.symbol,
+            market=spec.instrument_type,
+            datastream_id=spec.id,
+            ranges=ranges,
+            generate_seconds=time.perf_counter() - started,
+            **cost,
+        )
+        dataset.save()
+        return dataset
 
     def save(self) -> Path:
         path = self.directory / MANIFEST
@@ -117,21 +143,16 @@ def generate(directory: Path, sizes: list[int]) -> Dataset:
     if timestamps:
         segments.append(_write(segment_dir, len(segments), timestamps, messages, shred, cost))
     cut_at[total] = (DEMO_START, last_ts + 1)
-    dataset = Dataset(
-        directory=directory,
-        segments=segments,
-        exchange=spec.exchange,
-        symbol=spec.symbol,
-        market=spec.instrument_type,
-        datastream_id=spec.id,
-        ranges=cut_at,
-        generate_seconds=time.perf_counter() - started,
+    return Dataset.saved(
+        directory,
+        spec,
+        segments,
+        cut_at,
+        started,
         raw_bytes=cost.raw_bytes,
         raw_write_seconds=cost.raw_seconds,
         decoded_write_seconds=cost.decoded_seconds,
     )
-    dataset.save()
-    return dataset
 
 
 @dataclass

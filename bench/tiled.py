@@ -101,18 +101,7 @@ def tiled(directory: Path, sizes: list[int], base_rows: int) -> Dataset:
                 _check_decoded(part, stored, shred)
     ranges = {n: (DEMO_START, _timestamp(base, n)) for n in sizes if n < total}
     ranges[total] = (DEMO_START, _timestamp(base, total - 1) + 1)
-    dataset = Dataset(
-        directory=directory,
-        segments=segments,
-        exchange=spec.exchange,
-        symbol=spec.symbol,
-        market=spec.instrument_type,
-        datastream_id=spec.id,
-        ranges=ranges,
-        generate_seconds=time.perf_counter() - started,
-    )
-    dataset.save()
-    return dataset
+    return Dataset.saved(directory, spec, segments, ranges, started)
 
 
 def _base(spec: DatastreamSpec, rows: int, shred: Shredder) -> _Base:

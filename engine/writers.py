@@ -198,6 +198,11 @@ class _InOrder:
     def submit(self, work: Callable[[], Any]) -> None:
         self._check()
         self._pending.append(self._pool.submit(work))
+        self.write_finished()
+
+    def write_finished(self) -> None:
+        """Finished results go to `target` at once, in order (so the bytes written follow
+        the output while work is still coming), and no more than the most pending wait."""
         while self._pending and (
             len(self._pending) > self._most_pending or self._pending[0].done()
         ):
@@ -257,12 +262,9 @@ class _ParallelGzip:
 
     def __init__(self, file: Any, workers: int | None = None) -> None:
         self._file = file
-        workers = workers or os.cpu_count() or 1
-        self._pool = _shared_pool()
-        self._pending: deque[Future[bytes]] = deque()
-        self._most_pending = 2 * workers
+        self._members = _InOrder(file, 2 * (workers or os.cpu_count() or 1))
         self._buffer = bytearray()
-        self._members = 0
+        self._started = False  # a member was submitted
         self.closed = False
 
     def write(self, data: Any) -> int:
@@ -270,39 +272,27 @@ class _ParallelGzip:
         while len(self._buffer) >= GZIP_BLOCK_BYTES:
             self._submit(bytes(self._buffer[:GZIP_BLOCK_BYTES]))
             del self._buffer[:GZIP_BLOCK_BYTES]
-        self._write_finished()
+        self._members.write_finished()
         return len(data)
 
     def _submit(self, block: bytes) -> None:
-        self._pending.append(self._pool.submit(igzip.compress, block, GZIP_LEVEL, mtime=0))
-        self._members += 1
-        self._write_finished()
-
-    def _write_finished(self) -> None:
-        """Finished members go to the file at once, in order, so that the bytes written follow
-        the output while rows are still coming (and no more than `_most_pending` wait)."""
-        while self._pending and (
-            len(self._pending) > self._most_pending or self._pending[0].done()
-        ):
-            self._file.write(self._pending.popleft().result())
+        self._members.submit(partial(igzip.compress, block, GZIP_LEVEL, mtime=0))
+        self._started = True
 
     def flush(self) -> None:
         if self._buffer:
             self._submit(bytes(self._buffer))
             self._buffer.clear()
-        while self._pending:
-            self._file.write(self._pending.popleft().result())
+        self._members.drain()
         self._file.flush()
 
     def close(self) -> None:
         try:
-            if self._members == 0 and not self._buffer:
+            if not self._started and not self._buffer:
                 self._submit(b"")  # an empty file is still one (empty) gzip member
             self.flush()
         finally:
-            for pending in self._pending:  # after a failure: what is left is not wanted
-                pending.cancel()
-            self._pending.clear()
+            self._members.cancel()  # after a failure: what is left is not wanted
             self.closed = True
 
 
