@@ -46,23 +46,22 @@ T = TypeVar("T")
 
 
 def _write_options(schema: pa.Schema) -> dict[str, object]:
-    """The record columns as always; a decoded column (see `engine.shred`) with statistics
-    on its leaves and delta encodings: integers (trade ids, exchange times) grow, and text
-    (prices, sizes, symbols) shares prefixes with the value before."""
+    """The record columns and, when there is one, a decoded column (see `engine.shred`) with
+    statistics on its leaves. Integers (collection and exchange times, trade ids) grow from
+    row to row: stored as differences (DELTA_BINARY_PACKED), a few bits each. Text (prices,
+    sizes, symbols) is PLAIN under zstd: about as small as DELTA_BYTE_ARRAY (zstd finds the
+    shared prefixes too) and half the CPU to read, and every export reads it."""
     if DECODED_COLUMN not in schema.names:
-        return _WRITE_OPTIONS
+        return _WRITE_OPTIONS | {"column_encoding": _TIME_ENCODING}
     leaves = _decoded_leaves(schema.field(DECODED_COLUMN).type)
     return _WRITE_OPTIONS | {
         "write_statistics": ["collection_timestamp_ns", *(path for path, _ in leaves)],
-        "column_encoding": {
-            path: encoding
-            for path, kind in leaves
-            if (encoding := _DELTA_ENCODINGS.get(kind)) is not None
-        },
+        "column_encoding": _TIME_ENCODING
+        | {path: "DELTA_BINARY_PACKED" for path, kind in leaves if kind == "INT64"},
     }
 
 
-_DELTA_ENCODINGS = {"INT64": "DELTA_BINARY_PACKED", "BYTE_ARRAY": "DELTA_BYTE_ARRAY"}
+_TIME_ENCODING = {"collection_timestamp_ns": "DELTA_BINARY_PACKED"}
 
 
 @functools.cache
@@ -345,7 +344,7 @@ def _merge_into(
         if writer is not None:
             writer.close()
     if writer is None:
-        pq.write_table(RECORD_SCHEMA.empty_table(), tmp, **_WRITE_OPTIONS)
+        pq.write_table(RECORD_SCHEMA.empty_table(), tmp, **_write_options(RECORD_SCHEMA))
     return rows, first, last
 
 

@@ -27,6 +27,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 from isal import igzip
 
+from engine.export_schema.lenient import contiguous
 from engine.logical import LogicalType, render_time
 from engine.options.formats import CsvOptions, FormatOptions, JsonLinesOptions, ParquetOptions
 
@@ -408,7 +409,7 @@ class CsvWriter(_StreamWriter):
 
     def _format(self, table: pa.Table) -> pa.Buffer:
         columns = [
-            _one_array(_as_text(table.column(n), t, self._times, self._timezone))
+            contiguous(_as_text(table.column(n), t, self._times, self._timezone))
             for n, t in self._fields
         ]
         options = self._options
@@ -695,7 +696,7 @@ def _as_text(values: Any, logical: LogicalType, times: str = "ns", timezone: str
 def _plain_decimal(values: Any) -> Any:
     """Decimal text without exponents. Source text passes through unchanged; computed
     decimals print like `1.0E-7` in Arrow for tiny values, which those rows (few) fix."""
-    text = _one_array(pc.cast(values, pa.string()))  # replace_with_mask takes arrays only
+    text = contiguous(pc.cast(values, pa.string()))  # replace_with_mask takes arrays only
     if b"E" not in _text_bytes(text):  # one scan of the batch's text, not one per value
         return text
     scientific = pc.fill_null(pc.match_substring(text, "E"), False)
@@ -737,12 +738,6 @@ def _json_fragment(values: Any, logical: LogicalType) -> list[Any]:
     return _json_strings(pc.cast(values, pa.string()))
 
 
-def _one_array(values: Any) -> Any:
-    if isinstance(values, pa.ChunkedArray):
-        return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
-    return values
-
-
 def _text_buffer(values: Any) -> pa.Buffer:
     """The bytes of a string array's values, back to back (no copy)."""
     data = values.buffers()[2]
@@ -773,7 +768,7 @@ def _needs_no_escapes(values: Any) -> bool:
 
 
 def _json_strings(values: Any) -> list[Any]:
-    values = _one_array(values)
+    values = contiguous(values)
     if values.null_count == 0 and _needs_no_escapes(values):
         return ['"', values, '"']  # the quotes join the line's constant text
     if pc.any(pc.match_substring_regex(values, r"[\x00-\x1f]")).as_py():

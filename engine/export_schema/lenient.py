@@ -136,4 +136,9 @@ def type_label(arrow_type: pa.DataType) -> str:
 
 
 def contiguous(values: Any) -> pa.Array:
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    """One array of `values` (an array or a chunked one), copied only when it has several
+    chunks: Arrow's concatenation copies even a single chunk, and a column read from a row
+    group nearly always has one."""
+    if not isinstance(values, pa.ChunkedArray):
+        return values
+    return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()

@@ -231,6 +231,23 @@ def test_the_decoded_column_is_what_decoding_gives(tmp_path: Path) -> None:
     assert statistics is not None and statistics.has_min_max
 
 
+def test_segment_columns_are_stored_in_cheap_to_read_encodings(tmp_path: Path) -> None:
+    """Growing integers as differences, text plain (zstd finds its shared prefixes): the
+    encodings every export decodes again."""
+    segment = write_segment(
+        table_of(binance_messages(40)), tmp_path / "s.parquet", shredder(BINANCE)
+    )
+    group = pq.read_metadata(segment.path).row_group(0)
+    encodings = {
+        group.column(i).path_in_schema: group.column(i).encodings for i in range(group.num_columns)
+    }
+    assert "DELTA_BINARY_PACKED" in encodings["collection_timestamp_ns"]
+    assert "DELTA_BINARY_PACKED" in encodings["decoded.data.T"]
+    assert "DELTA_BINARY_PACKED" in encodings["decoded.data.t"]
+    for text in ("data", "decoded.data.s", "decoded.data.p", "decoded.data.q"):
+        assert "PLAIN" in encodings[text] and not any("DELTA" in e for e in encodings[text])
+
+
 def test_old_and_decoded_segments_together_export_as_old_ones(tmp_path: Path) -> None:
     """Overlapping segments, one of them written before segments stored decoded messages,
     and one that does not overlap: read alike, the same file as from raw segments only."""
