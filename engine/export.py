@@ -248,7 +248,7 @@ def _source_rows(
 
     # Segments that store this schema's decoded messages are not decoded again.
     decoded = compiled.decode_key(), compiled.needs_raw()
-    batches = scan(source.segments, task.start_ns, task.end_ns, *decoded)
+    batches = scan(source.segments, task.start_ns, task.end_ns, *decoded, threads=not ahead)
     for records in read_ahead(batches) if ahead else batches:
         read.records += records.num_rows  # counted before unfolding: the catalog's unit
         table, times = compiled.apply_with_times(records)

@@ -131,6 +131,7 @@ def scan(
     end_ns: int,
     decoded_key: str | None = None,
     raw: bool = True,
+    threads: bool = True,
 ) -> Iterator[pa.Table]:
     """Records with start_ns <= ts < end_ns, in timestamp order, in bounded batches.
 
@@ -140,6 +141,10 @@ def scan(
     With a `decoded_key`, segments that store a decoded column under that key give it too
     (and, unless `raw`, not the message text); a batch either has it for every record or
     not at all (overlapping segments are read alike: with it only when all of them have it).
+
+    `threads`: a row group's columns are decoded on Arrow's threads, in parallel. A reader
+    that has a thread of its own (`read_ahead`) says False: scheduling columns on other
+    threads costs 10% more CPU, and the other cores are busy with the export anyway.
     """
     for cluster in _overlap_clusters(
         s for s in segments if s.max_ts >= start_ns and s.min_ts < end_ns
@@ -154,9 +159,11 @@ def scan(
             columns = [*columns[: 2 if raw else 1], DECODED_COLUMN]
         if len(cluster) == 1:
             only = cluster[0]
-            yield from _scan_file(only, start_ns, end_ns, columns, footers[only.path])
+            yield from _scan_file(only, start_ns, end_ns, columns, footers[only.path], threads)
             continue
-        streams = [_scan_file(s, start_ns, end_ns, columns, footers[s.path]) for s in cluster]
+        streams = [
+            _scan_file(s, start_ns, end_ns, columns, footers[s.path], threads) for s in cluster
+        ]
         common = None
         if DECODED_COLUMN in columns:
             assert decoded_key is not None
@@ -375,6 +382,7 @@ def _scan_file(
     end_ns: int,
     columns: Sequence[str] = ("collection_timestamp_ns", "data"),
     footer: pq.FileMetaData | None = None,
+    threads: bool = True,
 ) -> Iterator[pa.Table]:
     """The file's records in range, a row group at a time. The file is open only while a row
     group is read: a merge of thousands of streams waits on as many scans at once, and must
@@ -392,7 +400,9 @@ def _scan_file(
         ):
             continue
         with pq.ParquetFile(path, metadata=metadata, filesystem=filesystem) as parquet:
-            table = _without_description(parquet.read_row_group(group, columns=list(columns)))
+            table = _without_description(
+                parquet.read_row_group(group, list(columns), use_threads=threads)
+            )
         if stats is None or not (stats.min >= start_ns and stats.max < end_ns):
             ts = table.column("collection_timestamp_ns")
             mask = pc.and_(pc.greater_equal(ts, start_ns), pc.less(ts, end_ns))

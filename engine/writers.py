@@ -7,7 +7,6 @@ integer nanoseconds and decimals exactly as the source sent them.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -30,6 +29,7 @@ from isal import igzip
 from engine.export_schema.lenient import contiguous
 from engine.logical import LogicalType, render_time
 from engine.options.formats import CsvOptions, FormatOptions, JsonLinesOptions, ParquetOptions
+from engine.parquet_footer import MAGIC, MergedFooter, closing, split_file
 
 Fields = list[tuple[str, LogicalType]]
 
@@ -156,7 +156,7 @@ class _StreamWriter:
             # Writing and hashing the text (as much work as formatting it) on a thread of
             # their own: the file and hashlib release the GIL.
             self._stream = _BackgroundWriter(self._file, depth=2, copy=False)
-        self._formatted = _InOrder(self._stream)
+        self._formatted = _InOrder(self._stream.write)
 
     def _format_later(self, format_batch: Callable[[], Any]) -> None:
         self._formatted.submit(format_batch)
@@ -183,14 +183,14 @@ class _StreamWriter:
 
 
 class _InOrder:
-    """Work done on the shared pool whose results (bytes) are written to `target` in the
-    order it was submitted. At most one result per core waits in memory (enough to keep every
+    """Work done on the shared pool whose results (bytes) are given to `write` in the order
+    it was submitted. At most one result per core waits in memory (enough to keep every
     core busy; a formatted batch of JSON lines is megabytes). An error raised by the work
     surfaces on a later call (`submit` or `drain`), and on every call after it: the work
     submitted after the failed one is dropped, so the file never skips a batch."""
 
-    def __init__(self, target: Any, workers: int | None = None) -> None:
-        self._target = target
+    def __init__(self, write: Callable[[Any], Any], workers: int | None = None) -> None:
+        self._write = write
         self._pool = _shared_pool()
         self._pending: deque[Future[Any]] = deque()
         self._most_pending = workers or os.cpu_count() or 1
@@ -202,7 +202,7 @@ class _InOrder:
         self.write_finished()
 
     def write_finished(self) -> None:
-        """Finished results go to `target` at once, in order (so the bytes written follow
+        """Finished results are written at once, in order (so the bytes written follow
         the output while work is still coming), and no more than the most pending wait."""
         while self._pending and (
             len(self._pending) > self._most_pending or self._pending[0].done()
@@ -221,7 +221,7 @@ class _InOrder:
             self._error = exc
             self.cancel()
             raise
-        self._target.write(result)
+        self._write(result)
 
     def _check(self) -> None:
         if self._error is not None:
@@ -263,7 +263,7 @@ class _ParallelGzip:
 
     def __init__(self, file: Any, workers: int | None = None) -> None:
         self._file = file
-        self._members = _InOrder(file, 2 * (workers or os.cpu_count() or 1))
+        self._members = _InOrder(file.write, 2 * (workers or os.cpu_count() or 1))
         self._buffer = bytearray()
         self._started = False  # a member was submitted
         self.closed = False
@@ -543,10 +543,12 @@ def _dictionary_columns(group: pa.Table) -> list[str]:
 
 
 class ParquetArtifactWriter:
-    """Row groups are encoded on a thread of their own while the export prepares the next
-    rows: pyarrow releases the GIL while it encodes and compresses, so decoding and encoding
-    overlap on two cores. One row group at most is in flight (memory stays bounded) and they
-    are written in order, so the file's bytes are those of a writer without the thread."""
+    """Row groups are encoded on the shared pool, as many at once as there are cores, each as
+    a Parquet file of its own in memory (pyarrow releases the GIL while it encodes and
+    compresses); their column chunks reach the file in order, and one footer lists them all
+    (`engine.parquet_footer`). The file's bytes are those of one writer encoding the row
+    groups in turn; a file takes a fraction of the time on several cores. At most one
+    encoded row group per core waits in memory."""
 
     def __init__(
         self, path: Path, fields: Fields, options: ParquetOptions, timezone: str = "UTC"
@@ -554,21 +556,15 @@ class ParquetArtifactWriter:
         self._fields = fields
         self._timezone = timezone
         self._schema = pa.schema([pa.field(n, parquet_type(t, timezone)) for n, t in fields])
-        self._path = path
-        self._file = pa.OSFile(str(path), "wb")
-        # The file's bytes hashed so far: each row group's once written (read back from the
-        # page cache while the encoder writes the next: the encoder is the slower side), the
-        # footer's at close.
-        self._digest = hashlib.sha256()
-        self._hashed = 0
+        self._file = _CountingFile(path)
+        self._file.write(MAGIC)
+        self._footer = MergedFooter()
+        self._groups = _InOrder(self._append_group)
         self._row_group_size = options.row_group_size
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self._options = options
-        self._writer: pq.ParquetWriter | None = None  # opened with the first row group
-        self._encoder = _shared_pool()  # one row group of this file in flight at most
-        self._in_flight: Future[int] | None = None
-        self._written = 0  # the file's size after the last row group encoded
+        self._writer_options: dict[str, Any] | None = None  # decided on the first row group
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -586,25 +582,20 @@ class ParquetArtifactWriter:
         rest = merged.slice(rows)
         self._pending = [rest] if rest.num_rows else []
         self._pending_rows = rest.num_rows
-        self._wait()
-        writer = self._writer_for(group)
-        self._in_flight = self._encoder.submit(self._encode, writer, group)
-        self._hash_written(self._written)
+        self._groups.submit(partial(self._encoded, group, self._options_for(group)))
 
-    def _writer_for(self, first: pa.Table) -> pq.ParquetWriter:
-        if self._writer is None:
+    def _options_for(self, first: pa.Table) -> dict[str, Any]:
+        if self._writer_options is None:
             options = self._options
-            self._writer = pq.ParquetWriter(
-                self._file,
-                self._schema,
-                compression=options.compression,
-                compression_level=options.compression_level,
-                use_dictionary=_dictionary_columns(first) if options.dictionary else False,
-                column_encoding=self._delta_columns() or None,
-                write_statistics=options.statistics,
-                data_page_size=options.data_page_size,
-            )
-        return self._writer
+            self._writer_options = {
+                "compression": options.compression,
+                "compression_level": options.compression_level,
+                "use_dictionary": _dictionary_columns(first) if options.dictionary else False,
+                "column_encoding": self._delta_columns() or None,
+                "write_statistics": options.statistics,
+                "data_page_size": options.data_page_size,
+            }
+        return self._writer_options
 
     def _delta_columns(self) -> dict[str, str]:
         """Timestamps as differences (DELTA_BINARY_PACKED, a Parquet 2 encoding every current
@@ -617,53 +608,45 @@ class ParquetArtifactWriter:
             if logical.kind == "timestamp"
         }
 
-    def _encode(self, writer: pq.ParquetWriter, group: pa.Table) -> int:
-        writer.write_table(group, row_group_size=group.num_rows)
-        return int(self._file.tell())
+    def _encoded(self, group: pa.Table | None, options: dict[str, Any]) -> pa.Buffer:
+        """A Parquet file of `group` alone (of no row group when None)."""
+        sink = pa.BufferOutputStream()
+        with pq.ParquetWriter(sink, self._schema, **options) as writer:
+            if group is not None:
+                writer.write_table(group, row_group_size=group.num_rows)
+        return sink.getvalue()
 
-    def _hash_written(self, end: int | None = None) -> None:
-        """Hash the file's bytes after those hashed, up to `end` (the end of the row groups
-        written, which the encoder no longer touches: it only appends), or all of them once
-        the file is closed. Called by the writer's caller only, so in order."""
-        with open(self._path, "rb") as handle:
-            handle.seek(self._hashed)
-            while end is None or self._hashed < end:
-                chunk = handle.read(1 << 20 if end is None else min(1 << 20, end - self._hashed))
-                if not chunk:
-                    return
-                self._digest.update(chunk)
-                self._hashed += len(chunk)
+    def _append_group(self, encoded: pa.Buffer) -> None:
+        chunks, footer = split_file(encoded)
+        self._footer.add(footer, shift=self._file.count - len(MAGIC))
+        self._file.write(chunks)
 
     def sha256(self) -> str:
-        return self._digest.hexdigest()
-
-    def _wait(self) -> None:
-        """The row group in flight is written (its error, such as a full disk, raised here)."""
-        if self._in_flight is not None:
-            future, self._in_flight = self._in_flight, None
-            self._written = future.result()
+        return self._file.digest.hexdigest()
 
     def bytes_written(self) -> int:
-        """Exact after `settle`; while a row group is being encoded, the size before it."""
-        return self._written if self._in_flight is not None else int(self._file.tell())
+        """Exact after `settle`; while row groups are being encoded, the size before them."""
+        return self._file.count
 
     def settle(self) -> None:
         if self._pending_rows:
             self._flush(self._pending_rows)
-        self._wait()
+        self._groups.drain()
 
     def close(self) -> None:
+        """The footer of the row groups written, also after a failure (a partial export
+        keeps a readable file of the rows before it)."""
         try:
             self.settle()
         finally:
-            with contextlib.suppress(Exception):
-                self._wait()  # after a failure, the row group in flight ends before the file
-            try:  # a file without rows: the schema and an empty row group list
-                self._writer_for(self._schema.empty_table()).close()
+            self._groups.cancel()  # after a failure: what is left is not wanted
+            try:
+                if self._footer.empty:  # a file without rows: the schema, no row groups
+                    empty = self._encoded(None, self._options_for(self._schema.empty_table()))
+                    self._footer.add(split_file(empty)[1], shift=0)
+                self._file.write(closing(self._footer.encode()))
             finally:
-                if not self._file.closed:
-                    self._file.close()
-        self._hash_written()  # the footer (and anything a failed row group left)
+                self._file.close()
 
 
 def open_writer(
