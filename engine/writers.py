@@ -498,7 +498,13 @@ class JsonLinesWriter(_StreamWriter):
         for index, (name, logical) in enumerate(self._fields):
             key = json.dumps(name) + ":"
             parts.append(("{" if index == 0 else ",") + key)
-            parts += self._fragment(table.column(name), logical)
+            values = contiguous(table.column(name))
+            if _is_constant(values):
+                # The same value on every line (exchange, symbol...): its text joins the
+                # line's constant text, one part fewer for Arrow to join on every line.
+                parts.append(_text_of_first(self._fragment(values.slice(0, 1), logical)))
+            else:
+                parts += self._fragment(values, logical)
         parts.append("}\n")
         lines = pc.binary_join_element_wise(*_joined_text(parts), "")
         if isinstance(lines, pa.ChunkedArray):
@@ -515,6 +521,24 @@ class JsonLinesWriter(_StreamWriter):
         if logical.kind == "decimal" and self._decimal_numbers:
             return [pc.fill_null(_json_number(_as_text(values, logical)), "null")]
         return _json_fragment(values, logical)
+
+
+def _is_constant(values: Any) -> bool:
+    """Whether every value is the same, not null: cheap when not (the first and the last
+    value differ), one comparison per value when they are alike."""
+    if len(values) < 2 or values.null_count:
+        return False
+    first = values[0]
+    if first != values[-1]:
+        return False
+    return bool(pc.all(pc.equal(values, first)).as_py())
+
+
+def _text_of_first(parts: list[Any]) -> str:
+    """The line text that `parts` (a fragment of one value) join to."""
+    joined = pc.binary_join_element_wise(*parts, "")
+    text: str = (joined if isinstance(joined, pa.Scalar) else joined[0]).as_py()
+    return text
 
 
 def _joined_text(parts: list[Any]) -> list[Any]:

@@ -207,6 +207,34 @@ def test_json_text_is_escaped_whatever_mix_of_values_a_batch_holds(tmp_path: Pat
     assert read == [value for values in batches for value in values]
 
 
+@pytest.mark.parametrize(
+    "value", ['say "hi"', "back\\slash", "tab\there", "héllo", "", "plain", 7, 2.5, True]
+)
+def test_a_column_with_one_value_in_a_batch_writes_the_same_lines(
+    tmp_path: Path, value: object
+) -> None:
+    """A value the same on every line of a batch joins the line's constant text: the lines
+    are those of the same value written row by row (a batch where it varies)."""
+    import json
+
+    kind = {str: "string", int: "int", float: "float", bool: "bool"}[type(value)]
+    fields = [("same", LogicalType(kind)), ("n", LogicalType("int"))]
+    options = ExportOptions.defaults("JSONL").format_options
+    lines = []
+    for name, batches in {
+        "constant": [[value] * 3],
+        "row by row": [[value], [value], [value]],  # one row: never constant
+    }.items():
+        path = tmp_path / f"{name}.jsonl"
+        writer = open_writer("NONE", fields, path, options)
+        for values in batches:
+            writer.write(pa.table({"same": values, "n": pa.array(range(len(values)))}))
+        writer.close()
+        lines.append(path.read_bytes())
+    assert lines[0].replace(b'"n":1', b'"n":0').replace(b'"n":2', b'"n":0') == lines[1]
+    assert [json.loads(line)["same"] for line in lines[0].splitlines()] == [value] * 3
+
+
 def test_csv_quotes_only_the_text_that_needs_it(tmp_path: Path) -> None:
     """Text is quoted where it holds the delimiter, a quote or a line break, or would read
     back as null (empty text, when nulls are empty); JSON columns always are. However the
