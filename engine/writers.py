@@ -566,13 +566,18 @@ def _dictionary_columns(group: pa.Table) -> list[str]:
     ]
 
 
+# Rows of a Parquet file being encoded at once, at most: its memory whatever the core count.
+ROWS_IN_FLIGHT = 1 << 19
+
+
 class ParquetArtifactWriter:
     """Row groups are encoded on the shared pool, as many at once as there are cores, each as
     a Parquet file of its own in memory (pyarrow releases the GIL while it encodes and
     compresses); their column chunks reach the file in order, and one footer lists them all
     (`engine.parquet_footer`). The file's bytes are those of one writer encoding the row
-    groups in turn; a file takes a fraction of the time on several cores. At most one
-    encoded row group per core waits in memory."""
+    groups in turn; a file takes a fraction of the time on several cores. Row groups in
+    flight are bounded by rows (`ROWS_IN_FLIGHT`) as well as by cores: one row group of the
+    largest size allowed, four of the default size."""
 
     def __init__(
         self, path: Path, fields: Fields, options: ParquetOptions, timezone: str = "UTC"
@@ -583,7 +588,8 @@ class ParquetArtifactWriter:
         self._file = _CountingFile(path)
         self._file.write(MAGIC)
         self._footer = MergedFooter()
-        self._groups = _InOrder(self._append_group)
+        in_flight = max(1, min(os.cpu_count() or 1, ROWS_IN_FLIGHT // options.row_group_size))
+        self._groups = _InOrder(self._append_group, in_flight)
         self._row_group_size = options.row_group_size
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
