@@ -71,7 +71,10 @@ class MergedFooter:
         self._groups: list[Any] = []
 
     def add(self, footer: bytes, shift: int) -> None:
-        decoded = decode_struct(footer)
+        self.add_decoded(decode_struct(footer), shift)
+
+    def add_decoded(self, decoded: list[Field], shift: int) -> None:
+        """`add` of a footer already decoded (by `decode_struct`, on another thread)."""
         for group in _field(decoded, _FILE_ROW_GROUPS).value.items:
             self._groups.append(_moved_group(group, shift, len(self._groups)))
         if self._first is None:

@@ -29,7 +29,7 @@ from isal import igzip
 from engine.export_schema.lenient import contiguous
 from engine.logical import LogicalType, render_time
 from engine.options.formats import CsvOptions, FormatOptions, JsonLinesOptions, ParquetOptions
-from engine.parquet_footer import MAGIC, MergedFooter, closing, split_file
+from engine.parquet_footer import MAGIC, MergedFooter, closing, decode_struct, split_file
 
 Fields = list[tuple[str, LogicalType]]
 
@@ -586,12 +586,19 @@ class ParquetArtifactWriter:
         self._timezone = timezone
         self._schema = pa.schema([pa.field(n, parquet_type(t, timezone)) for n, t in fields])
         self._file = _CountingFile(path)
-        self._file.write(MAGIC)
+        # The column chunks are written (and hashed) on a thread of their own; `_position`
+        # is where the next chunk goes.
+        self._sink = _BackgroundWriter(self._file, copy=False)
+        self._sink.write(MAGIC)
+        self._position = len(MAGIC)
         self._footer = MergedFooter()
         in_flight = max(1, min(os.cpu_count() or 1, ROWS_IN_FLIGHT // options.row_group_size))
         self._groups = _InOrder(self._append_group, in_flight)
+        self._pool = _shared_pool()
         self._row_group_size = options.row_group_size
-        self._pending: list[pa.Table] = []
+        # Batches being converted to the file's types on the pool (decimal text parsed),
+        # while the export prepares the next: in order, a row group's worth at most.
+        self._pending: list[Future[pa.Table]] = []
         self._pending_rows = 0
         self._options = options
         self._writer_options: dict[str, Any] | None = None  # decided on the first row group
@@ -599,18 +606,21 @@ class ParquetArtifactWriter:
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        columns = [_as_parquet(table.column(n), t, self._timezone) for n, t in self._fields]
-        self._pending.append(pa.Table.from_arrays(columns, schema=self._schema))
+        self._pending.append(self._pool.submit(self._converted, table))
         self._pending_rows += table.num_rows
         # Batches are small; row groups of rowGroupSize rows make files readers like.
         while self._pending_rows >= self._row_group_size:
             self._flush(self._row_group_size)
 
+    def _converted(self, table: pa.Table) -> pa.Table:
+        columns = [_as_parquet(table.column(n), t, self._timezone) for n, t in self._fields]
+        return pa.Table.from_arrays(columns, schema=self._schema)
+
     def _flush(self, rows: int) -> None:
-        merged = pa.concat_tables(self._pending)
+        merged = pa.concat_tables([converted.result() for converted in self._pending])
         group = merged.slice(0, rows)
         rest = merged.slice(rows)
-        self._pending = [rest] if rest.num_rows else []
+        self._pending = [_done(rest)] if rest.num_rows else []
         self._pending_rows = rest.num_rows
         self._groups.submit(partial(self._encoded, group, self._options_for(group)))
 
@@ -638,30 +648,36 @@ class ParquetArtifactWriter:
             if logical.kind == "timestamp"
         }
 
-    def _encoded(self, group: pa.Table | None, options: dict[str, Any]) -> pa.Buffer:
-        """A Parquet file of `group` alone (of no row group when None)."""
+    def _encoded(
+        self, group: pa.Table | None, options: dict[str, Any]
+    ) -> tuple[memoryview, list[Any]]:
+        """A Parquet file of `group` alone (of no row group when None): its column chunks
+        and its footer, decoded here rather than on the export's thread."""
         sink = pa.BufferOutputStream()
         with pq.ParquetWriter(sink, self._schema, **options) as writer:
             if group is not None:
                 writer.write_table(group, row_group_size=group.num_rows)
-        return sink.getvalue()
+        chunks, footer = split_file(sink.getvalue())
+        return chunks, decode_struct(footer)
 
-    def _append_group(self, encoded: pa.Buffer) -> None:
-        chunks, footer = split_file(encoded)
-        self._footer.add(footer, shift=self._file.count - len(MAGIC))
-        self._file.write(chunks)
+    def _append_group(self, encoded: tuple[memoryview, list[Any]]) -> None:
+        chunks, footer = encoded
+        self._footer.add_decoded(footer, shift=self._position - len(MAGIC))
+        self._sink.write(chunks)
+        self._position += len(chunks)
 
     def sha256(self) -> str:
         return self._file.digest.hexdigest()
 
     def bytes_written(self) -> int:
         """Exact after `settle`; while row groups are being encoded, the size before them."""
-        return self._file.count
+        return self._position
 
     def settle(self) -> None:
         if self._pending_rows:
             self._flush(self._pending_rows)
         self._groups.drain()
+        self._sink.flush()
 
     def close(self) -> None:
         """The footer of the row groups written, also after a failure (a partial export
@@ -670,13 +686,23 @@ class ParquetArtifactWriter:
             self.settle()
         finally:
             self._groups.cancel()  # after a failure: what is left is not wanted
+            for converted in self._pending:
+                converted.cancel()
             try:
                 if self._footer.empty:  # a file without rows: the schema, no row groups
-                    empty = self._encoded(None, self._options_for(self._schema.empty_table()))
-                    self._footer.add(split_file(empty)[1], shift=0)
-                self._file.write(closing(self._footer.encode()))
+                    _, empty = self._encoded(None, self._options_for(self._schema.empty_table()))
+                    self._footer.add_decoded(empty, shift=0)
+                tail = closing(self._footer.encode())
+                self._sink.write(tail)
+                self._position += len(tail)
             finally:
-                self._file.close()
+                self._sink.close()
+
+
+def _done(value: Any) -> Future[Any]:
+    future: Future[Any] = Future()
+    future.set_result(value)
+    return future
 
 
 def open_writer(
