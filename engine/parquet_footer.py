@@ -22,7 +22,7 @@ _INTEGERS = (_I16, _I32, _I64)
 
 # Field ids (parquet.thrift) of what a merge rewrites.
 _FILE_NUM_ROWS, _FILE_ROW_GROUPS = 3, 4
-_GROUP_COLUMNS, _GROUP_FILE_OFFSET, _GROUP_ORDINAL = 1, 5, 7
+_GROUP_COLUMNS, _GROUP_NUM_ROWS, _GROUP_FILE_OFFSET, _GROUP_ORDINAL = 1, 3, 5, 7
 _CHUNK_FILE_OFFSET, _CHUNK_META, _CHUNK_OFFSET_INDEX, _CHUNK_COLUMN_INDEX = 2, 3, 4, 6
 # ColumnMetaData: data, index and dictionary page offsets, bloom filter offset.
 _META_OFFSETS = (9, 10, 11, 14)
@@ -63,18 +63,15 @@ class MergedFooter:
     """The footer of a file holding the row groups of every footer added, in order: the
     first footer's schema and metadata, each footer's row groups moved `shift` bytes later
     in the file, numbered in order, and their rows counted. Every footer must describe the
-    same schema (files written with the same options). Footers are decoded as they are
-    added, so closing the file encodes one footer, whatever the number of row groups."""
+    same schema (files written with the same options). Footers come decoded, so closing the
+    file encodes one footer, whatever the number of row groups."""
 
     def __init__(self) -> None:
         self._first: list[Field] | None = None
         self._groups: list[Any] = []
 
-    def add(self, footer: bytes, shift: int) -> None:
-        self.add_decoded(decode_struct(footer), shift)
-
-    def add_decoded(self, decoded: list[Field], shift: int) -> None:
-        """`add` of a footer already decoded (by `decode_struct`, on another thread)."""
+    def add(self, decoded: list[Field], shift: int) -> None:
+        """A footer decoded by `decode_struct` (on the thread that encoded its file)."""
         for group in _field(decoded, _FILE_ROW_GROUPS).value.items:
             self._groups.append(_moved_group(group, shift, len(self._groups)))
         if self._first is None:
@@ -88,7 +85,8 @@ class MergedFooter:
         if self._first is None:
             raise FooterError("no footer to merge")
         _field(self._first, _FILE_ROW_GROUPS).value.items = self._groups
-        _field(self._first, _FILE_NUM_ROWS).value = sum(_rows(group) for group in self._groups)
+        rows = sum(_field(group, _GROUP_NUM_ROWS).value for group in self._groups)
+        _field(self._first, _FILE_NUM_ROWS).value = rows
         return encode_struct(self._first)
 
 
@@ -118,11 +116,6 @@ def _shift(fields: list[Field], field_id: int, shift: int) -> None:
     for field in fields:
         if field.id == field_id and field.type in _INTEGERS and field.value:
             field.value += shift
-
-
-def _rows(group: list[Field]) -> int:
-    rows: int = _field(group, 3).value  # RowGroup.num_rows
-    return rows
 
 
 def _field(fields: list[Field], field_id: int) -> Field:

@@ -183,9 +183,9 @@ class _StreamWriter:
 
 
 class _InOrder:
-    """Work done on the shared pool whose results (bytes) are given to `write` in the order
-    it was submitted. At most one result per core waits in memory (enough to keep every
-    core busy; a formatted batch of JSON lines is megabytes). An error raised by the work
+    """Work done on the shared pool whose results are given to `write` in the order it was
+    submitted. At most one result per core waits in memory (enough to keep every core busy;
+    a formatted batch of JSON lines is megabytes). An error raised by the work
     surfaces on a later call (`submit` or `drain`), and on every call after it: the work
     submitted after the failed one is dropped, so the file never skips a batch."""
 
@@ -662,7 +662,7 @@ class ParquetArtifactWriter:
 
     def _append_group(self, encoded: tuple[memoryview, list[Any]]) -> None:
         chunks, footer = encoded
-        self._footer.add_decoded(footer, shift=self._position - len(MAGIC))
+        self._footer.add(footer, shift=self._position - len(MAGIC))
         self._sink.write(chunks)
         self._position += len(chunks)
 
@@ -691,7 +691,7 @@ class ParquetArtifactWriter:
             try:
                 if self._footer.empty:  # a file without rows: the schema, no row groups
                     _, empty = self._encoded(None, self._options_for(self._schema.empty_table()))
-                    self._footer.add_decoded(empty, shift=0)
+                    self._footer.add(empty, shift=0)
                 tail = closing(self._footer.encode())
                 self._sink.write(tail)
                 self._position += len(tail)

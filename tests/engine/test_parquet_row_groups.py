@@ -170,7 +170,7 @@ def test_merged_footers_count_rows_and_move_offsets(tmp_path: Path) -> None:
     footer = MergedFooter()
     for data in files:
         chunks, own = split_file(data)
-        footer.add(own, shift=len(out) - len(MAGIC))
+        footer.add(decode_struct(own), shift=len(out) - len(MAGIC))
         out += chunks
     out += closing(footer.encode())
     merged = pq.read_table(pa.BufferReader(bytes(out)))
