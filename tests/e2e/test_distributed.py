@@ -129,10 +129,21 @@ def test_sigkill_of_a_worker_mid_export_loses_nothing(workers_alive: GatewayHand
     assert [p.name for p in attempt_files(cluster, job_id)] == [artifact["filename"]]
     reference_id = create(cluster, **BIG_EXPORT)
     [reference] = follow(cluster.gateway.url, cluster.key_a, reference_id)[-1]["artifacts"]
+    [retried_file] = attempt_files(cluster, job_id)
+    [reference_file] = attempt_files(cluster, reference_id)
     assert (artifact["rowCount"], artifact["sha256"]) == (
         reference["rowCount"],
         reference["sha256"],
-    )
+    ), first_difference(retried_file, reference_file)
+
+
+def first_difference(left: Path, right: Path) -> str:
+    """Where two exports of the same rows part: the line number and both lines."""
+    with left.open("rb") as a, right.open("rb") as b:
+        for number, (line_a, line_b) in enumerate(zip(a, b, strict=False), 1):
+            if line_a != line_b:
+                return f"{left} and {right} differ at line {number}: {line_a!r} != {line_b!r}"
+    return f"{left} and {right}: one is a prefix of the other (or they are equal)"
 
 
 def test_sigterm_hands_a_running_export_to_another_worker(workers_alive: GatewayHandle) -> None:
