@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -20,6 +21,7 @@ from tests.engine.schema_helpers import BINANCE, T0, TIME_AND_PRICE
 
 ROWS = 8_000
 MAX_BYTES = 16_000  # several files, each measured several times
+BY_SIZE = Split(max_bytes_per_file=MAX_BYTES)
 SCHEMA = TIME_AND_PRICE
 
 
@@ -31,21 +33,37 @@ def segments(folder: Path, rows_per_segment: int) -> list[SegmentFile]:
         table = pa.table(
             {
                 "collection_timestamp_ns": pa.array([T0 + n * 1_000 for n in numbers], pa.int64()),
-                "data": pa.array(
-                    [json.dumps({"data": {"p": f"{n * 7919 % 100_003}.{n % 97}"}}) for n in numbers]
-                ),
+                "data": pa.array([json.dumps(_message(n)) for n in numbers]),
             }
         )
         made.append(write_segment(table, folder / "segments" / f"{first}.parquet"))
     return made
 
 
+def _message(n: int) -> dict[str, object]:
+    """A trade: some values repeat in a batch (the symbol), some need escaping in JSON."""
+    return {
+        "data": {
+            "p": f"{n * 7919 % 100_003}.{n % 97}",
+            "s": "BTCUSDT",
+            "m": n % 3 == 0,
+            "t": 3_300_000_000 + n,
+            "note": 'say "hi"\\' if n % 50 == 0 else None,
+        }
+    }
+
+
 def exported(
-    folder: Path, rows_per_segment: int, fmt: str, compression: str
+    folder: Path,
+    rows_per_segment: int,
+    fmt: str,
+    compression: str,
+    schema: dict[str, Any] = SCHEMA,
+    split: Split | None = BY_SIZE,
 ) -> list[tuple[str, int, int, bytes]]:
-    options = {**ExportOptions.defaults(fmt).__dict__, "split": Split(max_bytes_per_file=MAX_BYTES)}
+    options = {**ExportOptions.defaults(fmt).__dict__, "split": split}
     task = ExportTask(
-        schema_spec=SCHEMA,
+        schema_spec=schema,
         context=BINANCE,
         segments=segments(folder, rows_per_segment),
         start_ns=T0,
@@ -72,3 +90,48 @@ def test_files_split_by_size_do_not_depend_on_how_the_records_are_batched(
     assert len(small_batches) > 2
     assert [f[:3] for f in small_batches] == [f[:3] for f in large_batches]
     assert small_batches == large_batches
+
+
+def _binance(path: str, kind: str, transform: str | None = None) -> dict[str, object]:
+    mapping = {"path": path, "type": kind}
+    return {"binance": {**mapping, "transform": transform} if transform else mapping}
+
+
+# Every path of the writers that looks at a whole batch: a column the same on every row (the
+# symbol, joined into the line's constant text), text that needs escaping in some batches
+# only, a transform per row, and a JSON column re-serialized from each message.
+WHOLE_BATCH_PATHS: dict[str, Any] = {
+    "name": "batches",
+    "streamCategory": "trade",
+    "columns": [
+        {"outputColumn": "ts", "meta": "collection_timestamp_ns"},
+        {"outputColumn": "price", "data": _binance("data.p", "decimal(8)")},
+        {"outputColumn": "trade_id", "data": _binance("data.t", "int")},
+        {
+            "outputColumn": "side",
+            "data": _binance("data.m", "bool", "CASE WHEN {v} THEN 'sell' ELSE 'buy' END"),
+        },
+        {"outputColumn": "symbol", "data": _binance("data.s", "string", "lower({v})")},
+        {"outputColumn": "note", "data": _binance("data.note", "string")},
+        {"outputColumn": "message", "data": _binance("data", "json")},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "compression"),
+    [("JSONL", "NONE"), ("JSONL", "GZIP"), ("CSV", "NONE"), ("PARQUET", "NONE")],
+)
+def test_one_file_does_not_depend_on_how_the_records_are_batched(
+    tmp_path: Path, fmt: str, compression: str
+) -> None:
+    """A retried job must keep its sha256 even when compaction merged the segments its first
+    attempt read: the same rows give the same bytes, whatever the batches."""
+    files = [
+        exported(tmp_path / str(rows), rows, fmt, compression, WHOLE_BATCH_PATHS, split=None)
+        for rows in (37, 1_000, ROWS)
+    ]
+    [(_, rows, _, content)] = files[0]
+    assert rows == ROWS and len(content) > ROWS
+    assert files[1] == files[0]
+    assert files[2] == files[0]
