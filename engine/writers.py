@@ -608,7 +608,7 @@ class ParquetArtifactWriter:
         self._pending: list[Future[pa.Table]] = []
         self._pending_rows = 0
         self._options = options
-        self._writer_options: dict[str, Any] | None = None  # decided on the first row group
+        self._writer_options: dict[str, Any] | None = None  # decided on the first rows
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
