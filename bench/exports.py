@@ -102,7 +102,7 @@ def prepare_naive(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    gzip_level = 6  # Python's zlib at the level most tools use (the engine: ISA-L level 1)
+    gzip_level = 6  # Python's zlib at the level most tools use (the engine: zlib-ng level 2)
 
     exchange = dataset.exchange
     segments = sorted(
