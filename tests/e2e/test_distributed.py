@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import time
@@ -138,12 +139,14 @@ def test_sigkill_of_a_worker_mid_export_loses_nothing(workers_alive: GatewayHand
 
 
 def first_difference(left: Path, right: Path) -> str:
-    """Where two exports of the same rows part: the line number and both lines."""
-    with left.open("rb") as a, right.open("rb") as b:
+    """Where two exports of the same rows part: the line number and both lines (of the
+    content, for gzip files)."""
+    opener = gzip.open if left.suffix == ".gz" else open
+    with opener(left, "rb") as a, opener(right, "rb") as b:
         for number, (line_a, line_b) in enumerate(zip(a, b, strict=False), 1):
             if line_a != line_b:
                 return f"{left} and {right} differ at line {number}: {line_a!r} != {line_b!r}"
-    return f"{left} and {right}: one is a prefix of the other (or they are equal)"
+    return f"{left} and {right} hold the same lines (or one's are a prefix of the other's)"
 
 
 def test_sigterm_hands_a_running_export_to_another_worker(workers_alive: GatewayHandle) -> None:
