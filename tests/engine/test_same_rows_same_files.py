@@ -17,7 +17,7 @@ from engine.export import ExportTask, run_export
 from engine.options import ExportOptions
 from engine.options.model import Split
 from engine.segments import SegmentFile, write_segment
-from tests.engine.schema_helpers import BINANCE, T0, TIME_AND_PRICE
+from tests.engine.schema_helpers import BINANCE, T0, TIME_AND_PRICE, column, mapping, meta, schema
 
 ROWS = 8_000
 MAX_BYTES = 16_000  # several files, each measured several times
@@ -48,7 +48,7 @@ def _message(n: int) -> dict[str, object]:
             "s": "BTCUSDT",
             "m": n % 3 == 0,
             "t": 3_300_000_000 + n,
-            "note": 'say "hi"\\' if n % 50 == 0 else None,
+            "note": 'say "hi"\\' if n % 50 == 0 else f"trade {n}",
         }
     }
 
@@ -92,30 +92,18 @@ def test_files_split_by_size_do_not_depend_on_how_the_records_are_batched(
     assert small_batches == large_batches
 
 
-def _binance(path: str, kind: str, transform: str | None = None) -> dict[str, object]:
-    mapping = {"path": path, "type": kind}
-    return {"binance": {**mapping, "transform": transform} if transform else mapping}
-
-
 # Every path of the writers that looks at a whole batch: a column the same on every row (the
 # symbol, joined into the line's constant text), text that needs escaping in some batches
-# only, a transform per row, and a JSON column re-serialized from each message.
-WHOLE_BATCH_PATHS: dict[str, Any] = {
-    "name": "batches",
-    "streamCategory": "trade",
-    "columns": [
-        {"outputColumn": "ts", "meta": "collection_timestamp_ns"},
-        {"outputColumn": "price", "data": _binance("data.p", "decimal(8)")},
-        {"outputColumn": "trade_id", "data": _binance("data.t", "int")},
-        {
-            "outputColumn": "side",
-            "data": _binance("data.m", "bool", "CASE WHEN {v} THEN 'sell' ELSE 'buy' END"),
-        },
-        {"outputColumn": "symbol", "data": _binance("data.s", "string", "lower({v})")},
-        {"outputColumn": "note", "data": _binance("data.note", "string")},
-        {"outputColumn": "message", "data": _binance("data", "json")},
-    ],
-}
+# only (the note), a transform per row, and a JSON column re-serialized from each message.
+WHOLE_BATCH_PATHS = schema(
+    meta("ts", "collection_timestamp_ns"),
+    column("price", binance=mapping("data.p", "decimal(8)")),
+    column("trade_id", binance=mapping("data.t", "int")),
+    column("side", binance=mapping("data.m", "bool", "CASE WHEN {v} THEN 'sell' ELSE 'buy' END")),
+    column("symbol", binance=mapping("data.s", "string", "lower({v})")),
+    column("note", binance=mapping("data.note", "string")),
+    column("message", binance=mapping("data", "json")),
+)
 
 
 @pytest.mark.parametrize(
