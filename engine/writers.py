@@ -111,11 +111,17 @@ class _CountingFile:
     def _start_writeback(self) -> None:
         """Start writing what the file holds to disk, without waiting (Linux: fadvise starts
         the writeback of dirty pages): the fsync before the file is published then waits for
-        the tail only, not for the whole file (a tenth of a 200 MB export's time)."""
+        the tail only, not for the whole file (a tenth of a 200 MB export's time).
+
+        The hint covers the file from its start, not only the bytes written since the last
+        one: pages are dropped only once they are clean, so pages handed over last time (on
+        disk by now) go back to the kernel here and the next writes reuse them. Hinting only
+        the new bytes left every page cached, and the page cache grew by the whole file:
+        fresh pages made writing 2 GiB take 6-7 s of kernel time instead of 1 s."""
         if hasattr(os, "posix_fadvise"):
             self._file.flush()
-            start, self._handed_to_disk = self._handed_to_disk, self.count
-            os.posix_fadvise(self._file.fileno(), start, self.count - start, os.POSIX_FADV_DONTNEED)
+            self._handed_to_disk = self.count
+            os.posix_fadvise(self._file.fileno(), 0, self.count, os.POSIX_FADV_DONTNEED)
 
     def flush(self) -> None:
         self._file.flush()
