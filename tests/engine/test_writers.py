@@ -6,15 +6,26 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import random
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.logical import LogicalType
 from engine.options import ExportOptions
-from engine.writers import GZIP_BLOCK_BYTES, _BackgroundWriter, _ParallelGzip, open_writer
+from engine.writers import (
+    GZIP_BLOCK_BYTES,
+    REPEAT_SAMPLE,
+    _BackgroundWriter,
+    _ParallelGzip,
+    open_writer,
+)
 
 FIELDS = [("collection_timestamp_ns", LogicalType("timestamp")), ("data", LogicalType("json"))]
 TABLE = pa.table(
@@ -161,6 +172,60 @@ def test_parquet_dictionary_encodes_repeating_text_columns_only(tmp_path: Path) 
     assert not any("DICTIONARY" in e for e in encodings["ts"])
     assert "DELTA_BINARY_PACKED" in encodings["ts"]  # time-ordered: small differences
     assert not any("DICTIONARY" in e for e in encodings["trade_id"])
+
+
+_DECIMAL_TEXT = st.one_of(
+    st.none(),
+    st.decimals(-(10**12), 10**12, places=8, allow_nan=False).map(str),  # also `1E+1`, `0E-8`
+    st.sampled_from(["0.00100000", "-0.5", "42795.05", "7", ".5", "+2", "1.", "-0"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pool=st.lists(_DECIMAL_TEXT, min_size=1, max_size=40),
+    rows=st.integers(1, 3 * REPEAT_SAMPLE),
+    seed=st.integers(0, 2**32),
+)
+def test_parquet_decimals_are_the_numbers_of_their_text(
+    pool: list[str | None], rows: int, seed: int
+) -> None:
+    """Decimal text becomes the number Arrow's cast gives it, whether the batch's text
+    repeats (parsed once per distinct text) or not, with nulls, across the sample's end."""
+    import pyarrow.parquet as pq
+
+    chosen = random.Random(seed)
+    distinct = chosen.random() < 0.3  # some batches of (mostly) distinct text
+    text = [
+        f"{chosen.randrange(10**9)}.{chosen.randrange(10**8):08d}"
+        if distinct
+        else pool[chosen.randrange(len(pool))]
+        for _ in range(rows)
+    ]
+    fields = [("price", LogicalType("decimal", scale=18))]
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "out.parquet"
+        writer = open_writer("NONE", fields, path, ExportOptions.defaults("PARQUET").format_options)
+        writer.write(pa.table({"price": pa.array(text, pa.string())}))
+        writer.close()
+        written = pq.read_table(path).column("price").combine_chunks()
+    assert written.equals(pc.cast(pa.array(text, pa.string()), pa.decimal128(38, 18)))
+
+
+@pytest.mark.parametrize("repeating", [True, False])
+def test_parquet_decimal_text_that_is_no_number_fails_the_write(
+    tmp_path: Path, repeating: bool
+) -> None:
+    text = (["1.5", "2.5"] * REPEAT_SAMPLE if repeating else [f"{i}.5" for i in range(9000)]) + [
+        "1.5x"
+    ]
+    fields = [("price", LogicalType("decimal", scale=18))]
+    writer = open_writer(
+        "NONE", fields, tmp_path / "out.parquet", ExportOptions.defaults("PARQUET").format_options
+    )
+    writer.write(pa.table({"price": pa.array(text, pa.string())}))
+    with pytest.raises(pa.ArrowInvalid, match=r"1\.5x"):
+        writer.close()
 
 
 @pytest.mark.parametrize(("fmt", "compression"), [("CSV", "NONE"), ("JSONL", "ZSTD")])
