@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.export_schema.lenient import contiguous
 from engine.logical import LogicalType
 from engine.options.model import OHLC, Aggregation, Decimation, decimated_fields
 
@@ -44,10 +45,29 @@ class Rows:
 
 
 def numeric_values(values: Any, logical: LogicalType) -> Any:
-    """Decimals are exact text in memory until something computes with them."""
+    """Decimals are exact text in memory until something computes with them (or a Parquet
+    file stores them)."""
     if logical.kind == "decimal" and not pa.types.is_decimal(values.type):
-        return pc.cast(values, pa.decimal128(38, logical.scale))
+        return decimals_from_text(contiguous(values), pa.decimal128(38, logical.scale))
     return values
+
+
+# Values of a batch that tell whether its decimal text repeats.
+REPEAT_SAMPLE = 4_096
+
+
+def decimals_from_text(text: pa.Array, target: pa.DataType) -> pa.Array:
+    """Decimal text parsed into `target`: Arrow's cast takes about 70 ns per value. Sizes
+    and prices repeat within a batch (round lots, trades at the same price), so when the
+    first values of the batch do, each distinct text is parsed once and the numbers are
+    picked by index: about 25 ns per value for trade sizes. The same numbers either way,
+    and the same error for text that is not a decimal that fits (the first such text, in
+    row order, is also the first among the distinct ones)."""
+    sample = text.slice(0, REPEAT_SAMPLE)
+    if pc.count_distinct(sample, mode="all").as_py() * 2 > len(sample):
+        return pc.cast(text, target)
+    encoded = pc.dictionary_encode(text)
+    return pc.cast(encoded.dictionary, target).take(encoded.indices)
 
 
 # -- filters ------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from engine.export_schema.lenient import contiguous
 from engine.logical import LogicalType, render_time
 from engine.options.formats import CsvOptions, FormatOptions, JsonLinesOptions, ParquetOptions
 from engine.parquet_footer import MAGIC, MergedFooter, closing, decode_struct, split_file
+from engine.pipeline import numeric_values
 
 Fields = list[tuple[str, LogicalType]]
 
@@ -735,27 +736,7 @@ def open_writer(
 def _as_parquet(values: Any, logical: LogicalType, timezone: str = "UTC") -> Any:
     if logical.kind == "timestamp":
         return pc.cast(values, pa.int64()).cast(pa.timestamp("ns", tz=timezone))
-    if logical.kind == "decimal" and _is_text(values):
-        return _decimals_from_text(contiguous(values), parquet_type(logical))
-    return pc.cast(values, parquet_type(logical))
-
-
-# Values of a batch that tell whether its decimal text repeats.
-REPEAT_SAMPLE = 4_096
-
-
-def _decimals_from_text(text: pa.Array, target: pa.DataType) -> pa.Array:
-    """Decimal text parsed into `target`: Arrow's cast takes about 70 ns per value. Sizes
-    and prices repeat within a batch (round lots, trades at the same price), so when the
-    first values of the batch do, each distinct text is parsed once and the numbers are
-    picked by index: about 25 ns per value for trade sizes. The same numbers either way,
-    and the same error for text that is not a decimal that fits (the first such text, in
-    row order, is also the first among the distinct ones)."""
-    sample = text.slice(0, REPEAT_SAMPLE)
-    if pc.count_distinct(sample, mode="all").as_py() * 2 > len(sample):
-        return pc.cast(text, target)
-    encoded = pc.dictionary_encode(text)
-    return pc.cast(encoded.dictionary, target).take(encoded.indices)
+    return pc.cast(numeric_values(values, logical), parquet_type(logical))
 
 
 def _as_text(values: Any, logical: LogicalType, times: str = "ns", timezone: str = "UTC") -> Any:

@@ -19,13 +19,8 @@ from hypothesis import strategies as st
 
 from engine.logical import LogicalType
 from engine.options import ExportOptions
-from engine.writers import (
-    GZIP_BLOCK_BYTES,
-    REPEAT_SAMPLE,
-    _BackgroundWriter,
-    _ParallelGzip,
-    open_writer,
-)
+from engine.pipeline import REPEAT_SAMPLE
+from engine.writers import GZIP_BLOCK_BYTES, _BackgroundWriter, _ParallelGzip, open_writer
 
 FIELDS = [("collection_timestamp_ns", LogicalType("timestamp")), ("data", LogicalType("json"))]
 TABLE = pa.table(
