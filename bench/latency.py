@@ -6,8 +6,9 @@ first page, then 50 clients poll each, every second, for a few seconds: a small 
 (`exportJob(id:)`, one row), `exportJobs(first: 20)` (the page the target is set on) and
 `exportJobs(first: 50)`; idle, then while exports run back to back (three by default, each a
 new normalized CSV export as soon as the last one finished).
-Prints p50/p99 in milliseconds with the target beside them, and the CPU the gateway process
-and the processes it started (embedded workers) used meanwhile.
+Prints p50/p99 in milliseconds with the target beside them, the CPU the gateway process and
+the processes it started (embedded workers) used meanwhile, and the share of requests the
+gateway answered from an identical request's execution (`gateway_graphql_shared_answers_total`).
 
 `--repo PATH` runs the gateway from another checkout (an older commit, for a before/after
 table); the clients and the bare endpoint are this file's. Reports, never asserts.
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.fanout import CREATE, ROOT, Gateway, free_port, percentile
 
@@ -288,6 +290,7 @@ async def measure(
                 ]
                 await asyncio.sleep(1.0)  # the exports are running
             for (query, server), (url, request) in probes.items():
+                shared_before = await shared_answers(http, gateway_url)
                 before = cpu_seconds(gateway_pid), time.perf_counter()
                 latencies = await poll(url, request, clients, seconds, interval)
                 after = cpu_seconds(gateway_pid), time.perf_counter()
@@ -298,12 +301,24 @@ async def measure(
                     "p99": percentile(latencies, 0.99),
                     "gateway_cores": (after[0][0] - before[0][0]) / wall,
                     "worker_cores": (after[0][1] - before[0][1]) / wall,
+                    "shared": await shared_answers(http, gateway_url) - shared_before,
                 }
             stop.set()
             await asyncio.gather(*busy)
             if busy:
                 results[f"{phase}|exports finished"] = len(done)
         return results
+
+
+async def shared_answers(http: httpx.AsyncClient, gateway_url: str) -> float:
+    """Queries the gateway answered from another identical query's execution, so far (0 for
+    a gateway that does not count them)."""
+    text = (await http.get(f"{gateway_url}/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "gateway_graphql_shared_answers_total":
+                return float(sample.value)
+    return 0.0
 
 
 async def _workspace_of(bare_url: str, job_id: str) -> str:
@@ -366,7 +381,7 @@ def report(
     )
     print(
         f"{'phase':<22}{'query':<24}{'gateway p50':>12}{'p99':>8}{'bare p50':>10}{'p99':>8}"
-        f"{'gateway CPU':>13}{'per request':>13}{'workers CPU':>13}"
+        f"{'gateway CPU':>13}{'per request':>13}{'workers CPU':>13}{'shared':>8}"
     )
     for key, value in results.items():
         phase, query, server = [*key.split("|"), "", ""][:3]
@@ -379,6 +394,7 @@ def report(
             f"{value['gateway_cores']:>8.2f} cores"
             f"{value['gateway_cores'] * 1000 * seconds / max(1, value['requests']):>10.1f} ms"
             f"{value['worker_cores']:>8.2f} cores"
+            f"{value.get('shared', 0) / max(1, value['requests']):>8.0%}"
         )
     busy = f"{exports} exports running"
     target = results[f"{busy}|{TARGET_QUERY}|gateway"]["p99"]

@@ -15,6 +15,16 @@ between two subscribers of one group, so a result never crosses workspaces or ro
 with errors is not shared (errors carry each request's id); those subscribers execute alone.
 Each subscriber keeps its own generator, its own bounded event queue and its own WebSocket
 sends: a slow client still only slows itself.
+
+Queries are shared the same way in time rather than per payload: fifty dashboards polling the
+same page with one key ask the same question every second, and under load they queue behind
+each other. While one execution of a query runs, identical queries (same group, and the same
+key and database too, as a query may read what is the caller's own) wait for the *next*
+execution, which starts when the running one ends and answers all of them. They never join the
+running one: it may have read the database before they were sent, and a client that wrote and
+then read must see its write. So a group has at most one execution running and one waiting,
+however many clients poll. Each request is still parsed, validated, costed and admitted by its
+key's rate limits on its own (all before execution); only the execution is shared.
 """
 
 from __future__ import annotations
@@ -23,10 +33,13 @@ import asyncio
 import json
 import weakref
 from collections.abc import Awaitable, Hashable
+from dataclasses import dataclass
 from typing import Any, cast
 
-from graphql import ExecutionResult
+from graphql import ExecutionResult, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from app.web.metrics import metrics_of
 
 
 class SharedEvent:
@@ -43,9 +56,24 @@ _results: dict[int, dict[Hashable, asyncio.Future[ExecutionResult]]] = {}
 executions = 0
 
 
+@dataclass(eq=False)
+class _QueryFlight:
+    """One execution of a query for its group; `next`: the one that starts when it ends."""
+
+    answer: asyncio.Future[ExecutionResult]
+    next: _QueryFlight | None = None
+
+
+# Per group: the query execution under way (and the one waiting behind it).
+_flights: dict[Hashable, _QueryFlight] = {}
+# Queries answered by another identical query's execution (what tests count).
+shared_answers = 0
+
+
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
-    """The schema's executor: unchanged for queries and mutations; for a subscription event
-    whose payload is a `SharedEvent`, one execution per payload and group."""
+    """The schema's executor: unchanged for mutations; for a subscription event whose
+    payload is a `SharedEvent`, one execution per payload and group; for a query, one
+    execution for the identical queries that arrive while one of their group runs."""
 
     per_event = False
 
@@ -55,11 +83,17 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         return executor
 
     def execute_operation(self, serially: bool | None = None) -> Any:
-        if not (self.per_event and isinstance(self.root_value, SharedEvent)):
-            return super().execute_operation(serially)
-        key = self._group()
-        if key is None:
-            return super().execute_operation(serially)
+        if self.per_event:
+            if isinstance(self.root_value, SharedEvent) and (key := self._group()) is not None:
+                return self._shared_event(key, serially)
+        elif (
+            self.operation.operation is OperationType.QUERY
+            and (key := self._query_group()) is not None
+        ):
+            return self._coalesced(key, serially)
+        return super().execute_operation(serially)
+
+    def _shared_event(self, key: Hashable, serially: bool | None) -> Any:
         groups = _groups_of(self.root_value)
         shared = groups.get(key)
         if shared is None:
@@ -70,28 +104,21 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     async def _execute_once(self, serially: bool | None) -> ExecutionResult:
         global executions
         executions += 1
-        result = super().execute_operation(serially)
-        if isinstance(result, Awaitable):
-            result = await result
-        return cast(ExecutionResult, result)
+        return await self._execute_alone(serially)
 
     async def _shared_or_own(
         self, shared: asyncio.Future[ExecutionResult], serially: bool | None
     ) -> ExecutionResult:
-        try:
-            result = await asyncio.shield(shared)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the shared execution itself failed: this subscriber tries alone
-            result = None
-        if result is not None and not result.errors:
-            return result
-        own = super().execute_operation(serially)  # errors are per request: not shared
+        result = await _usable(shared)
+        return result if result is not None else await self._execute_alone(serially)
+
+    async def _execute_alone(self, serially: bool | None) -> ExecutionResult:
+        own = super().execute_operation(serially)
         if isinstance(own, Awaitable):
             own = await own
         return cast(ExecutionResult, own)
 
-    def _group(self) -> Hashable | None:
+    def _group(self) -> tuple[Hashable, ...] | None:
         """What makes two subscribers' answers the same; None: not known, do not share."""
         context = self.context_value
         principal = getattr(context, "principal", None)
@@ -112,6 +139,72 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
             str(principal.role),
             base_url,
         )
+
+    def _query_group(self) -> tuple[Hashable, ...] | None:
+        """A subscriber's group, narrowed to the caller's key and database."""
+        group = self._group()
+        if group is None:
+            return None
+        runtime = getattr(self.context_value, "runtime", None)
+        return (*group, self.context_value.principal.api_key_id, id(runtime))
+
+    async def _coalesced(self, key: Hashable, serially: bool | None) -> ExecutionResult:
+        """This query's answer: from an execution of its own when none of its group runs or
+        waits; otherwise from the next one, which it starts (behind the one running) or
+        joins."""
+        running = _flights.get(key)
+        if running is None:
+            flight = _flights[key] = self._flight(key, None, serially)
+            return await asyncio.shield(flight.answer)
+        if running.next is None:
+            running.next = self._flight(key, running, serially)
+            return await asyncio.shield(running.next.answer)
+        result = await _usable(running.next.answer)
+        if result is None:
+            return await self._execute_alone(serially)
+        global shared_answers
+        shared_answers += 1
+        metrics = metrics_of(self.context_value)
+        if metrics is not None:
+            metrics.shared_answers.inc()
+        return result
+
+    def _flight(
+        self, key: Hashable, after: _QueryFlight | None, serially: bool | None
+    ) -> _QueryFlight:
+        flight = _QueryFlight(asyncio.ensure_future(self._execute_after(after, serially)))
+        flight.answer.add_done_callback(lambda _: _landed(key, flight))
+        return flight
+
+    async def _execute_after(
+        self, previous: _QueryFlight | None, serially: bool | None
+    ) -> ExecutionResult:
+        if previous is not None:
+            await asyncio.wait([previous.answer])  # until it ends, however it ends
+        return await self._execute_alone(serially)
+
+
+async def _usable(shared: asyncio.Future[ExecutionResult]) -> ExecutionResult | None:
+    """The shared result, unless it failed or has errors (which are each request's own: such
+    a request executes alone)."""
+    try:
+        result = await asyncio.shield(shared)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        return None
+    return None if result.errors else result
+
+
+def _landed(key: Hashable, flight: _QueryFlight) -> None:
+    """A query execution ended: the one waiting behind it, if any, is now the one running."""
+    if not flight.answer.cancelled():
+        flight.answer.exception()  # its callers see it; do not log it as never retrieved
+    if _flights.get(key) is flight:
+        if flight.next is None:
+            del _flights[key]
+        else:
+            _flights[key] = flight.next
 
 
 def _groups_of(payload: object) -> dict[Hashable, asyncio.Future[ExecutionResult]]:

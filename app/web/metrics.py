@@ -75,6 +75,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.shared_answers = Counter(
+            "gateway_graphql_shared_answers",
+            "Queries answered by the execution of an identical query (same key, document and "
+            "variables) that started after they arrived, instead of an execution of their own.",
+            registry=r,
+        )
         self.jobs = Gauge("gateway_jobs", "Jobs by kind and state.", ["kind", "status"], registry=r)
         self.queue_depth = Gauge(
             "gateway_queue_depth",
