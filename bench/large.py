@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.kinds:
         console.print(speed_table(bench, args.kinds, args.rows, args.naive_rows))
         console.print(memory_table(bench, args.kinds, args.rows, args.naive_rows))
-    if args.series_kinds:
+    if args.series_kinds and args.series:
         console.print(series_table(bench, args.series_kinds, args.series))
         console.print(f"Memory target: flat with rows ({MEMORY_REFERENCE})", style="dim")
     console.print(report.check_table(checks))
