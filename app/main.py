@@ -37,7 +37,7 @@ from app import tracing
 from app.config import Settings, get_settings
 from app.db.engine import is_unavailable
 from app.demo.feed import exchange_feed
-from app.domain.auth import authenticate
+from app.domain.auth import Principal, authenticate
 from app.domain.notifications.dispatch import notify_forever
 from app.domain.runtime import Runtime
 from app.domain.sweeper import resume_unfinished, sweep_forever
@@ -91,13 +91,18 @@ class GatewayGraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
         context = Context(request=request, response=response, runtime=self.runtime, bus=self.bus)
         if request.scope["type"] == "http":
-            token = request.headers.get("x-api-key")
-            principals = self.runtime.principals
-            context.principal = principals.remembered(token)
-            if context.principal is None:  # not seen a moment ago: no session opened
-                async with context.sessions() as session:
-                    context.principal = await authenticate(session, token, principals)
+            context.principal = await self._caller(context, request.headers.get("x-api-key"))
         return context
+
+    async def _caller(self, context: Context, token: str | None) -> Principal | None:
+        """The key's caller: remembered from a moment ago (no session opened), or looked up.
+        A dashboard polls every second; a thousand reconnect at once after a restart."""
+        principals = self.runtime.principals
+        remembered = principals.remembered(token)
+        if remembered is not None:
+            return remembered
+        async with context.sessions() as session:
+            return await authenticate(session, token, principals)
 
     async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
         params = context.connection_params or {}
@@ -105,8 +110,7 @@ class GatewayGraphQL(GraphQL):
         if token is not None and not isinstance(token, str):
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         try:
-            async with context.sessions() as session:
-                context.principal = await authenticate(session, token)
+            context.principal = await self._caller(context, token)
         except Exception as exc:
             if not is_unavailable(exc):
                 raise

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
 from app.config import Settings
+from app.domain.auth import authenticate
 from app.main import create_app
 from tests.api.helpers import (
     CANCEL,
@@ -28,6 +29,9 @@ from tests.helpers.inprocess import MINUTE, START, TRADES, Seed, copy_seed, post
 from workers.broker import broker
 
 FIRST_MESSAGE_SECONDS = 30.0
+FOLLOW_ALL = "subscription { exportJobsUpdated { id status } }"
+REVOKE_KEY = """mutation($id: ID!) { revokeApiKey(input: {id: $id}) {
+  apiKey { id revokedAt } userErrors { code field message } } }"""
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +117,30 @@ def test_without_a_valid_key_a_subscription_is_unauthenticated(
         error = only_error(until_complete(ws))
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert error["path"] == ["exportJobUpdated"]
+
+
+def test_connections_of_a_key_seen_a_moment_ago_look_nothing_up(
+    idle: TestClient, seed: Seed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thousand dashboards reconnecting after a restart cost one lookup of their key, as
+    polling requests do; a key revoked through this gateway is refused at once all the same."""
+    lookups: list[str | None] = []
+
+    async def counted(session: Any, token: str | None, cache: Any = None) -> Any:
+        lookups.append(token)
+        return await authenticate(session, token, cache)
+
+    monkeypatch.setattr("app.main.authenticate", counted)
+    admin, viewer = seed.keys["alpha"], seed.keys["alpha-viewer"]
+    for _ in range(5):
+        with subscription(idle, viewer, FOLLOW_ALL, {}) as (_, ack):
+            assert ack["payload"] == {"authenticated": True}
+    assert lookups == [viewer]
+    viewer_key = seed.principals["alpha-viewer"].api_key_id
+    revoked = post_data(idle, admin, REVOKE_KEY, {"id": viewer_key})["revokeApiKey"]
+    assert revoked["userErrors"] == []
+    with subscription(idle, viewer, FOLLOW_ALL, {}) as (_, ack):
+        assert ack["payload"] == {"authenticated": False}
 
 
 def test_another_workspace_cannot_follow_a_job(idle: TestClient, seed: Seed) -> None:
