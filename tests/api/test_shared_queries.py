@@ -6,6 +6,7 @@ is not shared."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,36 @@ class GatedListing:
         return rows
 
 
+class Parked:
+    """Counts the queries parked behind a running execution: the one that starts the next
+    execution, and those that wait for its answer (`_usable`)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.waiting = 0
+        original = shared_events._usable
+
+        async def counted(shared: Any) -> Any:
+            self.waiting += 1
+            return await original(shared)
+
+        monkeypatch.setattr(shared_events, "_usable", counted)
+
+    @property
+    def next_started(self) -> bool:
+        return any(flight.next is not None for flight in shared_events._flights.values())
+
+    async def until(self, waiting: int) -> None:
+        """Until the next execution's starter and `waiting` more are parked."""
+        await _until(lambda: self.next_started and self.waiting >= waiting)
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Polls `condition` (the requests go through the app's middlewares first)."""
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
 async def _first_running(
     api: ApiClient, listing: GatedListing, variables: dict[str, Any], key: str = "alpha"
 ) -> asyncio.Task[httpx.Response]:
@@ -65,11 +96,11 @@ def _ids(response: httpx.Response) -> list[str]:
 async def test_queries_arriving_during_an_execution_share_the_next_one(
     idle_api: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    listing = GatedListing(monkeypatch)
+    listing, parked = GatedListing(monkeypatch), Parked(monkeypatch)
     first = await _first_running(idle_api, listing, {"first": 5})
     before = shared_events.shared_answers
     waiting = [asyncio.create_task(idle_api.post(PAGE, {"first": 5})) for _ in range(WAITING)]
-    await asyncio.sleep(0.05)
+    await parked.until(WAITING - 1)
     assert listing.calls == 1  # they wait for the next execution, not one each
     listing.release.set()
     answers = [_ids(r) for r in await asyncio.gather(first, *waiting)]
@@ -85,12 +116,12 @@ async def test_queries_arriving_during_an_execution_share_the_next_one(
 async def test_a_query_sent_after_a_write_sees_the_write(
     idle_api: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    listing = GatedListing(monkeypatch)
+    listing, parked = GatedListing(monkeypatch), Parked(monkeypatch)
     first = await _first_running(idle_api, listing, {"first": 5})
     created = await idle_api.execute(CREATE, {"input": export_input()})
     job_id = created["createExport"]["exportJob"]["id"]
     after_the_write = asyncio.create_task(idle_api.post(PAGE, {"first": 5}))
-    await asyncio.sleep(0.05)
+    await parked.until(0)
     listing.release.set()
     assert job_id not in _ids(await first)  # read before the write
     assert job_id in _ids(await after_the_write)
@@ -108,8 +139,7 @@ async def test_other_keys_and_variables_are_answered_apart(
         asyncio.create_task(idle_api.post(PAGE, {"first": 5}, key="beta")),
         asyncio.create_task(idle_api.post(PAGE, {"first": 6})),
     ]
-    await asyncio.sleep(0.05)
-    assert listing.calls == 4  # none of them waited for the held one
+    await _until(lambda: listing.calls == 4)  # none of them waits for the held one
     listing.release.set()
     alpha, viewer, beta, six = [_ids(r) for r in await asyncio.gather(first, *others)]
     assert alpha == viewer == six and len(alpha) == 1
@@ -120,11 +150,11 @@ async def test_other_keys_and_variables_are_answered_apart(
 async def test_an_answer_with_errors_is_not_shared(
     idle_api: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    listing = GatedListing(monkeypatch)
+    listing, parked = GatedListing(monkeypatch), Parked(monkeypatch)
     listing.fail_call = 2  # the next execution, the one the waiting queries share
     first = await _first_running(idle_api, listing, {"first": 5})
     waiting = [asyncio.create_task(idle_api.post(PAGE, {"first": 5})) for _ in range(3)]
-    await asyncio.sleep(0.05)
+    await parked.until(2)
     listing.release.set()
     answers = await asyncio.gather(*waiting)
     _ids(await first)
@@ -140,10 +170,11 @@ async def test_each_waiting_query_is_still_rate_limited(
 ) -> None:
     settings = settings_for(copy_seed(seed, tmp_path / "data"), rate_limit_requests_per_minute=3)
     async with idle_app(settings, seed.keys) as api:
-        listing = GatedListing(monkeypatch)
+        listing, parked = GatedListing(monkeypatch), Parked(monkeypatch)
         first = await _first_running(api, listing, {"first": 5})
         waiting = [asyncio.create_task(api.post(PAGE, {"first": 5})) for _ in range(4)]
-        await asyncio.sleep(0.05)
+        await parked.until(1)  # the two admitted; the two refused never get this far
+        await _until(lambda: sum(task.done() for task in waiting) == 2)
         listing.release.set()
         answers = await asyncio.gather(first, *waiting)
     assert sorted(r.status_code for r in answers) == [200, 200, 200, 429, 429]
