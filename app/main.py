@@ -118,6 +118,9 @@ class GatewayGraphQL(GraphQL):
             # answers UNAVAILABLE until the database is back (not a broken connection).
             context.unchecked_token = token
             return {"authenticated": None}
+        # Where links point, worked out now rather than on the first event, when a thousand
+        # subscribers of this process would each work it out at once.
+        context.base_url()
         # Without a valid key the connection stays open and each operation gets an
         # UNAUTHENTICATED error, which clients can show; introspection still works.
         return {"authenticated": context.principal is not None}

@@ -76,15 +76,21 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     execution for the identical queries that arrive while one of their group runs."""
 
     per_event = False
+    # A subscription's group, the same for all its events: computed once, on the
+    # subscription's executor, which every event's executor is a copy of.
+    event_group: tuple[Hashable, ...] | None = None
+    event_group_known = False
 
     def build_per_event_executor(self, payload: Any) -> Any:
+        if not self.event_group_known:
+            self.event_group, self.event_group_known = self._group(), True
         executor = cast(SharedEventExecutor, super().build_per_event_executor(payload))
         executor.per_event = True
         return executor
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         if self.per_event:
-            if isinstance(self.root_value, SharedEvent) and (key := self._group()) is not None:
+            if isinstance(self.root_value, SharedEvent) and (key := self.event_group) is not None:
                 return self._shared_event(key, serially)
         elif (
             self.operation.operation is OperationType.QUERY
