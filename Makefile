@@ -52,10 +52,11 @@ run: install frontend  ## migrate, load demo data if empty, serve on :8000 with 
 	$(PY) -m app serve --demo
 
 # The whole suite in two runs: the in-process layers on both cores, then, one at a time,
-# what starts real processes (e2e, chaos) or owns the machine's time (the bounded fuzz run).
+# what starts real processes (e2e, chaos) or owns the machine's time (the bounded fuzz run),
+# listing the slowest of them (the CI run has a time budget).
 test: install frontend  ## the whole suite (CI runs exactly this)
 	$(PY) -m pytest -m "not e2e and not fuzz and not chaos" -n 2
-	$(PY) -m pytest -m "e2e or fuzz or chaos"
+	$(PY) -m pytest -m "e2e or fuzz or chaos" --durations=15
 
 test-fast: install frontend  ## the inner loop: all but the real-process, fuzz and chaos tests, on every core
 	$(PY) -m pytest -m "not e2e and not fuzz and not chaos" -n auto
