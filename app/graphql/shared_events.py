@@ -24,7 +24,11 @@ execution, which starts when the running one ends and answers all of them. They 
 running one: it may have read the database before they were sent, and a client that wrote and
 then read must see its write. So a group has at most one execution running and one waiting,
 however many clients poll. Each request is still parsed, validated, costed and admitted by its
-key's rate limits on its own (all before execution); only the execution is shared.
+key's rate limits on its own (all before execution); only the execution is shared. It runs with
+the context of the query that started it (what it logs carries that request's id, its spans
+are in that request's trace), in a task of its own, so that query's client leaving does not
+take the answer from the others. An answer with errors is not shared: its waiters go through
+the group once more, then execute alone.
 """
 
 from __future__ import annotations
@@ -64,8 +68,22 @@ class _QueryFlight:
     next: _QueryFlight | None = None
 
 
-# Per group: the query execution under way (and the one waiting behind it).
-_flights: dict[Hashable, _QueryFlight] = {}
+# Per event loop (a test's loop may end with flights in it), per group: the query execution
+# under way, and the one waiting behind it.
+_flights_by_loop: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[Hashable, _QueryFlight]
+] = weakref.WeakKeyDictionary()
+
+
+def _flights() -> dict[Hashable, _QueryFlight]:
+    """The running loop's query executions by group."""
+    loop = asyncio.get_running_loop()
+    flights = _flights_by_loop.get(loop)
+    if flights is None:
+        flights = _flights_by_loop[loop] = {}
+    return flights
+
+
 # Queries answered by another identical query's execution (what tests count).
 shared_answers = 0
 
@@ -154,19 +172,26 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         runtime = getattr(self.context_value, "runtime", None)
         return (*group, self.context_value.principal.api_key_id, id(runtime))
 
-    async def _coalesced(self, key: Hashable, serially: bool | None) -> ExecutionResult:
+    async def _coalesced(
+        self, key: Hashable, serially: bool | None, again: bool = True
+    ) -> ExecutionResult:
         """This query's answer: from an execution of its own when none of its group runs or
         waits; otherwise from the next one, which it starts (behind the one running) or
         joins."""
-        running = _flights.get(key)
+        flights = _flights()
+        running = flights.get(key)
         if running is None:
-            flight = _flights[key] = self._flight(key, None, serially)
-            return await asyncio.shield(flight.answer)
+            flight = flights[key] = self._flight(flights, key, None, serially)
+            return await self._started(flight, serially)
         if running.next is None:
-            running.next = self._flight(key, running, serially)
-            return await asyncio.shield(running.next.answer)
+            running.next = self._flight(flights, key, running, serially)
+            return await self._started(running.next, serially)
         result = await _usable(running.next.answer)
         if result is None:
+            # Not to be shared (an answer's errors are its request's own). Once more through
+            # the group, or the waiters of a failed answer would all execute at once; then alone.
+            if again:
+                return await self._coalesced(key, serially, again=False)
             return await self._execute_alone(serially)
         global shared_answers
         shared_answers += 1
@@ -176,11 +201,24 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         return result
 
     def _flight(
-        self, key: Hashable, after: _QueryFlight | None, serially: bool | None
+        self,
+        flights: dict[Hashable, _QueryFlight],
+        key: Hashable,
+        after: _QueryFlight | None,
+        serially: bool | None,
     ) -> _QueryFlight:
         flight = _QueryFlight(asyncio.ensure_future(self._execute_after(after, serially)))
-        flight.answer.add_done_callback(lambda _: _landed(key, flight))
+        flight.answer.add_done_callback(lambda _: _landed(flights, key, flight))
         return flight
+
+    async def _started(self, flight: _QueryFlight, serially: bool | None) -> ExecutionResult:
+        """The answer of the execution this query started: its own, errors included."""
+        try:
+            return await asyncio.shield(flight.answer)
+        except asyncio.CancelledError:
+            if flight.answer.cancelled():  # the execution was (its loop closing), not this query
+                return await self._execute_alone(serially)
+            raise
 
     async def _execute_after(
         self, previous: _QueryFlight | None, serially: bool | None
@@ -196,21 +234,27 @@ async def _usable(shared: asyncio.Future[ExecutionResult]) -> ExecutionResult | 
     try:
         result = await asyncio.shield(shared)
     except asyncio.CancelledError:
+        if shared.cancelled():  # the shared execution was, not this request
+            return None
         raise
     except Exception:
         return None
     return None if result.errors else result
 
 
-def _landed(key: Hashable, flight: _QueryFlight) -> None:
+def _landed(flights: dict[Hashable, _QueryFlight], key: Hashable, flight: _QueryFlight) -> None:
     """A query execution ended: the one waiting behind it, if any, is now the one running."""
     if not flight.answer.cancelled():
         flight.answer.exception()  # its callers see it; do not log it as never retrieved
-    if _flights.get(key) is flight:
-        if flight.next is None:
-            del _flights[key]
+    current = flights.get(key)
+    if current is flight:
+        following = flight.next
+        if following is None or following.answer.done():
+            del flights[key]
         else:
-            _flights[key] = flight.next
+            flights[key] = following
+    elif current is not None and current.next is flight:
+        current.next = None  # it ended before its turn (cancelled): the next query starts anew
 
 
 def _groups_of(payload: object) -> dict[Hashable, asyncio.Future[ExecutionResult]]:

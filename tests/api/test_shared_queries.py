@@ -63,7 +63,7 @@ class Parked:
 
     @property
     def next_started(self) -> bool:
-        return any(flight.next is not None for flight in shared_events._flights.values())
+        return any(flight.next is not None for flight in shared_events._flights().values())
 
     async def until(self, waiting: int) -> None:
         """Until the next execution's starter and `waiting` more are parked."""
@@ -110,7 +110,7 @@ async def test_queries_arriving_during_an_execution_share_the_next_one(
     assert shared_events.shared_answers - before == WAITING - 1
     found = await samples(idle_api)
     assert found[("gateway_graphql_shared_answers_total", ())] == WAITING - 1
-    assert not shared_events._flights  # nothing left behind
+    assert not shared_events._flights()  # nothing left behind
 
 
 async def test_a_query_sent_after_a_write_sees_the_write(
@@ -120,11 +120,34 @@ async def test_a_query_sent_after_a_write_sees_the_write(
     first = await _first_running(idle_api, listing, {"first": 5})
     created = await idle_api.execute(CREATE, {"input": export_input()})
     job_id = created["createExport"]["exportJob"]["id"]
-    after_the_write = asyncio.create_task(idle_api.post(PAGE, {"first": 5}))
-    await parked.until(0)
+    # One starts the next execution, the other joins it: neither gets the held one's answer.
+    after_the_write = [asyncio.create_task(idle_api.post(PAGE, {"first": 5})) for _ in range(2)]
+    await parked.until(1)
     listing.release.set()
     assert job_id not in _ids(await first)  # read before the write
-    assert job_id in _ids(await after_the_write)
+    for answer in await asyncio.gather(*after_the_write):
+        assert job_id in _ids(answer)
+
+
+async def test_an_execution_cancelled_before_its_turn_leaves_nothing_behind(
+    idle_api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The waiting execution cancelled (as when its loop closes): its queries execute on
+    their own, and the group does not keep a finished execution as the one to join."""
+    listing, parked = GatedListing(monkeypatch), Parked(monkeypatch)
+    first = await _first_running(idle_api, listing, {"first": 5})
+    waiting = [asyncio.create_task(idle_api.post(PAGE, {"first": 5})) for _ in range(2)]
+    await parked.until(1)
+    [running] = shared_events._flights().values()
+    assert running.next is not None
+    running.next.answer.cancel()
+    listing.release.set()
+    for answer in await asyncio.gather(first, *waiting):
+        assert _ids(answer) == []
+    await _until(lambda: not shared_events._flights())
+    created = await idle_api.execute(CREATE, {"input": export_input()})
+    job_id = created["createExport"]["exportJob"]["id"]
+    assert job_id in _ids(await idle_api.post(PAGE, {"first": 5}))
 
 
 async def test_other_keys_and_variables_are_answered_apart(
@@ -153,16 +176,20 @@ async def test_an_answer_with_errors_is_not_shared(
     listing, parked = GatedListing(monkeypatch), Parked(monkeypatch)
     listing.fail_call = 2  # the next execution, the one the waiting queries share
     first = await _first_running(idle_api, listing, {"first": 5})
-    waiting = [asyncio.create_task(idle_api.post(PAGE, {"first": 5})) for _ in range(3)]
-    await parked.until(2)
+    waiting = [asyncio.create_task(idle_api.post(PAGE, {"first": 5})) for _ in range(4)]
+    await parked.until(3)
+    before = shared_events.shared_answers
     listing.release.set()
     answers = await asyncio.gather(*waiting)
     _ids(await first)
     failed = [r for r in answers if "errors" in r.json()]
-    assert len(failed) == 1  # the one whose execution failed; each other one ran its own
+    assert len(failed) == 1  # the one whose execution failed
     assert failed[0].json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert all(_ids(r) == [] for r in answers if r not in failed)
+    # Its three waiters went through the group once more (one running, two waiting for the
+    # next), rather than each executing at once.
     assert listing.calls == 2 + 2
+    assert shared_events.shared_answers - before == 1
 
 
 async def test_each_waiting_query_is_still_rate_limited(
