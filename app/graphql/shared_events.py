@@ -165,7 +165,7 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _query_group(self) -> tuple[Hashable, ...] | None:
-        """A subscriber's group, narrowed to the caller's key and database."""
+        """A query's group: a subscriber's, narrowed to the caller's key and database."""
         group = self._group()
         if group is None:
             return None
@@ -229,8 +229,8 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
 
 
 async def _usable(shared: asyncio.Future[ExecutionResult]) -> ExecutionResult | None:
-    """The shared result, unless it failed or has errors (which are each request's own: such
-    a request executes alone)."""
+    """The shared result, unless it failed or has errors (which are each request's own: the
+    request then answers itself)."""
     try:
         result = await asyncio.shield(shared)
     except asyncio.CancelledError:
