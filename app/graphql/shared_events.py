@@ -84,10 +84,6 @@ def _flights() -> dict[Hashable, _QueryFlight]:
     return flights
 
 
-# Queries answered by another identical query's execution (what tests count).
-shared_answers = 0
-
-
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     """The schema's executor: unchanged for mutations; for a subscription event whose
     payload is a `SharedEvent`, one execution per payload and group; for a query, one
@@ -193,8 +189,6 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
             if again:
                 return await self._coalesced(key, serially, again=False)
             return await self._execute_alone(serially)
-        global shared_answers
-        shared_answers += 1
         metrics = metrics_of(self.context_value)
         if metrics is not None:
             metrics.shared_answers.inc()
